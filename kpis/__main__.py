@@ -1,0 +1,5 @@
+import sys
+
+from kpis.cli import main
+
+sys.exit(main())

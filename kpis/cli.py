@@ -1,0 +1,79 @@
+"""Command line: python -m kpis {import,demo,validate,compute}. Each command delegates to the engine."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+from kpis import DEFAULT_DB, DEFAULT_KPIS
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"ikke en dato (YYYY-MM-DD): {text!r}") from exc
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m kpis", description="Pejlemærker engine")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    imp = sub.add_parser("import", help="import an export (folder of CSV/Parquet or one .xlsx)")
+    imp.add_argument("path", type=Path)
+    imp.add_argument("--db", type=Path, default=DEFAULT_DB)
+    imp.add_argument("--profile", default=None, help="export profile in config/sources.yaml")
+    imp.add_argument("--as-of", type=_date, default=None, help="the day the export was taken")
+
+    demo = sub.add_parser("demo", help="generate the demo municipality's export")
+    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--scale", type=float, default=1.0)
+    demo.add_argument("--out", type=Path, default=Path("data/demo_export"))
+    demo.add_argument("--as-of", type=_date, default=None)
+    demo.add_argument("--import", dest="do_import", action="store_true",
+                      help="also import the generated export into --db")
+    demo.add_argument("--db", type=Path, default=DEFAULT_DB)
+
+    val = sub.add_parser("validate", help="validate KPI definitions")
+    val.add_argument("file", type=Path, nargs="?", default=DEFAULT_KPIS)
+
+    comp = sub.add_parser("compute", help="compute KPIs")
+    comp.add_argument("--db", type=Path, default=DEFAULT_DB)
+    comp.add_argument("--kpis-file", type=Path, default=DEFAULT_KPIS)
+    comp.add_argument("--as-of", type=_date, default=None)
+    comp.add_argument("--period", required=True, action="append",
+                      help="2025-03, 2025-Q1, 2025 or R12-2025-03 (repeatable)")
+    comp.add_argument("--kpi", nargs="*", default=None)
+    comp.add_argument("--by", default="", help="comma-separated dimensions")
+    comp.add_argument("--role", default=None)
+    comp.add_argument("--format", choices=["table", "csv", "json", "xlsx"], default="table")
+    comp.add_argument("--out", type=Path, default=None)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "import":
+        from kpis.data.importer import cli_import
+
+        return cli_import(args.path, args.db, profile=args.profile, as_of=args.as_of)
+    if args.command == "demo":
+        from kpis.data.demo import cli_demo
+
+        return cli_demo(args.out, seed=args.seed, scale=args.scale, as_of=args.as_of,
+                        db=args.db if args.do_import else None)
+    if args.command == "validate":
+        from kpis.rules.validate import cli_validate
+
+        return cli_validate(args.file)
+    if args.command == "compute":
+        from kpis.compute.cli_compute import cli_compute
+
+        return cli_compute(args)
+    return 2  # pragma: no cover - argparse rejects unknown commands
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""Municipal settings (config/settings.yaml): the choices domain law leaves to the municipality."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict
+
+from kpis import CONFIG_DIR
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CalendarSettings(_Frozen):
+    grundlovsdag_closed: bool = False
+    christmas_eve_closed: bool = False
+    new_years_eve_closed: bool = False
+
+
+class PrivacySettings(_Frozen):
+    suppression_threshold: int = 5
+    pseudonym_key_env: str = "PEJLEMAERKER_PSEUDONYM_KEY"
+    pseudonym_key_file: str = "~/.config/pejlemaerker/pseudonym.key"
+
+
+class Settings(_Frozen):
+    calendar: CalendarSettings = CalendarSettings()
+    privacy: PrivacySettings = PrivacySettings()
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    path = path or CONFIG_DIR / "settings.yaml"
+    if not path.exists():
+        return Settings()
+    return Settings.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+
+
+@lru_cache(maxsize=1)
+def default_settings() -> Settings:
+    return load_settings()
