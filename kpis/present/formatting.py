@@ -1,0 +1,109 @@
+"""Danish formatting of dates, times, numbers and periods for everything a person reads.
+
+Danish conventions: "30. juni 2025", "kl. 14.05", "1.234", "87,5 %", "2. kvartal 2025".
+Missing values are shown as an en dash. No locale is used: the output must not depend on the
+machine's ``LANG``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+MISSING = "–"
+
+MONTHS_DA: tuple[str, ...] = (
+    "januar",
+    "februar",
+    "marts",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
+
+WEEKDAYS_DA: tuple[str, ...] = (
+    "mandag",
+    "tirsdag",
+    "onsdag",
+    "torsdag",
+    "fredag",
+    "lørdag",
+    "søndag",
+)
+
+
+def month_name_da(month: int) -> str:
+    """``6`` → ``"juni"``."""
+    if not 1 <= month <= 12:
+        raise ValueError(f"ikke en måned: {month}")
+    return MONTHS_DA[month - 1]
+
+
+def format_date_da(d: date | None) -> str:
+    """``date(2025, 6, 30)`` → ``"30. juni 2025"``."""
+    if d is None:
+        return MISSING
+    return f"{d.day}. {month_name_da(d.month)} {d.year}"
+
+
+def format_datetime_da(dt: datetime | None) -> str:
+    """``datetime(2025, 6, 30, 14, 5)`` → ``"30. juni 2025 kl. 14.05"``."""
+    if dt is None:
+        return MISSING
+    return f"{format_date_da(dt.date())} kl. {dt.hour:02d}.{dt.minute:02d}"
+
+
+def format_weekday_date_da(d: date | None) -> str:
+    """``date(2025, 4, 29)`` → ``"tirsdag 29. april 2025"``."""
+    if d is None:
+        return MISSING
+    return f"{WEEKDAYS_DA[d.weekday()]} {format_date_da(d)}"
+
+
+def _group_thousands(digits: str) -> str:
+    groups = []
+    while len(digits) > 3:
+        groups.insert(0, digits[-3:])
+        digits = digits[:-3]
+    groups.insert(0, digits)
+    return ".".join(groups)
+
+
+def format_number_da(x: float | int | None, decimals: int = 0) -> str:
+    """``1234.5, 1`` → ``"1.234,5"``: thousands with ``.``, decimals with ``,``."""
+    if x is None:
+        return MISSING
+    text = f"{abs(x):.{decimals}f}"
+    whole, _, frac = text.partition(".")
+    sign = "-" if x < 0 and float(text) != 0 else ""
+    out = sign + _group_thousands(whole)
+    return f"{out},{frac}" if frac else out
+
+
+def format_int_da(n: int | float | None) -> str:
+    """``1234`` → ``"1.234"``."""
+    return format_number_da(n, 0)
+
+
+def format_pct_da(share: float | None, decimals: int = 1) -> str:
+    """A share between 0 and 1 as a Danish percentage: ``0.875`` → ``"87,5 %"``."""
+    if share is None:
+        return MISSING
+    return f"{format_number_da(share * 100, decimals)} %"
+
+
+def format_month_da(year: int, month: int) -> str:
+    """``2025, 6`` → ``"juni 2025"``."""
+    return f"{month_name_da(month)} {year}"
+
+
+def format_quarter_da(year: int, quarter: int) -> str:
+    """``2025, 2`` → ``"2. kvartal 2025"``."""
+    if not 1 <= quarter <= 4:
+        raise ValueError(f"ikke et kvartal: {quarter}")
+    return f"{quarter}. kvartal {year}"

@@ -1,0 +1,123 @@
+"""Danish formatting: every expected string is written by hand."""
+
+from datetime import date, datetime
+
+import pytest
+
+from kpis.present.formatting import (
+    format_date_da,
+    format_datetime_da,
+    format_int_da,
+    format_month_da,
+    format_number_da,
+    format_pct_da,
+    format_quarter_da,
+    format_weekday_date_da,
+    month_name_da,
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (date(2025, 6, 30), "30. juni 2025"),
+        (date(2026, 11, 20), "20. november 2026"),
+        (date(2024, 2, 29), "29. februar 2024"),
+        (date(2025, 1, 1), "1. januar 2025"),
+        (date(2025, 3, 5), "5. marts 2025"),
+        (date(2025, 5, 8), "8. maj 2025"),
+        (None, "–"),
+    ],
+)
+def test_format_date_da(value, expected):
+    assert format_date_da(value) == expected
+
+
+def test_format_date_da_accepts_datetime_as_date():
+    assert format_date_da(datetime(2025, 12, 24, 23, 59)) == "24. december 2025"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (datetime(2025, 6, 30, 14, 5), "30. juni 2025 kl. 14.05"),
+        (datetime(2025, 10, 26, 0, 0, 59), "26. oktober 2025 kl. 00.00"),
+        (datetime(2026, 11, 20, 9, 30), "20. november 2026 kl. 09.30"),
+        (None, "–"),
+    ],
+)
+def test_format_datetime_da(value, expected):
+    assert format_datetime_da(value) == expected
+
+
+def test_format_weekday_date_da():
+    assert format_weekday_date_da(date(2025, 4, 29)) == "tirsdag 29. april 2025"
+    assert format_weekday_date_da(date(2025, 4, 20)) == "søndag 20. april 2025"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (0, "0"),
+        (7, "7"),
+        (999, "999"),
+        (1000, "1.000"),
+        (1234, "1.234"),
+        (12345, "12.345"),
+        (1234567, "1.234.567"),
+        (-1234, "-1.234"),
+        (1234.4, "1.234"),
+        (None, "–"),
+    ],
+)
+def test_format_int_da(value, expected):
+    assert format_int_da(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "decimals", "expected"),
+    [
+        (1234.5, 1, "1.234,5"),
+        (0.25, 2, "0,25"),
+        (-0.04, 1, "0,0"),
+        (-12.75, 1, "-12,8"),
+        (1000000, 2, "1.000.000,00"),
+    ],
+)
+def test_format_number_da(value, decimals, expected):
+    assert format_number_da(value, decimals) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "kwargs", "expected"),
+    [
+        (0.875, {}, "87,5 %"),
+        (1.0, {}, "100,0 %"),
+        (0.0, {}, "0,0 %"),
+        (0.5, {"decimals": 0}, "50 %"),
+        (0.12345, {"decimals": 2}, "12,35 %"),
+        (None, {}, "–"),
+    ],
+)
+def test_format_pct_da(value, kwargs, expected):
+    assert format_pct_da(value, **kwargs) == expected
+
+
+def test_months_and_quarters():
+    assert month_name_da(1) == "januar"
+    assert month_name_da(12) == "december"
+    assert format_month_da(2025, 6) == "juni 2025"
+    assert format_month_da(2024, 3) == "marts 2024"
+    assert format_quarter_da(2025, 2) == "2. kvartal 2025"
+    assert format_quarter_da(2023, 4) == "4. kvartal 2023"
+
+
+@pytest.mark.parametrize("bad", [0, 13])
+def test_month_out_of_range(bad):
+    with pytest.raises(ValueError):
+        month_name_da(bad)
+
+
+def test_quarter_out_of_range():
+    with pytest.raises(ValueError):
+        format_quarter_da(2025, 5)
