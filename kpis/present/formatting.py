@@ -74,7 +74,7 @@ def _group_thousands(digits: str) -> str:
     return ".".join(groups)
 
 
-def format_number_da(x: float | int | None, decimals: int = 0) -> str:
+def format_number_da(x: float | None, decimals: int = 0) -> str:
     """``1234.5, 1`` → ``"1.234,5"``: thousands with ``.``, decimals with ``,``."""
     if x is None:
         return MISSING
@@ -85,7 +85,7 @@ def format_number_da(x: float | int | None, decimals: int = 0) -> str:
     return f"{out},{frac}" if frac else out
 
 
-def format_int_da(n: int | float | None) -> str:
+def format_int_da(n: float | None) -> str:
     """``1234`` → ``"1.234"``."""
     return format_number_da(n, 0)
 
