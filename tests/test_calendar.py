@@ -232,6 +232,10 @@ HOURS_CASES = [
     (_at(2025, 10, 25, 10), _at(2025, 10, 26, 9, 0), True, "autumn: due 09:00 local"),
     (_at(2025, 10, 25, 10), _at(2025, 10, 26, 9, 1), False, "autumn: 09:01 is late"),
     (_at(2025, 10, 25, 10), _at(2025, 10, 26, 9, 59), False, "autumn: 09:59 is late"),
+    # Received 02:30 summer time, due 02:30 summer time (00:30 UTC) in the night the clocks go
+    # back; a completion stamped 02:15 is read as the second 02:15 (winter time, 01:15 UTC).
+    (_at(2025, 10, 25, 2, 30), _at(2025, 10, 26, 1, 59), True, "before the repeated hour"),
+    (_at(2025, 10, 25, 2, 30), _at(2025, 10, 26, 2, 15), False, "repeated hour, 2nd 02:15"),
 ]
 
 

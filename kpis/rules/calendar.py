@@ -133,7 +133,11 @@ def due_after_hours(start: datetime, hours: int) -> datetime:
     """`start` (naive Danish local time) plus `hours` elapsed hours, as an aware local datetime.
 
     Across a daylight-saving change the clock time of the due moment moves by an hour: received
-    Saturday 29 March 2025 10:00, due Sunday 30 March 11:00."""
+    Saturday 29 March 2025 10:00, due Sunday 30 March 11:00.
+
+    Compare or subtract the result in UTC (`.astimezone(UTC)`): Python compares and subtracts two
+    datetimes of the same zone by their wall clocks, which is wrong across a change and in the
+    repeated hour, and `==` with another zone is always False inside the repeated hour."""
     # Add in UTC: arithmetic on an aware datetime in one zone is wall-clock arithmetic in Python.
     return (local_moment(start).astimezone(UTC) + timedelta(hours=hours)).astimezone(DANISH_TZ)
 
@@ -172,7 +176,8 @@ def on_time_hours(
         and isinstance(done, datetime)
     )
     if both_timed:
-        return local_moment(done) <= due_after_hours(start, hours)
+        # In UTC: same-zone comparison would use wall clocks (see due_after_hours).
+        return local_moment(done).astimezone(UTC) <= due_after_hours(start, hours).astimezone(UTC)
     return _as_date(done) <= _as_date(start) + timedelta(days=degraded_days(hours))
 
 
