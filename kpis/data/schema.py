@@ -241,3 +241,57 @@ def create_table_sql(table: Table) -> str:
         if c.type is ColType.TIMESTAMP:
             cols.append(f'"{has_time_column(c.name)}" BOOLEAN')
     return f'CREATE TABLE "{table.name}" (\n  ' + ",\n  ".join(cols) + "\n)"
+
+
+def quote_ident(name: str) -> str:
+    """An identifier quoted for DuckDB. Only names defined in this module are passed in."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+# Bookkeeping tables of a snapshot database, beside the canonical tables above:
+# name -> ((column, SQL type, meaning), ...). See docs/data-model.md.
+SNAPSHOT_TABLES: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "snapshot_meta": (
+        ("snapshot_id", "VARCHAR", "id of this snapshot: import time and start of the fingerprint"),
+        ("as_of", "DATE", "the day the export was taken: 'today' for every deadline status"),
+        ("imported_at", "TIMESTAMP", "when the import ran (local time)"),
+        ("source", "VARCHAR", "the imported folder or workbook"),
+        ("profile", "VARCHAR", "the export profile used (config/sources.yaml)"),
+        ("fingerprint", "VARCHAR", "SHA-256 over files, profile, as-of date and key check"),
+    ),
+    "import_files": (
+        ("file", "VARCHAR", "file name, or workbook:sheet"),
+        ("table_name", "VARCHAR", "the canonical table it was loaded into"),
+        ("sha256", "VARCHAR", "SHA-256 of the file (of the workbook for a sheet)"),
+        ("rows_read", "BIGINT", "data rows read (wholly empty rows are skipped)"),
+        ("rows_loaded", "BIGINT", "rows loaded into the table"),
+        ("rows_quarantined", "BIGINT", "rows quarantined; loaded + quarantined = read"),
+        ("ignored_columns", "VARCHAR", "headers that map to no column, separated by ' | '"),
+    ),
+    "quarantine": (
+        ("file", "VARCHAR", "file name, or workbook:sheet"),
+        ("table_name", "VARCHAR", "the canonical table the row was meant for"),
+        ("row_number", "BIGINT", "the row as a spreadsheet shows it: the header is row 1"),
+        ("column_name", "VARCHAR", "the canonical column with the problem"),
+        ("value", "VARCHAR", "the offending value as text; a CPR number is never stored"),
+        ("reason", "VARCHAR", "why (Danish text, see the list of reasons)"),
+    ),
+    "import_history": (
+        ("snapshot_id", "VARCHAR", "the snapshot the import made"),
+        ("imported_at", "TIMESTAMP", "when the import ran"),
+        ("as_of", "DATE", "the export's as-of date"),
+        ("source", "VARCHAR", "the imported folder or workbook"),
+        ("profile", "VARCHAR", "the export profile"),
+        ("fingerprint", "VARCHAR", "the import's fingerprint"),
+        ("rows_read", "BIGINT", "rows read over all files"),
+        ("rows_loaded", "BIGINT", "rows loaded over all files"),
+        ("rows_quarantined", "BIGINT", "rows quarantined over all files"),
+        ("files", "VARCHAR", "JSON list of the files: file, table_name, sha256 and counts"),
+    ),
+}
+
+
+def create_snapshot_table_sql(name: str) -> str:
+    """DDL for one bookkeeping table of a snapshot."""
+    cols = ",\n  ".join(f"{quote_ident(c)} {sql}" for c, sql, _ in SNAPSHOT_TABLES[name])
+    return f"CREATE TABLE {quote_ident(name)} (\n  {cols}\n)"

@@ -1,0 +1,148 @@
+"""The snapshot store: one DuckDB file per database path, replaced whole by each import.
+
+Writing: an import builds the new snapshot in a temporary file in the same directory, checkpoints
+and closes it, and moves it onto the database path with ``os.replace`` (atomic on one file system).
+Nobody ever writes into the file that readers have open, so DuckDB's one-writer rule never blocks
+the app, and a failed import leaves the old file untouched. Imports into one path are serialised
+by a lock file.
+
+Reading: ``connect`` gives a fresh connection per call. DuckDB caches one database instance per
+path inside a process, and that instance would keep serving the replaced file; so the file is
+attached to an in-memory instance kept per file identity (device, inode, size, mtime), and each
+call gets its own cursor on it. A connection opened before an import keeps reading the old file;
+the next ``connect`` after the swap sees the new one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+
+from kpis.data.schema import SNAPSHOT_TABLES, quote_ident
+
+# No extension may be downloaded or loaded behind our back (the machine is offline by design).
+DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+_ATTACHED_AS = quote_ident("snapshot")
+
+_lock = threading.Lock()
+_readers: dict[str, tuple[tuple[int, int, int, int], duckdb.DuckDBPyConnection]] = {}
+
+
+@dataclass(frozen=True)
+class SnapshotMeta:
+    snapshot_id: str
+    as_of: date
+    imported_at: datetime
+    source: str
+    profile: str
+    fingerprint: str
+
+
+def _identity(path: Path) -> tuple[int, int, int, int]:
+    st = path.stat()
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def connect(db: Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    """A new connection to the snapshot at ``db``; safe to call from any thread.
+
+    Read-only connections see the file as it is now and keep seeing that version until closed.
+    ``read_only=False`` opens the file itself for writing (tools and tests; imports never do).
+    """
+    db = Path(db)
+    if not read_only:
+        return duckdb.connect(str(db), config=DUCKDB_CONFIG)
+    if not db.is_file():
+        raise FileNotFoundError(f"Databasen findes ikke: {db}")
+    key = str(db.resolve())
+    with _lock:
+        identity = _identity(db)
+        cached = _readers.get(key)
+        if cached is None or cached[0] != identity:
+            base = duckdb.connect(":memory:", config=DUCKDB_CONFIG)
+            base.execute(f"ATTACH ? AS {_ATTACHED_AS} (READ_ONLY)", [str(db)])
+            cached = (identity, base)
+            _readers[key] = cached  # the previous instance lives on while its cursors are open
+        cursor = cached[1].cursor()
+    cursor.execute(f"USE {_ATTACHED_AS}")
+    return cursor
+
+
+def snapshot_meta(conn: duckdb.DuckDBPyConnection) -> SnapshotMeta:
+    rows = conn.execute(
+        "SELECT snapshot_id, as_of, imported_at, source, profile, fingerprint FROM snapshot_meta"
+    ).fetchall()  # fetchall, not fetchone: DuckDB 2 keeps a half-read result open on the connection
+    if not rows:
+        raise LookupError("Databasen har ingen snapshot (snapshot_meta er tom).")
+    return SnapshotMeta(*rows[0])
+
+
+def previous_state(db: Path) -> tuple[str | None, list[tuple]]:
+    """The fingerprint and import history of the snapshot at ``db`` (None, [] when there is none)."""
+    if not db.is_file():
+        return None, []
+    try:
+        conn = connect(db)
+        try:
+            fingerprint = snapshot_meta(conn).fingerprint
+            columns = ", ".join(quote_ident(c) for c, _, _ in SNAPSHOT_TABLES["import_history"])
+            history = conn.execute(
+                f"SELECT {columns} FROM import_history ORDER BY imported_at"
+            ).fetchall()
+        finally:
+            conn.close()
+    except (duckdb.Error, LookupError):
+        return None, []  # not a snapshot we made: it will simply be replaced
+    return fingerprint, history
+
+
+@contextlib.contextmanager
+def import_lock(db: Path) -> Iterator[None]:
+    """Serialise imports into one database path (across processes, where the OS supports it)."""
+    db.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: imports are not serialised
+        yield
+        return
+    with open(db.with_name(f".{db.name}.lock"), "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+
+
+def write_snapshot(db: Path, fill: Callable[[duckdb.DuckDBPyConnection], None]) -> None:
+    """Build a new snapshot with ``fill`` in a temporary file, then move it onto ``db``.
+
+    If ``fill`` raises, the temporary file is removed and ``db`` is exactly as before.
+    """
+    tmp = db.with_name(f".{db.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        conn = duckdb.connect(str(tmp), config=DUCKDB_CONFIG)
+        try:
+            fill(conn)
+            conn.execute("CHECKPOINT")
+        finally:
+            conn.close()
+        # A write-ahead log left by some other writer of the old file must not be replayed
+        # onto the new one.
+        _remove(db.with_name(db.name + ".wal"))
+        os.replace(tmp, db)
+    finally:
+        _remove(tmp)
+        _remove(tmp.with_name(tmp.name + ".wal"))

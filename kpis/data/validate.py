@@ -1,0 +1,302 @@
+"""Validation of one table: raw cells in, loaded columns and quarantine records out.
+
+Steps, in order: map headers to canonical columns (a missing required column refuses the import),
+parse every cell, check required values, CPR numbers, dates after the as-of date, completion before
+start, the table's own row rule, references to cases and measures, and finally repeated ids among
+the rows that survived. A row with any problem is quarantined; every problem gets its own record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from kpis.data.errors import ImportRefused
+from kpis.data.parse import BadValue, is_empty, parser_for
+from kpis.data.profiles import Profile, fold
+from kpis.data.pseudonym import cpr_birth_date, looks_like_cpr, missing_key_message, pseudonym
+from kpis.data.quarantine import CPR_HIDDEN, Problem, Reason, display_value
+from kpis.data.readers import RawTable, SourceFile, headers_by_name
+from kpis.data.schema import TABLES, ColType, Table, has_time_column
+from kpis.settings import PrivacySettings
+
+# Reasons for a reference to a row that is unknown / was itself quarantined, by referenced table.
+_REFERENCE_REASONS = {
+    "cases": (Reason.UNKNOWN_CASE, Reason.QUARANTINED_CASE),
+    "measures": (Reason.UNKNOWN_MEASURE, Reason.QUARANTINED_MEASURE),
+}
+
+
+@dataclass
+class Context:
+    """What one table's validation needs from the import and from the tables loaded before it."""
+
+    as_of: date
+    profile: Profile
+    key: bytes | None
+    privacy: PrivacySettings
+    loaded_ids: dict[str, set[str]] = field(default_factory=dict)
+    quarantined_ids: dict[str, set[str]] = field(default_factory=dict)
+    measure_case: dict[str, str] = field(default_factory=dict)  # loaded measure -> its case
+
+
+@dataclass
+class TableResult:
+    table: str
+    source: SourceFile | None  # None: an optional table absent from the export
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    blank_rows: int = 0
+    ignored_columns: tuple[str, ...] = ()
+    data: dict[str, list] = field(default_factory=dict)  # stored column -> values of loaded rows
+    problems: list[Problem] = field(default_factory=list)
+
+
+def map_columns(raw: RawTable, table: Table, profile: Profile) -> tuple[dict[str, int], list[str]]:
+    """Canonical column -> header position, and the headers that map to nothing."""
+    positions = headers_by_name(raw.headers)
+    mapping: dict[str, int] = {}
+    for column in table.columns:
+        header = profile.header(table.name, column.name)
+        found = positions.get(fold(header), [])
+        if len(found) > 1:
+            raise ImportRefused(f"{raw.source.display}: kolonnen »{header}« ({column.name}) "
+                                "findes mere end én gang.")
+        if found:
+            mapping[column.name] = found[0]
+    used = set(mapping.values())
+    ignored = [str(h) for i, h in enumerate(raw.headers) if i not in used]
+    for name in _required_columns(table, mapping):
+        header = profile.header(table.name, name)
+        raise ImportRefused(f"{raw.source.display} mangler den påkrævede kolonne »{header}« ({name}).")
+    return mapping, ignored
+
+
+def _required_columns(table: Table, mapping: dict[str, int]) -> list[str]:
+    missing = [c.name for c in table.columns if c.required and c.name not in mapping]
+    if table.name == "child_interviews" and "held_on" not in mapping and not (
+        "recorded_on" in mapping and "exemption_reason" in mapping
+    ):
+        missing.append("held_on")  # the row's date: held_on, or recorded_on with an exemption
+    return missing
+
+
+class _Rows:
+    """Problems collected per row index while a table is checked."""
+
+    def __init__(self, raw: RawTable) -> None:
+        self.raw = raw
+        self.by_row: dict[int, list[Problem]] = {}
+        self.bad_cells: set[tuple[int, str]] = set()
+
+    def add(self, i: int, column: str, value: object, reason: Reason, *, hide: bool = False) -> None:
+        shown = CPR_HIDDEN if hide else display_value(value)
+        problem = Problem(self.raw.source.display, self.raw.table, self.raw.row_numbers[i],
+                          column, shown, reason)
+        self.by_row.setdefault(i, []).append(problem)
+        self.bad_cells.add((i, column))
+
+
+def validate_table(raw: RawTable, ctx: Context) -> TableResult:
+    table = TABLES[raw.table]
+    mapping, ignored = map_columns(raw, table, ctx.profile)
+    rows = _Rows(raw)
+    for i, column, value, reason in raw.problems:
+        rows.add(i, column, value, reason)
+    values = _parse_cells(raw, table, mapping, ctx, rows)
+    derived = _cpr_columns(raw, mapping, values, ctx, rows) if "cpr" in mapping else {}
+    for check in (_after_as_of, _completion_before_start, _row_rules, _references):
+        check(table, values, ctx, rows)
+    loaded = _first_of_each_id(table, values, raw.n_rows, ctx, rows)
+    result = TableResult(
+        table.name, raw.source, raw.n_rows, len(loaded), raw.n_rows - len(loaded),
+        raw.blank_rows, tuple(ignored),
+        problems=[p for i in sorted(rows.by_row) for p in rows.by_row[i]],
+    )
+    values.update(derived)  # a valid CPR number decides child_id and birth_date
+    result.data = _stored_columns(table, values, loaded)
+    _remember(table, values, loaded, ctx)
+    return result
+
+
+def _parse_cells(raw: RawTable, table: Table, mapping: dict[str, int], ctx: Context,
+                 rows: _Rows) -> dict[str, list]:
+    values: dict[str, list] = {}
+    for name, position in mapping.items():
+        column = table.column(name)
+        if column.input_only:
+            continue
+        parse = parser_for(column, ctx.profile.words(name))
+        guard = column.type is ColType.TEXT  # free text and ids must not carry a CPR number
+        out: list = [None] * raw.n_rows
+        for i, cell in enumerate(raw.cells[position]):
+            try:
+                value = parse(cell)
+            except BadValue as exc:
+                rows.add(i, name, cell, exc.reason)
+                continue
+            if guard and value is not None and looks_like_cpr(value):
+                rows.add(i, name, None, Reason.CPR_IN_TEXT, hide=True)
+                continue
+            out[i] = value
+        values[name] = out
+    for column in table.columns:
+        if column.required:
+            for i, value in enumerate(values[column.name]):
+                if value is None and (i, column.name) not in rows.bad_cells:
+                    rows.add(i, column.name, None, Reason.MISSING)
+    return values
+
+
+def _cpr_columns(raw: RawTable, mapping: dict[str, int], values: dict[str, list], ctx: Context,
+                 rows: _Rows) -> dict[str, list]:
+    """child_id and birth_date from the CPR column; the CPR number itself goes no further."""
+    cells = raw.cells[mapping["cpr"]]
+    if ctx.key is None and any(not is_empty(c) for c in cells):
+        raise ImportRefused(missing_key_message(ctx.privacy))
+    child_ids = [None] * raw.n_rows
+    births = [None] * raw.n_rows
+    for i, cell in enumerate(cells):
+        if is_empty(cell):
+            continue
+        text = str(cell)
+        born = cpr_birth_date(text, not_after=ctx.as_of)
+        if born is None:
+            rows.add(i, "cpr", None, Reason.INVALID_CPR, hide=True)
+            continue
+        child_ids[i] = pseudonym(text, ctx.key)
+        births[i] = born
+    out: dict[str, list] = {}
+    for name, derived in (("child_id", child_ids), ("birth_date", births)):
+        given = values.get(name, [None] * raw.n_rows)
+        out[name] = [d if d is not None else g for d, g in zip(derived, given, strict=True)]
+    return out
+
+
+def _day(value: date | tuple[datetime, bool]) -> date:
+    return value[0].date() if isinstance(value, tuple) else value
+
+
+def _after_as_of(table: Table, values: dict[str, list], ctx: Context, rows: _Rows) -> None:
+    for column in table.columns:
+        if column.type in (ColType.DATE, ColType.TIMESTAMP) and not column.planned:
+            for i, value in enumerate(values.get(column.name, ())):
+                if value is not None and _day(value) > ctx.as_of:
+                    rows.add(i, column.name, _shown(value), Reason.AFTER_AS_OF)
+
+
+def _shown(value: date | tuple[datetime, bool]) -> object:
+    if isinstance(value, tuple):
+        moment, has_time = value
+        return moment if has_time else moment.date()
+    return value
+
+
+def _before(end: date | tuple[datetime, bool], start: date | tuple[datetime, bool]) -> bool:
+    """True when the completion lies before the start; to the minute only when both have a time."""
+    if isinstance(end, tuple) and isinstance(start, tuple) and end[1] and start[1]:
+        return end[0] < start[0]
+    return _day(end) < _day(start)
+
+
+def _completion_before_start(table: Table, values: dict[str, list], ctx: Context,
+                             rows: _Rows) -> None:
+    for start_name, end_name in table.order_checks:
+        if start_name not in values or end_name not in values:
+            continue
+        for i, (start, end) in enumerate(zip(values[start_name], values[end_name], strict=True)):
+            if start is not None and end is not None and _before(end, start):
+                rows.add(i, end_name, _shown(end), Reason.BEFORE_START)
+
+
+def _interview_held_or_exempted(values: dict[str, list], rows: _Rows) -> None:
+    n = rows.raw.n_rows
+    held = values.get("held_on", [None] * n)
+    recorded = values.get("recorded_on", [None] * n)
+    reason = values.get("exemption_reason", [None] * n)
+    involved = ("held_on", "recorded_on", "exemption_reason")
+    for i in range(n):
+        if (held[i] is None and (recorded[i] is None or reason[i] is None)
+                and not any((i, c) in rows.bad_cells for c in involved)):
+            rows.add(i, "held_on", None, Reason.NOT_HELD_NOR_EXEMPTED)
+
+
+def _measurable_within_total(values: dict[str, list], rows: _Rows) -> None:
+    if "goals_total" not in values or "goals_measurable" not in values:
+        return
+    for i, (total, measurable) in enumerate(
+        zip(values["goals_total"], values["goals_measurable"], strict=True)
+    ):
+        if total is not None and measurable is not None and measurable > total:
+            rows.add(i, "goals_measurable", measurable, Reason.MORE_MEASURABLE_THAN_GOALS)
+
+
+# Checks that belong to one table (schema.Table.row_date_rule describes the interview rule).
+_ROW_RULES: dict[str, Callable[[dict[str, list], _Rows], None]] = {
+    "child_interviews": _interview_held_or_exempted,
+    "plans": _measurable_within_total,
+}
+
+
+def _row_rules(table: Table, values: dict[str, list], ctx: Context, rows: _Rows) -> None:
+    if rule := _ROW_RULES.get(table.name):
+        rule(values, rows)
+
+
+def _references(table: Table, values: dict[str, list], ctx: Context, rows: _Rows) -> None:
+    for ref in table.references:
+        unknown, quarantined = _REFERENCE_REASONS[ref.table]
+        loaded = ctx.loaded_ids.get(ref.table, set())
+        held_back = ctx.quarantined_ids.get(ref.table, set())
+        for i, value in enumerate(values.get(ref.column, ())):
+            if value is None or value in loaded:
+                continue
+            rows.add(i, ref.column, value, quarantined if value in held_back else unknown)
+    # A row that names both a case and a measure must name the measure's own case.
+    if "case_id" in values and "measure_id" in values and table.name != "measures":
+        for i, (case, measure) in enumerate(zip(values["case_id"], values["measure_id"], strict=True)):
+            owner = ctx.measure_case.get(measure) if measure is not None else None
+            if owner is not None and case is not None and owner != case:
+                rows.add(i, "measure_id", measure, Reason.MEASURE_OF_OTHER_CASE)
+
+
+def _first_of_each_id(table: Table, values: dict[str, list], n: int, ctx: Context,
+                      rows: _Rows) -> list[int]:
+    """Indexes of the rows to load: problem-free, and the first of their id among those."""
+    ids = values[table.id_column]
+    seen: set[str] = set()
+    keep: list[int] = []
+    for i in range(n):
+        if i in rows.by_row:
+            continue
+        if ids[i] in seen:
+            rows.add(i, table.id_column, ids[i], Reason.DUPLICATE_ID)
+            continue
+        seen.add(ids[i])
+        keep.append(i)
+    return keep
+
+
+def _stored_columns(table: Table, values: dict[str, list], keep: list[int]) -> dict[str, list]:
+    data: dict[str, list] = {}
+    for column in table.stored_columns:
+        given = values.get(column.name)
+        picked = [given[i] for i in keep] if given is not None else [None] * len(keep)
+        if column.type is ColType.TIMESTAMP:
+            data[column.name] = [v[0] if v else None for v in picked]
+            data[has_time_column(column.name)] = [v[1] if v else None for v in picked]
+        else:
+            data[column.name] = picked
+    return data
+
+
+def _remember(table: Table, values: dict[str, list], keep: list[int], ctx: Context) -> None:
+    """Record which ids were loaded or held back, for the tables that refer to this one."""
+    ids = values[table.id_column]
+    loaded = {ids[i] for i in keep}
+    ctx.loaded_ids[table.name] = loaded
+    ctx.quarantined_ids[table.name] = {v for v in ids if v is not None} - loaded
+    if table.name == "measures" and "case_id" in values:
+        ctx.measure_case = {ids[i]: values["case_id"][i] for i in keep}
