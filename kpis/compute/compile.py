@@ -1,0 +1,412 @@
+"""KPI definitions → DuckDB SQL, returned with their bound parameters and never run here.
+
+Every KPI kind compiles to the same *units* relation — one row per counted thing (a case step, a
+plan, a placement year …) with its dimensions, start, due, completion, status and the date that
+puts it in a period. Aggregation and drill-down are both plain queries over units, so the case
+steps behind a figure always add up to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from kpis.compute.periods import Period
+from kpis.data.schema import ColType, has_time_column
+from kpis.rules import expressions as ex
+from kpis.rules.definitions import (
+    CountKpi,
+    DeadlineKpi,
+    DueRule,
+    DurationKpi,
+    Kind,
+    ShareKpi,
+)
+from kpis.rules.regime import Regime, regime_sql
+from kpis.rules.sources import SOURCES, Source, base_ctes, interview_between_sql, q
+
+# The dimensions a figure can be broken down by; closed vocabulary (the CLI's --by).
+DIMENSIONS: tuple[str, ...] = (
+    "team", "caseworker", "age_band", "measure_type", "notifier_type", "regime",
+)
+DIMENSION_LABELS_DA = {
+    "team": "Team", "caseworker": "Sagsbehandler", "age_band": "Aldersgruppe",
+    "measure_type": "Indsatstype", "notifier_type": "Underretter", "regime": "Lovgrundlag",
+}
+UNKNOWN = "(ukendt)"
+NOT_APPLICABLE = "(ikke relevant)"
+
+# Age at the unit's start, in the bands the department reports by.
+AGE_BANDS: tuple[tuple[int, int | None, str], ...] = (
+    (0, 5, "0-5 år"), (6, 11, "6-11 år"), (12, 14, "12-14 år"), (15, 17, "15-17 år"),
+    (18, None, "18 år og derover"),
+)
+
+
+@dataclass(frozen=True)
+class SqlQuery:
+    sql: str
+    params: dict[str, object] = field(default_factory=dict)
+
+
+def _age_band_sql(birth: str, on: str) -> str:
+    years = f"date_sub('year', {birth}, {on})"
+    whens = " ".join(
+        f"WHEN {years} <= {hi} THEN '{label}'" if hi is not None else f"ELSE '{label}'"
+        for _lo, hi, label in AGE_BANDS
+    )
+    return f"CASE WHEN {birth} IS NULL OR {on} IS NULL THEN '{UNKNOWN}' {whens} END"
+
+
+class _Compiler:
+    """Compiles one KPI's units relation; collects literal parameters under a KPI-specific prefix."""
+
+    def __init__(self, kpi, params: dict[str, object], prefix: str):
+        self.kpi = kpi
+        self.spec = kpi.spec
+        self.source: Source = SOURCES[self.spec.source]
+        self.params = params
+        self.prefix = prefix
+
+    def col(self, name: str) -> str:
+        if name not in self.source.columns:
+            raise ValueError(f"unknown column {name!r} in source {self.source.name!r}")
+        return f"s.{q(name)}"
+
+    def expr(self, text: str) -> str:
+        node = ex.parse(text)
+        problems = ex.check(node, frozenset(self.source.columns) | {"regime"})
+        if problems:
+            raise ValueError("; ".join(problems))
+        domain = {"interview_between": lambda a: interview_between_sql("s.case_id", a[0], a[1])}
+
+        def column_sql(name: str) -> str:
+            return "__regime" if name == "regime" else self.col(name)
+
+        return ex.Renderer(column_sql, self.params, self.prefix, domain).render(node)
+
+    def _as_date(self, name: str) -> str:
+        return f"CAST({self.col(name)} AS DATE)"
+
+    def _dims(self, on_date: str, regime: str) -> list[str]:
+        cols = self.source.columns
+
+        def dim(name: str) -> str:
+            if name in cols:
+                return f"coalesce(CAST({self.col(name)} AS VARCHAR), '{UNKNOWN}')"
+            return f"'{NOT_APPLICABLE}'"
+
+        return [
+            f"{dim('team')} AS team",
+            f"{dim('caseworker')} AS caseworker",
+            f"{_age_band_sql(self.col('birth_date'), on_date)} AS age_band"
+            if "birth_date" in cols else f"'{NOT_APPLICABLE}' AS age_band",
+            f"{dim('measure_type')} AS measure_type",
+            f"{dim('notifier_type')} AS notifier_type",
+            f"coalesce({regime}, '{NOT_APPLICABLE}') AS regime",
+        ]
+
+    def _regime(self, regime_date: str | None) -> str:
+        return regime_sql(self._as_date(regime_date)) if regime_date else "NULL"
+
+    def _where(self, extra: list[str]) -> str:
+        conds = list(extra)
+        if self.spec.filter:
+            conds.append(f"coalesce({self.expr(self.spec.filter)}, FALSE)")
+        return " AND ".join(conds) if conds else "TRUE"
+
+    def _head(self, regime: str) -> str:
+        # regime is needed by expressions as a pseudo-column; compute it once in a sub-select.
+        return f"SELECT s.*, {regime} AS __regime FROM ({self.source.sql}) s"
+
+    # --- kinds ----------------------------------------------------------------------------------
+
+    def units(self) -> str:
+        if isinstance(self.kpi, DeadlineKpi):
+            return self._deadline()
+        if isinstance(self.kpi, ShareKpi):
+            return self._share()
+        if isinstance(self.kpi, CountKpi):
+            return self._count()
+        if isinstance(self.kpi, DurationKpi):
+            return self._duration()
+        raise TypeError(self.kpi)  # pragma: no cover
+
+    def _rule_sql(self, rule: DueRule) -> tuple[str, str]:
+        """(due date, on-time-when-completed) for one rule."""
+        spec = self.spec
+        start_date = self._as_date(spec.start)
+        done_date = self._as_date(spec.completion)
+        if rule.hours is not None:
+            start_ht = self._has_time(spec.start)
+            done_ht = self._has_time(spec.completion)
+            due = f"due_date_hours({self.col(spec.start)}, {start_ht}, {rule.hours})"
+            on_time = (
+                f"on_time_hours({self.col(spec.start)}, {start_ht}, "
+                f"{self.col(spec.completion)}, {done_ht}, {rule.hours})"
+            )
+            return due, on_time
+        if rule.months is not None:
+            due = f"add_months_clamped({start_date}, {rule.months})"
+        elif rule.hverdage is not None:
+            due = f"add_hverdage({start_date}, {rule.hverdage})"
+        else:
+            due = self._as_date(rule.column)
+            if rule.else_months is not None:
+                due = f"coalesce({due}, add_months_clamped({start_date}, {rule.else_months}))"
+        if rule.or_earlier:
+            earlier = self._as_date(rule.or_earlier)
+            due = f"coalesce(least({due}, {earlier}), {due})"
+        return due, f"({done_date} <= {due})"
+
+    def _has_time(self, name: str) -> str:
+        if self.source.columns.get(name) is ColType.TIMESTAMP and has_time_column(name) in (
+            self.source.columns
+        ):
+            return self.col(has_time_column(name))
+        return "FALSE"
+
+    def _rule_label(self, rule: DueRule, regime: Regime) -> str:
+        basis = self.kpi.legal_basis.for_regime(regime) or regime.label_da
+        return f"{basis}: {rule.describe_da()}"
+
+    def _deadline(self) -> str:
+        spec = self.spec
+        due_cases, ontime_cases, label_cases = [], [], []
+        for regime in (Regime.SEL, Regime.BARNETS_LOV):
+            rules = spec.due.rules(regime)
+            d_w, o_w, l_w = [], [], []
+            for rule in rules:
+                due, on_time = self._rule_sql(rule)
+                label = self._param(self._rule_label(rule, regime))
+                cond = self.expr(rule.when) if rule.when else None
+                if cond is None:
+                    d_w.append(f"ELSE {due}")
+                    o_w.append(f"ELSE {on_time}")
+                    l_w.append(f"ELSE {label}")
+                    break
+                d_w.append(f"WHEN {cond} THEN {due}")
+                o_w.append(f"WHEN {cond} THEN {on_time}")
+                l_w.append(f"WHEN {cond} THEN {label}")
+            when_regime = f"WHEN __regime = '{regime.value}' THEN"
+            due_cases.append(f"{when_regime} {_chain(d_w)}")
+            ontime_cases.append(f"{when_regime} {_chain(o_w)}")
+            label_cases.append(f"{when_regime} {_chain(l_w)}")
+        start_date = self._as_date(spec.start)
+        regime = self._regime(spec.regime_date)
+        ends = self._as_date(spec.ends_on) if spec.ends_on else "NULL"
+        step = f"""SELECT CAST({self.col(self.source.id_column)} AS VARCHAR) AS unit_id,
+    s.case_id AS case_id, {', '.join(self._dims(start_date, '__regime'))},
+    {start_date} AS start_date,
+    CASE {' '.join(due_cases)} END AS due_date,
+    {self._as_date(spec.completion)} AS completed_date,
+    CASE {' '.join(ontime_cases)} END AS on_time,
+    CASE {' '.join(label_cases)} END AS rule,
+    {ends} AS ends_on
+  FROM ({self._head(regime)}) s
+  WHERE {self._where([f"{self.col(spec.start)} IS NOT NULL"])}"""
+        return f"""SELECT unit_id, case_id, {', '.join(DIMENSIONS)}, start_date, due_date,
+    completed_date, status, rule,
+    CASE status WHEN 'on_time' THEN greatest(completed_date, start_date)
+                WHEN 'late' THEN due_date ELSE $as_of END AS event_date,
+    status IN ('on_time', 'late') AS in_den, status = 'on_time' AS in_num,
+    status = 'pending' AS is_pending,
+    (status = 'late' AND completed_date IS NULL) AS is_overdue_open,
+    date_diff('day', due_date, coalesce(completed_date, $as_of)) AS days,
+    CAST(NULL AS DOUBLE) AS metric, CAST(NULL AS VARCHAR) AS per_value,
+    CAST(NULL AS DATE) AS open_from, CAST(NULL AS DATE) AS open_until
+FROM (
+  SELECT st.*,
+    CASE WHEN completed_date IS NOT NULL THEN
+           CASE WHEN on_time THEN 'on_time' ELSE 'late' END
+         WHEN due_date >= $as_of THEN 'pending' ELSE 'late' END AS status
+  FROM ({step}) st
+  WHERE due_date IS NOT NULL
+    AND NOT (completed_date IS NULL AND ends_on IS NOT NULL AND ends_on <= $as_of
+             AND ends_on < due_date)
+) x"""
+
+    def _param(self, value: object) -> str:
+        name = f"{self.prefix}{len([k for k in self.params if k.startswith(self.prefix)])}"
+        self.params[name] = value
+        return f"${name}"
+
+    def _flat(self, *, event: str, status: str, in_num: str, in_den: str, start: str,
+              completed: str = "NULL", metric: str = "NULL", per: str = "NULL",
+              open_from: str = "NULL", open_until: str = "NULL", where: list[str]) -> str:
+        regime = self._regime(self.spec.regime_date)
+        return f"""SELECT CAST({self.col(self.source.id_column)} AS VARCHAR) AS unit_id,
+    s.case_id AS case_id, {', '.join(self._dims(start, '__regime'))},
+    {start} AS start_date, CAST(NULL AS DATE) AS due_date,
+    CAST({completed} AS DATE) AS completed_date, {status} AS status,
+    CAST(NULL AS VARCHAR) AS rule, CAST({event} AS DATE) AS event_date,
+    {in_den} AS in_den, {in_num} AS in_num,
+    FALSE AS is_pending, FALSE AS is_overdue_open, CAST(NULL AS BIGINT) AS days,
+    CAST({metric} AS DOUBLE) AS metric, CAST({per} AS VARCHAR) AS per_value,
+    CAST({open_from} AS DATE) AS open_from, CAST({open_until} AS DATE) AS open_until
+  FROM ({self._head(regime)}) s
+  WHERE {self._where(where)}"""
+
+    def _share(self) -> str:
+        event = self._as_date(self.spec.event_date)
+        cond = f"coalesce({self.expr(self.spec.condition)}, FALSE)"
+        return self._flat(
+            event=event, start=event, in_den="TRUE", in_num=cond,
+            status=f"CASE WHEN {cond} THEN 'met' ELSE 'not_met' END",
+            where=[f"{self.col(self.spec.event_date)} IS NOT NULL"],
+        )
+
+    def _count(self) -> str:
+        spec = self.spec
+        per = f"CAST({self.col(spec.per)} AS VARCHAR)" if spec.per else "NULL"
+        if spec.event_date:
+            event = self._as_date(spec.event_date)
+            return self._flat(event=event, start=event, in_den="FALSE", in_num="TRUE",
+                              status="'counted'", per=per,
+                              where=[f"{self.col(spec.event_date)} IS NOT NULL"])
+        opened = self._as_date(spec.open_from)
+        until = self._as_date(spec.open_until) if spec.open_until else "NULL"
+        return self._flat(event="NULL", start=opened, in_den="FALSE", in_num="TRUE",
+                          status="'open'", per=per, open_from=opened, open_until=until,
+                          where=[f"{self.col(spec.open_from)} IS NOT NULL"])
+
+    def _duration(self) -> str:
+        start = self._as_date(self.spec.start)
+        end = self._as_date(self.spec.end)
+        return self._flat(event=end, start=start, completed=end, in_den="TRUE", in_num="FALSE",
+                          status="'completed'", metric=f"date_diff('day', {start}, {end})",
+                          where=[f"{self.col(self.spec.end)} IS NOT NULL",
+                                 f"{self.col(self.spec.start)} IS NOT NULL"])
+
+
+def _chain(branches: list[str]) -> str:
+    """A CASE over rule branches; a single unconditional rule needs no CASE."""
+    if len(branches) == 1 and branches[0].startswith("ELSE "):
+        return branches[0][5:]
+    return f"CASE {' '.join(branches)} END"
+
+
+def _with(units_sql: str, params: dict[str, object], teams: tuple[str, ...] | None) -> str:
+    """The CTE chain; ``teams`` (a user's scope) restricts the units to those teams."""
+    ctes = [f"{name} AS ({sql})" for name, sql in base_ctes()]
+    if teams is None:
+        ctes.append(f"units AS ({units_sql})")
+    else:
+        names = []
+        for i, team in enumerate(sorted(teams)):
+            params[f"scope{i}"] = team
+            names.append(f"$scope{i}")
+        allowed = ", ".join(names) if names else "NULL"
+        ctes.append(f"units AS (SELECT * FROM ({units_sql}) WHERE team IN ({allowed}))")
+    return "WITH " + ",\n".join(ctes)
+
+
+def compile_units(kpi, as_of: date, teams: tuple[str, ...] | None = None,
+                  only_open: bool = False) -> SqlQuery:
+    """All units of one KPI as of a date (no period filter): the basis of the worklist."""
+    params: dict[str, object] = {"as_of": as_of}
+    units = _Compiler(kpi, params, "k_").units()
+    where = " WHERE completed_date IS NULL AND status IN ('pending', 'late')" if only_open else ""
+    return SqlQuery(_with(units, params, teams) + f"\nSELECT * FROM units{where}", params)
+
+
+def _period_values(periods: list[Period], params: dict[str, object]) -> str:
+    rows = []
+    for i, p in enumerate(periods):
+        params[f"p{i}_label"] = p.label
+        params[f"p{i}_start"] = p.start
+        params[f"p{i}_end"] = p.end
+        rows.append(f"($p{i}_label, CAST($p{i}_start AS DATE), CAST($p{i}_end AS DATE), {i})")
+    return "SELECT * FROM (VALUES " + ", ".join(rows) + ") AS t(label, p_start, p_end, ord)"
+
+
+def _in_period_join(kpi) -> str:
+    if isinstance(kpi, CountKpi) and kpi.spec.open_from:
+        day = "least(p.p_end, $as_of)"
+        return (f"u.open_from <= {day} AND (u.open_until IS NULL OR u.open_until > {day})"
+                " AND p.p_start <= $as_of")
+    return ("u.event_date BETWEEN p.p_start AND p.p_end OR ((u.is_pending OR u.is_overdue_open) "
+            "AND $as_of BETWEEN p.p_start AND p.p_end)")
+
+
+def compile_aggregate(kpi, periods: list[Period], by: tuple[str, ...], as_of: date,
+                      teams: tuple[str, ...] | None = None) -> SqlQuery:
+    """One KPI's figures for every period, for the total and each prefix of ``by``."""
+    for d in by:
+        if d not in DIMENSIONS:
+            raise ValueError(f"ukendt dimension {d!r}; vælg blandt {', '.join(DIMENSIONS)}")
+    params: dict[str, object] = {"as_of": as_of}
+    units = _Compiler(kpi, params, "k_").units()
+    in_p = "u.event_date BETWEEN p.p_start AND p.p_end"
+    now_in_p = "$as_of BETWEEN p.p_start AND p.p_end"
+    stock = isinstance(kpi, CountKpi) and kpi.spec.open_from
+    num_filter = "TRUE" if stock else f"u.in_num AND {in_p}"
+    den = (
+        "count(DISTINCT u.per_value)" if isinstance(kpi, CountKpi) and kpi.spec.per
+        else f"count(*) FILTER (WHERE u.in_den AND {in_p})"
+    )
+    sets = ["(p.label, p.ord)"] + [
+        "(p.label, p.ord, " + ", ".join(f"u.{d}" for d in by[: i + 1]) + ")"
+        for i in range(len(by))
+    ]
+    dim_cols = "".join(f", u.{d} AS {d}, GROUPING(u.{d}) AS g_{d}" for d in by)
+    sql = f"""{_with(units, params, teams)},
+periods AS ({_period_values(periods, params)})
+SELECT p.label AS period, p.ord AS period_ord{dim_cols},
+  count(*) FILTER (WHERE {num_filter}) AS numerator,
+  {den} AS denominator,
+  count(*) FILTER (WHERE u.is_pending AND {now_in_p}) AS pending,
+  count(*) FILTER (WHERE u.is_overdue_open AND {now_in_p}) AS overdue_open,
+  median(u.metric) FILTER (WHERE {in_p}) AS median_value,
+  quantile_cont(u.metric, 0.9) FILTER (WHERE {in_p}) AS p90
+FROM units u JOIN periods p ON {_in_period_join(kpi)}
+GROUP BY GROUPING SETS ({', '.join(sets)})
+ORDER BY period_ord{''.join(f', g_{d} DESC, {d}' for d in by)}"""
+    return SqlQuery(sql, params)
+
+
+def compile_steps(kpi, period: Period, group: dict[str, str], as_of: date,
+                  teams: tuple[str, ...] | None = None) -> SqlQuery:
+    """The units behind one figure (period × group), each marked in/out of numerator/denominator."""
+    params: dict[str, object] = {"as_of": as_of, "p_start": period.start, "p_end": period.end}
+    units = _Compiler(kpi, params, "k_").units()
+    conds = []
+    for i, (d, value) in enumerate(sorted(group.items())):
+        if d not in DIMENSIONS:
+            raise ValueError(f"ukendt dimension {d!r}")
+        params[f"g{i}"] = value
+        conds.append(f"u.{d} = $g{i}")
+    p = SimplePeriod()
+    in_p = f"u.event_date BETWEEN {p.start} AND {p.end}"
+    if isinstance(kpi, CountKpi) and kpi.spec.open_from:
+        day = f"least({p.end}, $as_of)"
+        member = f"u.open_from <= {day} AND (u.open_until IS NULL OR u.open_until > {day})"
+        in_num, in_den = "TRUE", "FALSE"
+    else:
+        member = (f"({in_p} OR ((u.is_pending OR u.is_overdue_open) AND $as_of BETWEEN "
+                  f"{p.start} AND {p.end}))")
+        in_num, in_den = f"(u.in_num AND {in_p})", f"(u.in_den AND {in_p})"
+    where = " AND ".join([member, *conds])
+    sql = f"""{_with(units, params, teams)}
+SELECT u.unit_id, u.case_id, u.team, u.caseworker, u.age_band, u.measure_type, u.notifier_type,
+  u.regime, u.start_date AS start, u.due_date AS due, u.completed_date AS completed, u.status,
+  {in_num} AS in_numerator, {in_den} AS in_denominator, u.days, u.rule, u.metric
+FROM units u
+WHERE {where}
+ORDER BY u.status = 'late' DESC, u.due_date, u.start_date, u.unit_id"""
+    return SqlQuery(sql, params)
+
+
+class SimplePeriod:
+    start = "CAST($p_start AS DATE)"
+    end = "CAST($p_end AS DATE)"
+
+
+__all__ = [
+    "DIMENSIONS",
+    "Kind",
+    "SqlQuery",
+    "compile_aggregate",
+    "compile_steps",
+    "compile_units",
+]

@@ -1,0 +1,366 @@
+"""Validation of a KPI definitions file: every problem at once, each with file, line, KPI and field.
+
+Three passes: YAML and structure (pydantic, one KPI at a time so one broken KPI does not hide the
+others' problems), meaning against the data model (sources, columns, expressions, due rules), and
+a dry run of every compiled query against an empty database with the canonical schema.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import get_args, get_origin
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from kpis.data.schema import ColType
+from kpis.rules import expressions as ex
+from kpis.rules import yaml_loader
+from kpis.rules.definitions import (
+    KIND_SPEC_FIELD,
+    CountKpi,
+    DeadlineKpi,
+    DueRule,
+    DurationKpi,
+    Kind,
+    KpiSet,
+    ShareKpi,
+    Unit,
+)
+from kpis.rules.sources import SOURCES
+
+KIND_CLASSES = {Kind.DEADLINE: DeadlineKpi, Kind.SHARE: ShareKpi, Kind.COUNT: CountKpi,
+                Kind.DURATION: DurationKpi}
+KIND_UNITS = {Kind.DEADLINE: {Unit.PERCENT}, Kind.SHARE: {Unit.PERCENT},
+              Kind.COUNT: {Unit.COUNT, Unit.RATIO}, Kind.DURATION: {Unit.DAYS}}
+DATED = (ColType.DATE, ColType.TIMESTAMP)
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int | None
+    kpi: str | None
+    field: str
+    message: str
+    hint: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.file}" + (f", linje {self.line}" if self.line else "")
+        who = f" [{self.kpi}]" if self.kpi else ""
+        fld = f" {self.field}:" if self.field else ""
+        hint = f" ({self.hint})" if self.hint else ""
+        return f"{where}{who}{fld} {self.message}{hint}"
+
+
+class KpiDefinitionError(ValueError):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def _field_path(loc: tuple) -> str:
+    out = ""
+    for step in loc:
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
+    return out
+
+
+def _model_for_path(model: type[BaseModel], path: tuple) -> type[BaseModel] | None:
+    """The pydantic model that holds the last key of ``path`` (for 'did you mean' hints)."""
+    current: type[BaseModel] | None = model
+    for step in path:
+        if current is None:
+            return None
+        if isinstance(step, int):
+            continue
+        fld = current.model_fields.get(step) or next(
+            (f for f in current.model_fields.values() if f.alias == step), None)
+        if fld is None:
+            return None
+        current = _first_model(fld.annotation)
+    return current
+
+
+def _first_model(annotation) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation) or ():
+        found = _first_model(arg)
+        if found:
+            return found
+    if get_origin(annotation) is None:
+        return None
+    return None
+
+
+def _keys(model: type[BaseModel]) -> set[str]:
+    return {f.alias or name for name, f in model.model_fields.items()}
+
+
+class _Collector:
+    def __init__(self, file: str, doc):
+        self.file = file
+        self.doc = doc
+        self.problems: list[Problem] = []
+
+    def add(self, path: tuple, kpi: str | None, message: str, hint: str = "") -> None:
+        line = yaml_loader.line_of(self.doc, path) if self.doc is not None else None
+        field = _field_path(path[2:]) if len(path) > 2 and path[0] == "kpis" else _field_path(path)
+        self.problems.append(Problem(self.file, line, kpi, field, message, hint))
+
+
+_PYDANTIC_DA = {
+    "missing": "mangler",
+    "string_type": "skal være tekst",
+    "int_type": "skal være et heltal",
+    "int_parsing": "skal være et heltal",
+    "float_type": "skal være et tal",
+    "float_parsing": "skal være et tal",
+    "bool_type": "skal være true eller false",
+    "bool_parsing": "skal være true eller false",
+    "date_from_datetime_parsing": "skal være en dato (ÅÅÅÅ-MM-DD)",
+    "date_parsing": "skal være en dato (ÅÅÅÅ-MM-DD)",
+    "date_type": "skal være en dato (ÅÅÅÅ-MM-DD)",
+    "enum": "har en ukendt værdi",
+    "literal_error": "har en ukendt værdi",
+    "string_pattern_mismatch": "skal være snake_case (små bogstaver, tal og _)",
+    "string_too_short": "er for kort",
+    "greater_than_equal": "er for lille",
+    "model_type": "skal være en samling af felter",
+    "dict_type": "skal være en samling af felter",
+    "tuple_type": "skal være en liste",
+}
+
+
+def _pydantic_problems(col: _Collector, err: ValidationError, base: tuple, kpi_id, model) -> None:
+    for e in err.errors():
+        loc = tuple(x for x in e["loc"] if not (isinstance(x, str) and x in ("DueRule",)))
+        # Drop union-branch names pydantic inserts (e.g. 'tuple[DueRule, ...]').
+        loc = tuple(x for x in loc if not (isinstance(x, str) and ("[" in x or x == "function-after")))
+        path = base + loc
+        typ = e["type"]
+        if typ == "extra_forbidden":
+            parent = _model_for_path(model, loc[:-1])
+            valid = _keys(parent) if parent else set()
+            near = ex.nearest(str(loc[-1]), valid) if valid else None
+            col.add(path, kpi_id, f"ukendt felt {loc[-1]!r}",
+                    f"mente du {near!r}?" if near else
+                    (f"gyldige felter: {', '.join(sorted(valid))}" if valid else ""))
+        elif typ in ("enum", "literal_error"):
+            expected = e.get("ctx", {}).get("expected", "")
+            col.add(path, kpi_id, f"ukendt værdi {e.get('input')!r}", f"gyldige: {expected}")
+        elif typ in ("value_error", "assertion_error"):
+            msg = str(e.get("ctx", {}).get("error", e["msg"]))
+            col.add(path, kpi_id, msg)
+        else:
+            col.add(path, kpi_id, _PYDANTIC_DA.get(typ, e["msg"]))
+
+
+def _check_semantics(col: _Collector, kpi, base: tuple) -> None:
+    spec_field = KIND_SPEC_FIELD[kpi.kind]
+    spec = kpi.spec
+    sp = base + (spec_field,)
+    if kpi.unit not in KIND_UNITS[kpi.kind]:
+        col.add(base + ("unit",), kpi.id, f"enheden {kpi.unit.value!r} passer ikke til "
+                f"typen {kpi.kind.value!r}",
+                "brug " + " eller ".join(sorted(u.value for u in KIND_UNITS[kpi.kind])))
+    if kpi.target and kpi.thresholds is None:
+        col.add(base + ("thresholds",), kpi.id, "et mål kræver tærskler for grøn og gul",
+                "fx thresholds: {green: 0.0, yellow: 0.10}")
+    source = SOURCES.get(spec.source)
+    if source is None:
+        near = ex.nearest(spec.source, SOURCES)
+        col.add(sp + ("source",), kpi.id, f"ukendt kilde {spec.source!r}",
+                f"mente du {near!r}?" if near else f"gyldige: {', '.join(sorted(SOURCES))}")
+        return
+    cols = source.columns
+
+    def column(fieldname: str, name: str | None, *, dated: bool = False, path=None) -> None:
+        if name is None:
+            return
+        path = path or sp + (fieldname,)
+        if name not in cols:
+            near = ex.nearest(name, cols)
+            col.add(path, kpi.id, f"ukendt kolonne {name!r} i kilden {source.name!r}",
+                    f"mente du {near!r}?" if near else "")
+        elif dated and cols[name] not in DATED:
+            col.add(path, kpi.id, f"kolonnen {name!r} er ikke en dato")
+
+    def expression(fieldname: str, text: str | None, path=None) -> None:
+        if text is None:
+            return
+        path = path or sp + (fieldname,)
+        try:
+            node = ex.parse(text)
+        except ex.ExpressionError as exc:
+            col.add(path, kpi.id, f"kan ikke læse udtrykket: {exc}",
+                    f"ved tegn {exc.position}" if exc.position is not None else "")
+            return
+        for msg in ex.check(node, frozenset(cols) | {"regime"}):
+            col.add(path, kpi.id, msg)
+        if any(isinstance(n, ex.Call) and n.name in ex.DOMAIN_FUNCTIONS for n in ex.walk(node)) \
+                and not source.has_case:
+            col.add(path, kpi.id, "interview_between() kræver en kilde med sager (case_id)")
+
+    expression("filter", spec.filter)
+    column("regime_date", getattr(spec, "regime_date", None), dated=True)
+    if isinstance(kpi, DeadlineKpi):
+        column("start", spec.start, dated=True)
+        column("completion", spec.completion, dated=True)
+        column("ends_on", spec.ends_on, dated=True)
+        for regime_name in ("sel", "barnets_lov"):
+            rules = getattr(spec.due, regime_name)
+            rule_list = (rules,) if isinstance(rules, DueRule) else rules
+            for i, rule in enumerate(rule_list):
+                rp = sp + ("due", regime_name) + ((i,) if not isinstance(rules, DueRule) else ())
+                column("column", rule.column, dated=True, path=rp + ("column",))
+                column("or_earlier", rule.or_earlier, dated=True, path=rp + ("or_earlier",))
+                expression("when", rule.when, path=rp + ("when",))
+                last = i == len(rule_list) - 1
+                if last and rule.when:
+                    col.add(rp + ("when",), kpi.id, "den sidste fristregel må ikke have 'when'",
+                            "den gælder for alle øvrige enheder")
+                if not last and not rule.when:
+                    col.add(rp, kpi.id, "kun den sidste fristregel må mangle 'when'")
+                if rule.hours is not None and spec.start in cols \
+                        and cols[spec.start] is not ColType.TIMESTAMP:
+                    col.add(rp + ("hours",), kpi.id,
+                            f"en frist i timer kræver et tidspunkt; {spec.start!r} er en dato")
+    elif isinstance(kpi, ShareKpi):
+        column("event_date", spec.event_date, dated=True)
+        expression("condition", spec.condition)
+    elif isinstance(kpi, CountKpi):
+        column("event_date", spec.event_date, dated=True)
+        column("open_from", spec.open_from, dated=True)
+        column("open_until", spec.open_until, dated=True)
+        column("per", spec.per)
+    elif isinstance(kpi, DurationKpi):
+        column("start", spec.start, dated=True)
+        column("end", spec.end, dated=True)
+
+
+def _dry_run(col: _Collector, kpis: list, bases: dict[str, tuple]) -> None:
+    """Compile every KPI and run it on an empty database with the canonical schema."""
+    import duckdb
+
+    from kpis.compute.compile import DIMENSIONS, compile_aggregate
+    from kpis.compute.periods import parse_period
+    from kpis.data.schema import TABLES, create_table_sql
+    from kpis.rules.calendar_sql import install_calendar
+    from kpis.settings import default_settings
+
+    conn = duckdb.connect(":memory:")
+    try:
+        for t in TABLES.values():
+            conn.execute(create_table_sql(t))
+        install_calendar(conn, default_settings())
+        for kpi in kpis:
+            try:
+                q = compile_aggregate(kpi, [parse_period("2024-Q1")], DIMENSIONS[:2],
+                                      date(2024, 6, 30))
+                conn.execute(q.sql, q.params).fetchall()
+            except Exception as exc:  # noqa: BLE001 - every failure is reported as a problem
+                col.add(bases[kpi.id], kpi.id, f"prøvekørsel mod tomt skema fejlede: {exc}")
+    finally:
+        conn.close()
+
+
+def validate_text(text: str, file: str = "kpis.yaml", *, dry_run: bool = True):
+    """(KpiSet or None, problems). The set is returned only when there are no problems."""
+    try:
+        doc = yaml_loader.load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        return None, [Problem(file, line, None, "", f"YAML kan ikke læses: {problem}")]
+    col = _Collector(file, doc)
+    if not isinstance(doc, dict) or not isinstance(doc.get("kpis"), list):
+        col.add((), None, "filen skal have en liste 'kpis:'")
+        return None, col.problems
+    for key in doc:
+        if key not in ("version", "kpis"):
+            near = ex.nearest(str(key), {"version", "kpis"})
+            col.add((key,), None, f"ukendt felt {key!r}", f"mente du {near!r}?" if near else "")
+    if doc.get("version", 1) != 1:
+        col.add(("version",), None, f"ukendt version {doc.get('version')!r}", "brug version: 1")
+
+    valid: list = []
+    bases: dict[str, tuple] = {}
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(doc["kpis"]):
+        base = ("kpis", i)
+        if not isinstance(raw, dict):
+            col.add(base, None, "hvert nøgletal skal være en samling af felter")
+            continue
+        kpi_id = raw.get("id") if isinstance(raw.get("id"), str) else None
+        if kpi_id is not None:
+            if kpi_id in seen:
+                col.add(base + ("id",), kpi_id, f"id'et {kpi_id!r} findes allerede",
+                        f"første gang i nøgletal nr. {seen[kpi_id] + 1}")
+            seen.setdefault(kpi_id, i)
+        kind_raw = raw.get("kind")
+        try:
+            kind = Kind(kind_raw)
+        except ValueError:
+            near = ex.nearest(str(kind_raw), [k.value for k in Kind])
+            col.add(base + ("kind",), kpi_id,
+                    "mangler" if kind_raw is None else f"ukendt type {kind_raw!r}",
+                    f"mente du {near!r}?" if near else
+                    f"gyldige: {', '.join(k.value for k in Kind)}")
+            continue
+        model = KIND_CLASSES[kind]
+        spec_field = KIND_SPEC_FIELD[kind]
+        for other_kind, other_field in KIND_SPEC_FIELD.items():
+            if other_kind is not kind and other_field in raw:
+                col.add(base + (other_field,), kpi_id,
+                        f"feltet {other_field!r} hører til typen {other_kind.value!r}",
+                        f"typen er {kind.value!r}: brug {spec_field!r}")
+        clean = {k: v for k, v in raw.items()
+                 if not (k in KIND_SPEC_FIELD.values() and k != spec_field)}
+        try:
+            kpi = model.model_validate(clean)
+        except ValidationError as err:
+            _pydantic_problems(col, err, base, kpi_id, model)
+            continue
+        before = len(col.problems)
+        _check_semantics(col, kpi, base)
+        if len(col.problems) == before and kpi_id not in bases:
+            valid.append(kpi)
+            bases[kpi.id] = base
+    if not col.problems and dry_run:
+        _dry_run(col, valid, bases)
+    if col.problems:
+        return None, col.problems
+    return KpiSet(tuple(valid), source_text=text, path=file), []
+
+
+def load_and_validate(path) -> KpiSet:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise KpiDefinitionError([Problem(str(path), None, None, "", f"kan ikke læses: {exc}")])
+    kpiset, problems = validate_text(text, str(path))
+    if problems:
+        raise KpiDefinitionError(problems)
+    return kpiset
+
+
+def cli_validate(path: Path) -> int:
+    path = Path(path)
+    if not path.exists():
+        print(f"{path}: filen findes ikke", file=sys.stderr)
+        return 2
+    kpiset, problems = validate_text(path.read_text(encoding="utf-8"), str(path))
+    if problems:
+        print(f"{len(problems)} problem(er) i {path}:")
+        for p in problems:
+            print(f"  - {p}")
+        return 1
+    print(f"{path}: {len(kpiset)} nøgletal, ingen problemer.")
+    return 0
