@@ -314,6 +314,15 @@ def test_install_is_idempotent_and_follows_the_settings() -> None:
     assert table.equals(calendar_frame(date(2015, 1, 1), date(2035, 12, 31), ALL_CLOSED))
 
 
+def test_install_after_an_unfinished_result() -> None:
+    conn = duckdb.connect()
+    conn.execute("SELECT * FROM range(5000)").fetchone()  # leaves the result unfinished
+    install_calendar(conn, DEFAULT)
+    assert conn.execute("SELECT add_hverdage(DATE '2025-04-16', 6)").fetchall() == [
+        (date(2025, 4, 29),)
+    ]
+
+
 def test_a_cursor_needs_its_own_install() -> None:
     conn = duckdb.connect()
     install_calendar(conn, DEFAULT)
@@ -334,8 +343,13 @@ def test_custom_range() -> None:
         date(2025, 12, 31),
         365,
     )
-    with pytest.raises(duckdb.InvalidInputException):
-        conn.execute("SELECT add_hverdage(DATE '2024-12-30', 1)").fetchall()
+    edges = conn.execute(
+        "SELECT add_hverdage(DATE '2025-01-01', 1), add_hverdage(DATE '2025-12-30', 1)"
+    ).fetchall()
+    assert edges == [(date(2025, 1, 2), date(2025, 12, 31))]
+    for outside in ["DATE '2024-12-31', 1", "DATE '2025-12-31', 1", "DATE '2025-06-02', 300"]:
+        with pytest.raises(duckdb.InvalidInputException, match="outside the calendar"):
+            conn.execute(f"SELECT add_hverdage({outside})").fetchall()
 
 
 @pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Europe/Copenhagen", "Asia/Tokyo"])
