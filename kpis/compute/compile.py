@@ -301,6 +301,12 @@ def _with(units_sql: str, params: dict[str, object], teams: tuple[str, ...] | No
     return "WITH " + ",\n".join(ctes)
 
 
+def units_relation(kpi) -> SqlQuery:
+    """Only the KPI-specific units SELECT (as-of still a parameter): what golden files review."""
+    params: dict[str, object] = {}
+    return SqlQuery(_Compiler(kpi, params, "k_").units(), params)
+
+
 def compile_units(kpi, as_of: date, teams: tuple[str, ...] | None = None,
                   only_open: bool = False) -> SqlQuery:
     """All units of one KPI as of a date (no period filter): the basis of the worklist."""

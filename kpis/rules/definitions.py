@@ -11,7 +11,7 @@ from datetime import date
 from enum import Enum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from kpis.rules.regime import Regime
 
@@ -228,20 +228,29 @@ class _KpiBase(_Model):
             return ({"from": "2000-01-01", "value": v},)
         return v
 
-    @model_validator(mode="after")
-    def _targets(self) -> _KpiBase:
-        for step in self.target:
-            if not self.unit.in_range(step.value):
+    @field_validator("target", mode="after")
+    @classmethod
+    def _targets(cls, target: tuple[TargetStep, ...], info: ValidationInfo):
+        # Checked per field, not after the whole model, so it is reported with other problems.
+        unit = info.data.get("unit")
+        for step in target:
+            if unit is not None and not unit.in_range(step.value):
                 raise ValueError(
                     f"målet {step.value} ligger uden for enhedens område"
-                    + (" (0–1 for procent; skriv 0.95 for 95 %)" if self.unit is Unit.PERCENT else "")
+                    + (" (0–1 for procent; skriv 0.95 for 95 %)" if unit is Unit.PERCENT else "")
                 )
-        if self.reference and not self.unit.in_range(self.reference.value):
-            raise ValueError(f"referenceværdien {self.reference.value} ligger uden for enhedens område")
-        froms = [s.from_ for s in self.target]
+        froms = [s.from_ for s in target]
         if froms != sorted(froms) or len(set(froms)) != len(froms):
             raise ValueError("målets datoer (from) skal være stigende og forskellige")
-        return self
+        return target
+
+    @field_validator("reference", mode="after")
+    @classmethod
+    def _reference(cls, reference: Reference | None, info: ValidationInfo):
+        unit = info.data.get("unit")
+        if reference and unit is not None and not unit.in_range(reference.value):
+            raise ValueError(f"referenceværdien {reference.value} ligger uden for enhedens område")
+        return reference
 
     def target_on(self, day: date) -> float | None:
         value = None

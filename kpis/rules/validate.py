@@ -22,12 +22,16 @@ from kpis.rules import yaml_loader
 from kpis.rules.definitions import (
     KIND_SPEC_FIELD,
     CountKpi,
+    CountSpec,
     DeadlineKpi,
+    DeadlineSpec,
     DueRule,
     DurationKpi,
+    DurationSpec,
     Kind,
     KpiSet,
     ShareKpi,
+    ShareSpec,
     Unit,
 )
 from kpis.rules.sources import SOURCES
@@ -161,9 +165,6 @@ def _pydantic_problems(col: _Collector, err: ValidationError, base: tuple, kpi_i
 
 
 def _check_semantics(col: _Collector, kpi, base: tuple) -> None:
-    spec_field = KIND_SPEC_FIELD[kpi.kind]
-    spec = kpi.spec
-    sp = base + (spec_field,)
     if kpi.unit not in KIND_UNITS[kpi.kind]:
         col.add(base + ("unit",), kpi.id, f"enheden {kpi.unit.value!r} passer ikke til "
                 f"typen {kpi.kind.value!r}",
@@ -171,10 +172,28 @@ def _check_semantics(col: _Collector, kpi, base: tuple) -> None:
     if kpi.target and kpi.thresholds is None:
         col.add(base + ("thresholds",), kpi.id, "et mål kræver tærskler for grøn og gul",
                 "fx thresholds: {green: 0.0, yellow: 0.10}")
+    _check_spec(col, kpi.kind, kpi.spec, base, kpi.id)
+
+
+SPEC_CLASSES = {Kind.DEADLINE: DeadlineSpec, Kind.SHARE: ShareSpec, Kind.COUNT: CountSpec,
+                Kind.DURATION: DurationSpec}
+
+
+def _check_spec_alone(col: _Collector, kind: Kind, raw, base: tuple, kpi_id) -> None:
+    """When a KPI fails elsewhere, its kind's rule is still checked against the data model."""
+    try:
+        spec = SPEC_CLASSES[kind].model_validate(raw)
+    except ValidationError:
+        return  # its own problems were already reported with the KPI's
+    _check_spec(col, kind, spec, base, kpi_id)
+
+
+def _check_spec(col: _Collector, kind: Kind, spec, base: tuple, kpi_id) -> None:
+    sp = base + (KIND_SPEC_FIELD[kind],)
     source = SOURCES.get(spec.source)
     if source is None:
         near = ex.nearest(spec.source, SOURCES)
-        col.add(sp + ("source",), kpi.id, f"ukendt kilde {spec.source!r}",
+        col.add(sp + ("source",), kpi_id, f"ukendt kilde {spec.source!r}",
                 f"mente du {near!r}?" if near else f"gyldige: {', '.join(sorted(SOURCES))}")
         return
     cols = source.columns
@@ -185,10 +204,10 @@ def _check_semantics(col: _Collector, kpi, base: tuple) -> None:
         path = path or sp + (fieldname,)
         if name not in cols:
             near = ex.nearest(name, cols)
-            col.add(path, kpi.id, f"ukendt kolonne {name!r} i kilden {source.name!r}",
+            col.add(path, kpi_id, f"ukendt kolonne {name!r} i kilden {source.name!r}",
                     f"mente du {near!r}?" if near else "")
         elif dated and cols[name] not in DATED:
-            col.add(path, kpi.id, f"kolonnen {name!r} er ikke en dato")
+            col.add(path, kpi_id, f"kolonnen {name!r} er ikke en dato")
 
     def expression(fieldname: str, text: str | None, path=None) -> None:
         if text is None:
@@ -197,18 +216,18 @@ def _check_semantics(col: _Collector, kpi, base: tuple) -> None:
         try:
             node = ex.parse(text)
         except ex.ExpressionError as exc:
-            col.add(path, kpi.id, f"kan ikke læse udtrykket: {exc}",
+            col.add(path, kpi_id, f"kan ikke læse udtrykket: {exc}",
                     f"ved tegn {exc.position}" if exc.position is not None else "")
             return
         for msg in ex.check(node, frozenset(cols) | {"regime"}):
-            col.add(path, kpi.id, msg)
+            col.add(path, kpi_id, msg)
         if any(isinstance(n, ex.Call) and n.name in ex.DOMAIN_FUNCTIONS for n in ex.walk(node)) \
                 and not source.has_case:
-            col.add(path, kpi.id, "interview_between() kræver en kilde med sager (case_id)")
+            col.add(path, kpi_id, "interview_between() kræver en kilde med sager (case_id)")
 
     expression("filter", spec.filter)
     column("regime_date", getattr(spec, "regime_date", None), dated=True)
-    if isinstance(kpi, DeadlineKpi):
+    if kind is Kind.DEADLINE:
         column("start", spec.start, dated=True)
         column("completion", spec.completion, dated=True)
         column("ends_on", spec.ends_on, dated=True)
@@ -222,23 +241,23 @@ def _check_semantics(col: _Collector, kpi, base: tuple) -> None:
                 expression("when", rule.when, path=rp + ("when",))
                 last = i == len(rule_list) - 1
                 if last and rule.when:
-                    col.add(rp + ("when",), kpi.id, "den sidste fristregel må ikke have 'when'",
+                    col.add(rp + ("when",), kpi_id, "den sidste fristregel må ikke have 'when'",
                             "den gælder for alle øvrige enheder")
                 if not last and not rule.when:
-                    col.add(rp, kpi.id, "kun den sidste fristregel må mangle 'when'")
+                    col.add(rp, kpi_id, "kun den sidste fristregel må mangle 'when'")
                 if rule.hours is not None and spec.start in cols \
                         and cols[spec.start] is not ColType.TIMESTAMP:
-                    col.add(rp + ("hours",), kpi.id,
+                    col.add(rp + ("hours",), kpi_id,
                             f"en frist i timer kræver et tidspunkt; {spec.start!r} er en dato")
-    elif isinstance(kpi, ShareKpi):
+    elif kind is Kind.SHARE:
         column("event_date", spec.event_date, dated=True)
         expression("condition", spec.condition)
-    elif isinstance(kpi, CountKpi):
+    elif kind is Kind.COUNT:
         column("event_date", spec.event_date, dated=True)
         column("open_from", spec.open_from, dated=True)
         column("open_until", spec.open_until, dated=True)
         column("per", spec.per)
-    elif isinstance(kpi, DurationKpi):
+    elif kind is Kind.DURATION:
         column("start", spec.start, dated=True)
         column("end", spec.end, dated=True)
 
@@ -326,6 +345,7 @@ def validate_text(text: str, file: str = "kpis.yaml", *, dry_run: bool = True):
             kpi = model.model_validate(clean)
         except ValidationError as err:
             _pydantic_problems(col, err, base, kpi_id, model)
+            _check_spec_alone(col, kind, clean.get(spec_field), base, kpi_id)
             continue
         before = len(col.problems)
         _check_semantics(col, kpi, base)

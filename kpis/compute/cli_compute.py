@@ -1,0 +1,122 @@
+"""``python -m kpis compute``: KPI results as a Danish table, CSV, JSON or an Excel workbook."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import polars as pl
+
+from kpis.compute.compile import DIMENSION_LABELS_DA, DIMENSIONS
+from kpis.compute.engine import ALL, compute
+from kpis.compute.periods import PeriodError, parse_period
+from kpis.data.snapshot import connect
+from kpis.present.formatting import format_number_da, format_pct_da
+from kpis.rules.definitions import Unit
+from kpis.rules.validate import KpiDefinitionError, load_and_validate
+
+STATUS_DA = {"green": "Grøn", "yellow": "Gul", "red": "Rød", "none": "–"}
+SUPPORTED_ROLES = ("analyst", "analytiker")
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(message, file=sys.stderr)
+    return code
+
+
+def result_records(df: pl.DataFrame, by: list[str]) -> list[dict]:
+    """The JSON shape of a result: one object per KPI × period × group."""
+    out = []
+    for r in df.iter_rows(named=True):
+        level = [d for d in r["group_level"].split(",") if d]
+        out.append({
+            "kpi": r["kpi"], "period": r["period"],
+            "group": {d: r[d] for d in level},
+            "numerator": r["numerator"], "denominator": r["denominator"], "value": r["value"],
+            "pending": r["pending"], "overdue_open": r["overdue_open"], "status": r["status"],
+            "target": r["target"], "suppressed": r["suppressed"], "p90": r["p90"],
+            "rule": r["rule"],
+        })
+    return out
+
+
+def _format_value(value, unit: Unit) -> str:
+    if value is None:
+        return "–"
+    if unit is Unit.PERCENT:
+        return format_pct_da(value)
+    if unit is Unit.COUNT:
+        return format_number_da(value)
+    return format_number_da(value, 1)
+
+
+def danish_table(df: pl.DataFrame, kpiset, by: list[str]) -> str:
+    headers = ["Nøgletal", "Periode", *[DIMENSION_LABELS_DA[d] for d in by],
+               "Værdi", "Tæller", "Nævner", "Mål", "Status", "Afventer", "Over frist"]
+    rows = []
+    for r in df.iter_rows(named=True):
+        kpi = kpiset[r["kpi"]]
+        rows.append([
+            kpi.name, r["period"], *[(r[d] if r[d] is not None else "I alt") for d in by],
+            _format_value(r["value"], kpi.unit),
+            "" if r["numerator"] is None else format_number_da(r["numerator"]),
+            "" if r["denominator"] is None else format_number_da(r["denominator"]),
+            _format_value(r["target"], kpi.unit), STATUS_DA[r["status"]],
+            format_number_da(r["pending"]), format_number_da(r["overdue_open"]),
+        ])
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
+    lines = ["  ".join(str(h).ljust(w) for h, w in zip(headers, widths)),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)) for row in rows]
+    return "\n".join(lines)
+
+
+def cli_compute(args) -> int:
+    if args.role and args.role not in SUPPORTED_ROLES:
+        return _fail(f"rollen {args.role!r} er ikke understøttet endnu; udelad --role for at "
+                     "beregne som analytiker")
+    by = [d.strip() for d in args.by.split(",") if d.strip()]
+    for d in by:
+        if d not in DIMENSIONS:
+            return _fail(f"ukendt dimension {d!r}; vælg blandt {', '.join(DIMENSIONS)}")
+    try:
+        periods = [parse_period(p) for p in args.period]
+    except PeriodError as exc:
+        return _fail(str(exc))
+    try:
+        kpiset = load_and_validate(args.kpis_file)
+    except KpiDefinitionError as exc:
+        return _fail(f"nøgletallene er ugyldige:\n{exc}", 1)
+    for k in args.kpi or []:
+        if k not in kpiset:
+            return _fail(f"ukendt nøgletal {k!r}; kendte: {', '.join(kpiset.ids)}")
+    if not Path(args.db).exists():
+        return _fail(f"databasen {args.db} findes ikke; importér først (python -m kpis import)")
+    conn = connect(Path(args.db), read_only=True)
+    try:
+        df = compute(conn, kpiset, periods, by, as_of=args.as_of, kpi_ids=args.kpi or None,
+                     scope=ALL)
+    finally:
+        conn.close()
+    return _write(df, kpiset, by, args.format, args.out)
+
+
+def _write(df: pl.DataFrame, kpiset, by: list[str], fmt: str, out: Path | None) -> int:
+    if fmt == "xlsx":
+        if out is None:
+            return _fail("--format xlsx kræver --out FIL.xlsx")
+        df.write_excel(out, worksheet="Nøgletal", autofit=True)
+        print(f"Skrev {len(df)} rækker til {out}")
+        return 0
+    if fmt == "json":
+        text = json.dumps(result_records(df, by), ensure_ascii=False, indent=2, default=str)
+    elif fmt == "csv":
+        text = df.write_csv()
+    else:
+        text = danish_table(df, kpiset, by)
+    if out:
+        Path(out).write_text(text + "\n", encoding="utf-8")
+    else:
+        print(text)
+    return 0

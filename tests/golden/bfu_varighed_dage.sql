@@ -1,0 +1,12 @@
+-- params: {}
+SELECT CAST(s."investigation_id" AS VARCHAR) AS unit_id,
+    s.case_id AS case_id, coalesce(CAST(s."team" AS VARCHAR), '(ukendt)') AS team, coalesce(CAST(s."caseworker" AS VARCHAR), '(ukendt)') AS caseworker, CASE WHEN s."birth_date" IS NULL OR CAST(s."aware_on" AS DATE) IS NULL THEN '(ukendt)' WHEN date_sub('year', s."birth_date", CAST(s."aware_on" AS DATE)) <= 5 THEN '0-5 år' WHEN date_sub('year', s."birth_date", CAST(s."aware_on" AS DATE)) <= 11 THEN '6-11 år' WHEN date_sub('year', s."birth_date", CAST(s."aware_on" AS DATE)) <= 14 THEN '12-14 år' WHEN date_sub('year', s."birth_date", CAST(s."aware_on" AS DATE)) <= 17 THEN '15-17 år' ELSE '18 år og derover' END AS age_band, '(ikke relevant)' AS measure_type, '(ikke relevant)' AS notifier_type, coalesce(__regime, '(ikke relevant)') AS regime,
+    CAST(s."aware_on" AS DATE) AS start_date, CAST(NULL AS DATE) AS due_date,
+    CAST(CAST(s."completed_on" AS DATE) AS DATE) AS completed_date, 'completed' AS status,
+    CAST(NULL AS VARCHAR) AS rule, CAST(CAST(s."completed_on" AS DATE) AS DATE) AS event_date,
+    TRUE AS in_den, FALSE AS in_num,
+    FALSE AS is_pending, FALSE AS is_overdue_open, CAST(NULL AS BIGINT) AS days,
+    CAST(date_diff('day', CAST(s."aware_on" AS DATE), CAST(s."completed_on" AS DATE)) AS DOUBLE) AS metric, CAST(NULL AS VARCHAR) AS per_value,
+    CAST(NULL AS DATE) AS open_from, CAST(NULL AS DATE) AS open_until
+  FROM (SELECT s.*, CASE WHEN (CAST(s."aware_on" AS DATE)) IS NULL THEN NULL WHEN CAST(CAST(s."aware_on" AS DATE) AS DATE) >= DATE '2024-01-01' THEN 'barnets_lov' ELSE 'sel' END AS __regime FROM (SELECT t.*, c.team, c.caseworker, c.birth_date FROM v_investigations t JOIN v_cases c ON c.case_id = t.case_id) s) s
+  WHERE s."completed_on" IS NOT NULL AND s."aware_on" IS NOT NULL

@@ -1,0 +1,176 @@
+"""Validation reports every problem of a definitions file at once, with line, KPI and field."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from kpis import DEFAULT_KPIS
+from kpis.rules.validate import validate_text
+
+GOOD = """\
+version: 1
+kpis:
+  - id: bfu_4_mdr
+    name: BFU inden for 4 måneder
+    description: Andel af undersøgelser afsluttet til tiden.
+    pejlemaerke: faglig_udredning
+    legal_basis: {barnets_lov: "Barnets Lov § 20, stk. 3", sel: "Serviceloven § 50"}
+    kind: deadline
+    deadline:
+      source: investigations
+      start: aware_on
+      completion: completed_on
+      regime_date: aware_on
+      due:
+        sel: {months: 4}
+        barnets_lov: {months: 4}
+    unit: percent
+    direction: higher_is_better
+    target: 0.9
+    thresholds: {green: 0.0, yellow: 0.1}
+    owner: Analyse
+"""
+
+BROKEN = """\
+version: 1
+kpis:
+  - id: bfu_4_mdr
+    name: BFU inden for 4 måneder
+    description: Andel af undersøgelser afsluttet til tiden.
+    pejlemaerke: faglig_udredning
+    legal_basis: {sel: "Serviceloven § 50"}
+    kind: deadline
+    deadline:
+      source: investigations
+      start: awareon
+      completion: completed_on
+      regime_date: aware_on
+      due:
+        sel: {months: 4}
+        barnets_lov: {months: 4}
+    unit: percent
+    direction: higher_is_better
+    target: 95
+    thresholds: {green: 0.1, yellow: 0.0}
+    owner: Analyse
+    tagret: 1
+  - id: bfu_4_mdr
+    name: Dublet
+    description: Samme id som ovenfor, og en ukendt kilde.
+    pejlemaerke: faglig_udredning
+    legal_basis: {}
+    kind: share
+    share:
+      source: investigation
+      event_date: completed_on
+      condition: parental_competence_assessed = true
+    unit: percent
+    direction: higher_is_better
+    owner: Analyse
+  - id: count_wo_param
+    name: Mangler parameter
+    description: Optælling uden kilde, og en funktion der ikke er tilladt.
+    pejlemaerke: styring
+    legal_basis: {}
+    kind: deadline
+    deadline:
+      start: received_at
+      completion: assessed_at
+      regime_date: received_at
+      due: {sel: {hours: 24}, barnets_lov: {hours: 24}}
+    unit: percent
+    direction: higher_is_better
+    owner: Analyse
+  - id: bad_expr
+    name: Ulovlig funktion
+    description: Et filter med en funktion uden for tilladelseslisten.
+    pejlemaerke: inddragelse
+    legal_basis: {}
+    kind: share
+    share:
+      source: investigations
+      event_date: completed_on
+      condition: read_csv('/etc/passwd') IS NULL
+    unit: percent
+    direction: higher_is_better
+    owner: Analyse
+"""
+
+
+def test_good_file_validates():
+    kpiset, problems = validate_text(GOOD)
+    assert problems == []
+    assert kpiset.ids == ["bfu_4_mdr"]
+
+
+def test_starter_set_validates():
+    kpiset, problems = validate_text(DEFAULT_KPIS.read_text(encoding="utf-8"))
+    assert problems == []
+    assert {"underretning_24t", "kvittering_6_hverdage", "bfu_4_mdr", "bfu_foraeldrekompetence",
+            "plan_rettidig", "plan_maalbare_maal", "opfoelgning_foerste_rettidig",
+            "opfoelgning_loebende_rettidig", "tilsyn_2_aarligt", "boernesamtale_foer_afgoerelse",
+            "boernesamtale_i_bfu"} <= set(kpiset.ids)
+
+
+def test_all_problems_at_once_with_line_kpi_and_field():
+    kpiset, problems = validate_text(BROKEN, "kpis.yaml")
+    assert kpiset is None
+    found = {(p.line, p.kpi, p.field) for p in problems}
+    by_field = {(p.kpi, p.field): p for p in problems}
+    # 1) unknown field with the nearest valid name
+    p = by_field[("bfu_4_mdr", "tagret")]
+    assert p.line == 22 and "ukendt felt 'tagret'" in p.message and "target" in p.hint
+    # 2) a target outside the unit's range (95 instead of 0.95) and 3) thresholds in wrong order
+    assert any(p.kpi == "bfu_4_mdr" and "uden for enhedens område" in p.message
+               for p in problems)
+    assert any("forkert rækkefølge" in p.message for p in problems)
+    # 4) duplicate id, on the second KPI's id line
+    assert (23, "bfu_4_mdr", "id") in found
+    # 5) unknown source with a hint
+    src = by_field[("bfu_4_mdr", "share.source")]
+    assert src.line == 30 and "ukendt kilde 'investigation'" in src.message
+    assert "investigations" in src.hint
+    # 6) a kind's missing parameter
+    assert any(p.kpi == "count_wo_param" and p.field == "deadline.source" and p.message == "mangler"
+               for p in problems)
+    # 7) a function outside the allowlist
+    assert any(p.kpi == "bad_expr" and "read_csv" in p.message and p.line == 59
+               for p in problems)
+
+
+def test_unknown_column_in_first_kpi_is_reported_with_hint():
+    text = GOOD.replace("start: aware_on", "start: awareon")
+    _, problems = validate_text(text)
+    assert len(problems) == 1
+    p = problems[0]
+    assert (p.line, p.kpi, p.field) == (11, "bfu_4_mdr", "deadline.start")
+    assert "ukendt kolonne 'awareon'" in p.message and p.hint == "mente du 'aware_on'?"
+
+
+def test_wrong_type():
+    _, problems = validate_text(GOOD.replace("target: 0.9", "target: høj"))
+    assert any(p.field.startswith("target") for p in problems)
+
+
+def test_yaml_syntax_error_has_line():
+    _, problems = validate_text(GOOD.replace("    unit: percent", "    unit: [percent"))
+    assert len(problems) == 1 and problems[0].line is not None
+    assert "YAML" in problems[0].message
+
+
+def test_hours_rule_needs_a_timestamp():
+    text = GOOD.replace("sel: {months: 4}", "sel: {hours: 24}")
+    _, problems = validate_text(text)
+    assert any("kræver et tidspunkt" in p.message for p in problems)
+
+
+def test_cli_validate_exit_codes(tmp_path: Path):
+    bad = tmp_path / "kpis.yaml"
+    bad.write_text(BROKEN, encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "kpis", "validate", str(bad)],
+                         check=False, capture_output=True, text=True)
+    assert run.returncode == 1
+    assert "linje 22" in run.stdout and "tagret" in run.stdout
+    ok = subprocess.run([sys.executable, "-m", "kpis", "validate", str(DEFAULT_KPIS)],
+                        check=False, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
