@@ -1,0 +1,85 @@
+"""AppTest: the app renders on the demo database, and the Data page shows what was imported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from kpis.data.inventory import load_inventory, snapshot_info
+from kpis.present.formatting import format_date_da, format_int_da
+
+pytestmark = pytest.mark.usefixtures("clear_streamlit_caches")
+
+TIMEOUT = 60
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+def _run(demo_db: Path, page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    if page is not None:
+        at.switch_page(page).run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def _texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [e.value for e in at.error] + [s.value for s in at.success]
+    return "\n".join(parts)
+
+
+def test_app_renders_with_sidebar_dates(demo_db: Path):
+    at = _run(demo_db)
+    meta = snapshot_info(demo_db)
+    sidebar = "\n".join([m.value for m in at.sidebar.markdown] + [c.value for c in at.sidebar.caption])
+    assert f"Data opgjort pr. **{format_date_da(meta.as_of)}**" in sidebar
+    assert "Senest indlæst " in sidebar
+    assert not at.error
+
+
+def test_data_page_shows_tables_files_and_quarantine(demo_db: Path):
+    at = _run(demo_db, "pages/oversigt_data.py")
+    inv = load_inventory(demo_db)
+
+    assert [t.value for t in at.title] == ["Data"]
+    headers = [h.value for h in at.subheader]
+    assert headers == ["Tabeller", "Filer i seneste indlæsning", "Karantæne", "Indlæsninger"]
+
+    assert f"opgjort pr. **{format_date_da(inv.meta.as_of)}**" in _texts(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Rækker indlæst"] == format_int_da(inv.rows_loaded)
+    assert metrics["Rækker i karantæne"] == format_int_da(inv.rows_quarantined)
+
+    frames = [df.value for df in at.dataframe]
+    tables = frames[0]
+    assert list(tables["label_da"]) == [
+        "Sager", "Underretninger", "Børnefaglige undersøgelser", "Børnesamtaler", "Indsatser",
+        "Planer", "Opfølgninger", "Tilsynsbesøg",
+    ]
+    assert (tables["rows"] > 0).all()
+
+    files = frames[1]
+    assert (files["read"] == files["loaded"] + files["quarantined"]).all()
+
+    # The demo export carries a handful of bad rows: the page lists each with its reason.
+    assert inv.quarantine_records > 0
+    assert f"**{format_int_da(inv.rows_quarantined)}** rækker kunne ikke indlæses" in _texts(at)
+    quarantine = frames[3]
+    assert len(quarantine) == inv.quarantine_records
+    assert {"file", "row", "column_label", "value", "reason"} <= set(quarantine.columns)
+    assert quarantine["reason"].notna().all()
+
+    history = frames[4]
+    assert len(history) >= 1
+
+
+def test_missing_snapshot_is_explained_not_crashed(tmp_path: Path, monkeypatch):
+    bad = tmp_path / "not-a-snapshot.duckdb"
+    bad.write_bytes(b"this is not a database")
+    monkeypatch.setenv("PEJLEMAERKER_DB", str(bad))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert "kan ikke læses" in at.error[0].value
