@@ -168,7 +168,7 @@ def notification_outcomes(
     p_ack = target_share(0.80, 0.90, day, q, 0.5)
     lag = targeted_delay(rng, p_ack, due_days, 0.5, 0, 90)
     ack = day + days(lag)
-    forgotten = rng.random(n) < 0.02
+    forgotten = rng.random(n) < 0.005
     ack = np.where(professional & ~forgotten & (ack <= as_of), ack, NAT)
     notes.assessed, notes.acknowledged = assessed, ack
     notes.acute = rng.random(n) < 0.05

@@ -47,6 +47,14 @@ def parallel_bfu_completion(m: Measures, bfus: Investigations) -> np.ndarray:
     return out
 
 
+def _closing(rng, held, end, due, ended, earliest):
+    """A measure that ends before its next (late) follow-up mostly gets one when it is closed:
+    late, but done, rather than left open for ever on the worklist."""
+    ends_first = (held > end) & (end == ended) & (end > due) & (rng.random(len(held)) < 0.8)
+    at_close = np.maximum(end - days(rng.random(len(held)) * 14), earliest)
+    return np.where(ends_first, at_close, held)
+
+
 def follow_ups(
     rng: np.random.Generator,
     m: Measures,
@@ -65,7 +73,10 @@ def follow_ups(
     p = target_share(0.42, 0.80, m.started, q, 0.6)
     held = m.started + days(targeted_delay(rng, p, due_days, 0.4, 0, 400))
     end = np.minimum(np.where(np.isnat(m.ended_real), as_of, m.ended_real), as_of)
-    active = ~np.isnat(m.started) & (held <= end) & (rng.random(n) >= 0.04)
+    # A measure that ends before its (late) first follow-up mostly gets one when it is closed:
+    # late, but done, rather than left open for ever on the worklist.
+    held = _closing(rng, held, end, due, m.ended_real, m.started)
+    active = ~np.isnat(m.started) & (held <= end) & (rng.random(n) >= 0.02)
     rows_m, rows_held, rows_next = [], [], []
     for _ in range(80):  # a placement that began in 2004 has ~45 follow-ups by 2026
         idx = np.flatnonzero(active)
@@ -81,7 +92,7 @@ def follow_ups(
         interval_due = np.where(recorded, next_due, add_months(cur, 6))
         p_next = target_share(0.58, 0.72, cur, q[idx], 0.5)
         gap = targeted_delay(rng, p_next, (interval_due - cur) / DAY, 0.35, 14, 500)
-        nxt = cur + days(gap)
+        nxt = _closing(rng, cur + days(gap), end[idx], interval_due, m.ended_real[idx], cur + DAY)
         held[idx] = nxt
         active[idx] = nxt <= end[idx]
     return FollowUps(np.concatenate(rows_m), np.concatenate(rows_held), np.concatenate(rows_next))

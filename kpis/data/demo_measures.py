@@ -181,7 +181,7 @@ def plans(
         np.floor(targeted_delay(rng, p, due_days, 0.45, 0, 400)),
     )
     first = m.decided + offset.astype(int).astype("timedelta64[D]")
-    ok = needs & (rng.random(n) >= 0.04)
+    ok = needs & (rng.random(n) >= 0.015)
     idx, prepared = [np.flatnonzero(ok)], [first[ok]]
     # Revisions: roughly yearly while the measure runs.
     last = np.minimum(np.where(np.isnat(m.ended_real), as_of, m.ended_real), as_of)
