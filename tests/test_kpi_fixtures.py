@@ -1022,17 +1022,18 @@ def test_steps_underretning_24t(engine):
 
 def test_steps_underretning_24t_due_moment(engine):
     # The drill-down of an hour deadline shows the due *moment* (Danish local time), which is
-    # what moves across a daylight-saving change; a date alone cannot show it.
+    # what moves across a daylight-saving change; a date alone cannot show it. The engine gives
+    # it as `due_at` (naive Danish local time) beside the due date `due`.
     m = _by(engine.steps(U, "2025-03"), "unit_id")
-    assert _minute(m["N01"]["due"]) == "2025-03-04T10:00"
-    assert _minute(m["N03"]["due"]) == "2025-03-08T10:00"
+    assert _minute(m["N01"]["due_at"]) == "2025-03-04T10:00"
+    assert _minute(m["N03"]["due_at"]) == "2025-03-08T10:00"
     # DST starts 2025-03-30 02:00: 24 elapsed hours after Saturday 12:00 is Sunday 13:00.
-    assert _minute(m["N04"]["due"]) == "2025-03-30T13:00"
+    assert _minute(m["N04"]["due_at"]) == "2025-03-30T13:00"
     y = _by(engine.steps(U, "2024"), "unit_id")
     # DST ends 2024-10-27 03:00: 24 elapsed hours after Saturday 12:00 is Sunday 11:00.
-    assert _minute(y["N06"]["due"]) == "2024-10-27T11:00"
+    assert _minute(y["N06"]["due_at"]) == "2024-10-27T11:00"
     q2 = _by(engine.steps(U, "2025-Q2"), "unit_id")
-    assert _minute(q2["N12"]["due"]) == "2025-06-30T14:00"
+    assert _minute(q2["N12"]["due_at"]) == "2025-06-30T14:00"
 
 
 def test_steps_kvittering(engine):

@@ -22,6 +22,7 @@ from kpis.rules.definitions import (
     Kind,
     ShareKpi,
 )
+from kpis.rules.calendar import DANISH_TZ_NAME
 from kpis.rules.regime import Regime, regime_sql
 from kpis.rules.sources import SOURCES, Source, base_ctes, interview_between_sql, q
 
@@ -132,8 +133,8 @@ class _Compiler:
             return self._duration()
         raise TypeError(self.kpi)  # pragma: no cover
 
-    def _rule_sql(self, rule: DueRule) -> tuple[str, str]:
-        """(due date, on-time-when-completed) for one rule."""
+    def _rule_sql(self, rule: DueRule) -> tuple[str, str, str]:
+        """(due date, on-time-when-completed, due moment or NULL) for one rule."""
         spec = self.spec
         start_date = self._as_date(spec.start)
         done_date = self._as_date(spec.completion)
@@ -145,7 +146,12 @@ class _Compiler:
                 f"on_time_hours({self.col(spec.start)}, {start_ht}, "
                 f"{self.col(spec.completion)}, {done_ht}, {rule.hours})"
             )
-            return due, on_time
+            # The due moment in Danish local time: what moves across a daylight-saving change.
+            due_at = (
+                f"CASE WHEN coalesce({start_ht}, FALSE) THEN CAST(timezone('{DANISH_TZ_NAME}', "
+                f"due_after_hours({self.col(spec.start)}, {rule.hours})) AS TIMESTAMP) END"
+            )
+            return due, on_time, due_at
         if rule.months is not None:
             due = f"add_months_clamped({start_date}, {rule.months})"
         elif rule.hverdage is not None:
@@ -157,7 +163,13 @@ class _Compiler:
         if rule.or_earlier:
             earlier = self._as_date(rule.or_earlier)
             due = f"coalesce(least({due}, {earlier}), {due})"
-        return due, f"({done_date} <= {due})"
+        return due, f"({done_date} <= {due})", "NULL"
+
+    def _moment(self, name: str) -> str:
+        """The timestamp of a time-of-day column when the export gave a time, else NULL."""
+        if self.source.columns.get(name) is not ColType.TIMESTAMP:
+            return "CAST(NULL AS TIMESTAMP)"
+        return f"CASE WHEN coalesce({self._has_time(name)}, FALSE) THEN {self.col(name)} END"
 
     def _has_time(self, name: str) -> str:
         if self.source.columns.get(name) is ColType.TIMESTAMP and has_time_column(name) in (
@@ -172,26 +184,29 @@ class _Compiler:
 
     def _deadline(self) -> str:
         spec = self.spec
-        due_cases, ontime_cases, label_cases = [], [], []
+        due_cases, ontime_cases, label_cases, at_cases = [], [], [], []
         for regime in (Regime.SEL, Regime.BARNETS_LOV):
             rules = spec.due.rules(regime)
-            d_w, o_w, l_w = [], [], []
+            d_w, o_w, l_w, a_w = [], [], [], []
             for rule in rules:
-                due, on_time = self._rule_sql(rule)
+                due, on_time, due_at = self._rule_sql(rule)
                 label = self._param(self._rule_label(rule, regime))
                 cond = self.expr(rule.when) if rule.when else None
                 if cond is None:
                     d_w.append(f"ELSE {due}")
                     o_w.append(f"ELSE {on_time}")
                     l_w.append(f"ELSE {label}")
+                    a_w.append(f"ELSE {due_at}")
                     break
                 d_w.append(f"WHEN {cond} THEN {due}")
                 o_w.append(f"WHEN {cond} THEN {on_time}")
                 l_w.append(f"WHEN {cond} THEN {label}")
+                a_w.append(f"WHEN {cond} THEN {due_at}")
             when_regime = f"WHEN __regime = '{regime.value}' THEN"
             due_cases.append(f"{when_regime} {_chain(d_w)}")
             ontime_cases.append(f"{when_regime} {_chain(o_w)}")
             label_cases.append(f"{when_regime} {_chain(l_w)}")
+            at_cases.append(f"{when_regime} {_chain(a_w)}")
         start_date = self._as_date(spec.start)
         regime = self._regime(spec.regime_date)
         ends = self._as_date(spec.ends_on) if spec.ends_on else "NULL"
@@ -202,11 +217,14 @@ class _Compiler:
     {self._as_date(spec.completion)} AS completed_date,
     CASE {' '.join(ontime_cases)} END AS on_time,
     CASE {' '.join(label_cases)} END AS rule,
+    {self._moment(spec.start)} AS start_at,
+    CAST(CASE {' '.join(at_cases)} END AS TIMESTAMP) AS due_at,
+    {self._moment(spec.completion)} AS completed_at,
     {ends} AS ends_on
   FROM ({self._head(regime)}) s
   WHERE {self._where([f"{self.col(spec.start)} IS NOT NULL"])}"""
         return f"""SELECT unit_id, case_id, {', '.join(DIMENSIONS)}, start_date, due_date,
-    completed_date, status, rule,
+    completed_date, start_at, due_at, completed_at, status, rule,
     CASE status WHEN 'on_time' THEN greatest(completed_date, start_date)
                 WHEN 'late' THEN due_date ELSE $as_of END AS event_date,
     status IN ('on_time', 'late') AS in_den, status = 'on_time' AS in_num,
@@ -238,7 +256,8 @@ FROM (
         return f"""SELECT CAST({self.col(self.source.id_column)} AS VARCHAR) AS unit_id,
     s.case_id AS case_id, {', '.join(self._dims(start, '__regime'))},
     {start} AS start_date, CAST(NULL AS DATE) AS due_date,
-    CAST({completed} AS DATE) AS completed_date, {status} AS status,
+    CAST({completed} AS DATE) AS completed_date, CAST(NULL AS TIMESTAMP) AS start_at,
+    CAST(NULL AS TIMESTAMP) AS due_at, CAST(NULL AS TIMESTAMP) AS completed_at, {status} AS status,
     CAST(NULL AS VARCHAR) AS rule, CAST({event} AS DATE) AS event_date,
     {in_den} AS in_den, {in_num} AS in_num,
     FALSE AS is_pending, FALSE AS is_overdue_open, CAST(NULL AS BIGINT) AS days,
@@ -395,7 +414,8 @@ def compile_steps(kpi, period: Period, group: dict[str, str], as_of: date,
     where = " AND ".join([member, *conds])
     sql = f"""{_with(units, params, teams)}
 SELECT u.unit_id, u.case_id, u.team, u.caseworker, u.age_band, u.measure_type, u.notifier_type,
-  u.regime, u.start_date AS start, u.due_date AS due, u.completed_date AS completed, u.status,
+  u.regime, u.start_date AS start, u.due_date AS due, u.completed_date AS completed,
+  u.start_at, u.due_at, u.completed_at, u.status,
   {in_num} AS in_numerator, {in_den} AS in_denominator, u.days, u.rule, u.metric
 FROM units u
 WHERE {where}

@@ -171,6 +171,7 @@ STEP_SCHEMA = {
     "unit_id": pl.String, "case_id": pl.String, "team": pl.String, "caseworker": pl.String,
     "age_band": pl.String, "measure_type": pl.String, "notifier_type": pl.String,
     "regime": pl.String, "start": pl.Date, "due": pl.Date, "completed": pl.Date,
+    "start_at": pl.Datetime("us"), "due_at": pl.Datetime("us"), "completed_at": pl.Datetime("us"),
     "status": pl.String, "in_numerator": pl.Boolean, "in_denominator": pl.Boolean,
     "days": pl.Int64, "rule": pl.String, "metric": pl.Float64,
 }

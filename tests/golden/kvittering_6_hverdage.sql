@@ -1,6 +1,6 @@
 -- params: {"k_0": "Serviceloven § 155 b, stk. 1: 6 hverdage", "k_1": "Barnets Lov § 136: 6 hverdage", "k_2": "professional"}
 SELECT unit_id, case_id, team, caseworker, age_band, measure_type, notifier_type, regime, start_date, due_date,
-    completed_date, status, rule,
+    completed_date, start_at, due_at, completed_at, status, rule,
     CASE status WHEN 'on_time' THEN greatest(completed_date, start_date)
                 WHEN 'late' THEN due_date ELSE $as_of END AS event_date,
     status IN ('on_time', 'late') AS in_den, status = 'on_time' AS in_num,
@@ -21,6 +21,9 @@ FROM (
     CAST(s."acknowledged_on" AS DATE) AS completed_date,
     CASE WHEN __regime = 'sel' THEN (CAST(s."acknowledged_on" AS DATE) <= add_hverdage(CAST(s."received_at" AS DATE), 6)) WHEN __regime = 'barnets_lov' THEN (CAST(s."acknowledged_on" AS DATE) <= add_hverdage(CAST(s."received_at" AS DATE), 6)) END AS on_time,
     CASE WHEN __regime = 'sel' THEN $k_0 WHEN __regime = 'barnets_lov' THEN $k_1 END AS rule,
+    CASE WHEN coalesce(s."received_at_has_time", FALSE) THEN s."received_at" END AS start_at,
+    CAST(CASE WHEN __regime = 'sel' THEN NULL WHEN __regime = 'barnets_lov' THEN NULL END AS TIMESTAMP) AS due_at,
+    CAST(NULL AS TIMESTAMP) AS completed_at,
     NULL AS ends_on
   FROM (SELECT s.*, CASE WHEN (CAST(s."received_at" AS DATE)) IS NULL THEN NULL WHEN CAST(CAST(s."received_at" AS DATE) AS DATE) >= DATE '2024-01-01' THEN 'barnets_lov' ELSE 'sel' END AS __regime FROM (SELECT t.*, c.team, c.caseworker, c.birth_date FROM v_notifications t JOIN v_cases c ON c.case_id = t.case_id) s) s
   WHERE s."received_at" IS NOT NULL AND coalesce((s."notifier_type" = $k_2), FALSE)) st

@@ -1,6 +1,6 @@
 -- params: {"k_0": "Serviceloven § 140: senest på afgørelsesdagen", "k_1": "Barnets Lov §§ 91-92, § 46, § 47, § 108: anbringelse uden samtykke (§ 47): senest på afgørelsesdagen", "k_2": "placement_without_consent", "k_3": "Barnets Lov §§ 91-92, § 46, § 47, § 108: 3 måneder efter afgørelsen", "k_4": "sel", "k_5": "placement", "k_6": "placement_without_consent"}
 SELECT unit_id, case_id, team, caseworker, age_band, measure_type, notifier_type, regime, start_date, due_date,
-    completed_date, status, rule,
+    completed_date, start_at, due_at, completed_at, status, rule,
     CASE status WHEN 'on_time' THEN greatest(completed_date, start_date)
                 WHEN 'late' THEN due_date ELSE $as_of END AS event_date,
     status IN ('on_time', 'late') AS in_den, status = 'on_time' AS in_num,
@@ -21,6 +21,9 @@ FROM (
     CAST(s."first_plan_on" AS DATE) AS completed_date,
     CASE WHEN __regime = 'sel' THEN (CAST(s."first_plan_on" AS DATE) <= add_months_clamped(CAST(s."decided_on" AS DATE), 0)) WHEN __regime = 'barnets_lov' THEN CASE WHEN (s."measure_type" = $k_2) THEN (CAST(s."first_plan_on" AS DATE) <= add_months_clamped(CAST(s."decided_on" AS DATE), 0)) ELSE (CAST(s."first_plan_on" AS DATE) <= add_months_clamped(CAST(s."decided_on" AS DATE), 3)) END END AS on_time,
     CASE WHEN __regime = 'sel' THEN $k_0 WHEN __regime = 'barnets_lov' THEN CASE WHEN (s."measure_type" = $k_2) THEN $k_1 ELSE $k_3 END END AS rule,
+    CAST(NULL AS TIMESTAMP) AS start_at,
+    CAST(CASE WHEN __regime = 'sel' THEN NULL WHEN __regime = 'barnets_lov' THEN CASE WHEN (s."measure_type" = $k_2) THEN NULL ELSE NULL END END AS TIMESTAMP) AS due_at,
+    CAST(NULL AS TIMESTAMP) AS completed_at,
     NULL AS ends_on
   FROM (SELECT s.*, CASE WHEN (CAST(s."decided_on" AS DATE)) IS NULL THEN NULL WHEN CAST(CAST(s."decided_on" AS DATE) AS DATE) >= DATE '2024-01-01' THEN 'barnets_lov' ELSE 'sel' END AS __regime FROM (SELECT t.*, c.team, c.caseworker, c.birth_date,
   (SELECT min(p.prepared_on) FROM v_plans p WHERE p.measure_id = t.measure_id) AS first_plan_on,

@@ -1,6 +1,6 @@
 -- params: {"k_0": "Serviceloven § 155, stk. 2: 24 timer fra modtagelse", "k_1": "Barnets Lov § 136: 24 timer fra modtagelse"}
 SELECT unit_id, case_id, team, caseworker, age_band, measure_type, notifier_type, regime, start_date, due_date,
-    completed_date, status, rule,
+    completed_date, start_at, due_at, completed_at, status, rule,
     CASE status WHEN 'on_time' THEN greatest(completed_date, start_date)
                 WHEN 'late' THEN due_date ELSE $as_of END AS event_date,
     status IN ('on_time', 'late') AS in_den, status = 'on_time' AS in_num,
@@ -21,6 +21,9 @@ FROM (
     CAST(s."assessed_at" AS DATE) AS completed_date,
     CASE WHEN __regime = 'sel' THEN on_time_hours(s."received_at", s."received_at_has_time", s."assessed_at", s."assessed_at_has_time", 24) WHEN __regime = 'barnets_lov' THEN on_time_hours(s."received_at", s."received_at_has_time", s."assessed_at", s."assessed_at_has_time", 24) END AS on_time,
     CASE WHEN __regime = 'sel' THEN $k_0 WHEN __regime = 'barnets_lov' THEN $k_1 END AS rule,
+    CASE WHEN coalesce(s."received_at_has_time", FALSE) THEN s."received_at" END AS start_at,
+    CAST(CASE WHEN __regime = 'sel' THEN CASE WHEN coalesce(s."received_at_has_time", FALSE) THEN CAST(timezone('Europe/Copenhagen', due_after_hours(s."received_at", 24)) AS TIMESTAMP) END WHEN __regime = 'barnets_lov' THEN CASE WHEN coalesce(s."received_at_has_time", FALSE) THEN CAST(timezone('Europe/Copenhagen', due_after_hours(s."received_at", 24)) AS TIMESTAMP) END END AS TIMESTAMP) AS due_at,
+    CASE WHEN coalesce(s."assessed_at_has_time", FALSE) THEN s."assessed_at" END AS completed_at,
     NULL AS ends_on
   FROM (SELECT s.*, CASE WHEN (CAST(s."received_at" AS DATE)) IS NULL THEN NULL WHEN CAST(CAST(s."received_at" AS DATE) AS DATE) >= DATE '2024-01-01' THEN 'barnets_lov' ELSE 'sel' END AS __regime FROM (SELECT t.*, c.team, c.caseworker, c.birth_date FROM v_notifications t JOIN v_cases c ON c.case_id = t.case_id) s) s
   WHERE s."received_at" IS NOT NULL) st
