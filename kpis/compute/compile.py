@@ -14,6 +14,7 @@ from datetime import date
 from kpis.compute.periods import Period
 from kpis.data.schema import ColType, has_time_column
 from kpis.rules import expressions as ex
+from kpis.rules.calendar import DANISH_TZ_NAME
 from kpis.rules.definitions import (
     CountKpi,
     DeadlineKpi,
@@ -22,7 +23,6 @@ from kpis.rules.definitions import (
     Kind,
     ShareKpi,
 )
-from kpis.rules.calendar import DANISH_TZ_NAME
 from kpis.rules.regime import Regime, regime_sql
 from kpis.rules.sources import SOURCES, Source, base_ctes, interview_between_sql, q
 
