@@ -14,6 +14,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
+from kpis.access.suppression import apply_suppression
 from kpis.compute.compile import (
     DIMENSIONS,
     compile_aggregate,
@@ -26,15 +27,30 @@ from kpis.rules.definitions import CountKpi, DurationKpi, KpiSet
 from kpis.settings import Settings, default_settings
 
 
+class AccessDenied(PermissionError):
+    """The scope does not allow this call (e.g. case-level rows for a committee member)."""
+
+
 @dataclass(frozen=True)
 class Scope:
-    """Which teams a user may see; ``teams=None`` means all."""
+    """What a user may see. Every engine call takes one, so a page cannot forget it.
+
+    ``teams=None`` means all teams; ``suppress_below`` withholds figures under that count
+    (committee views); ``case_level=False`` refuses the case steps behind a figure.
+    """
 
     teams: frozenset[str] | None = None
+    suppress_below: int | None = None
+    case_level: bool = True
 
     @property
     def key(self) -> str:
-        return "*" if self.teams is None else ",".join(sorted(self.teams))
+        teams = "*" if self.teams is None else ",".join(sorted(self.teams))
+        return f"{teams}|{self.suppress_below}|{int(self.case_level)}"
+
+    def require_case_level(self) -> None:
+        if not self.case_level:
+            raise AccessDenied("denne rolle må ikke se oplysninger på sagsniveau")
 
     @property
     def team_list(self) -> tuple[str, ...] | None:
@@ -92,15 +108,23 @@ def compute(
         frames.append(_finish(kpi, raw, plist, by))
     if not frames:
         return _empty(by)
-    return pl.concat(frames, how="vertical_relaxed")
+    result = pl.concat(frames, how="vertical_relaxed")
+    if scope.suppress_below:
+        result = apply_suppression(result, kpiset, scope.suppress_below, by)
+    return result
+
+
+def _result_schema(by: tuple[str, ...]) -> dict:
+    return {**RESULT_SCHEMA_BASE, **{d: pl.String for d in by},
+            "numerator": pl.Int64, "denominator": pl.Int64, "value": pl.Float64,
+            "p90": pl.Float64, "pending": pl.Int64, "overdue_open": pl.Int64,
+            "status": pl.String, "target": pl.Float64, "suppressed": pl.Boolean,
+            "pending_suppressed": pl.Boolean, "overdue_suppressed": pl.Boolean,
+            "rule": pl.String}
 
 
 def _empty(by: tuple[str, ...]) -> pl.DataFrame:
-    cols = {**RESULT_SCHEMA_BASE, **{d: pl.String for d in by},
-            "numerator": pl.Int64, "denominator": pl.Int64, "value": pl.Float64,
-            "p90": pl.Float64, "pending": pl.Int64, "overdue_open": pl.Int64,
-            "status": pl.String, "target": pl.Float64, "suppressed": pl.Boolean, "rule": pl.String}
-    return pl.DataFrame(schema=cols)
+    return pl.DataFrame(schema=_result_schema(by))
 
 
 def _finish(kpi, raw: pl.DataFrame, plist: list[Period], by: tuple[str, ...]) -> pl.DataFrame:
@@ -133,14 +157,10 @@ def _finish(kpi, raw: pl.DataFrame, plist: list[Period], by: tuple[str, ...]) ->
             "p90": r.get("p90") if isinstance(kpi, DurationKpi) else None,
             "pending": int(r["pending"] or 0), "overdue_open": int(r["overdue_open"] or 0),
             "status": status.value, "target": kpi.target_on(p.end),
-            "suppressed": False, "rule": _rule_text(kpi),
+            "suppressed": False, "pending_suppressed": False, "overdue_suppressed": False,
+            "rule": _rule_text(kpi),
         })
-    schema = {**RESULT_SCHEMA_BASE, **{d: pl.String for d in by},
-              "numerator": pl.Int64, "denominator": pl.Int64, "value": pl.Float64,
-              "p90": pl.Float64, "pending": pl.Int64, "overdue_open": pl.Int64,
-              "status": pl.String, "target": pl.Float64, "suppressed": pl.Boolean,
-              "rule": pl.String}
-    return pl.DataFrame(out, schema=schema)
+    return pl.DataFrame(out, schema=_result_schema(by))
 
 
 def _value(kpi, num: int, den: int, median) -> tuple[float | None, int | None, int | None]:
@@ -189,6 +209,7 @@ def case_steps(
     settings: Settings | None = None,
 ) -> pl.DataFrame:
     """The units behind one figure; in_numerator/in_denominator add up to that figure."""
+    scope.require_case_level()
     as_of = as_of or snapshot_as_of(conn)
     p = period if isinstance(period, Period) else parse_period(period)
     _prepare(conn, settings)
@@ -209,6 +230,7 @@ def open_steps(
     """Every deadline step still open on the as-of date (pending or overdue): the worklist."""
     from kpis.rules.definitions import DeadlineKpi
 
+    scope.require_case_level()
     as_of = as_of or snapshot_as_of(conn)
     _prepare(conn, settings)
     frames = []
