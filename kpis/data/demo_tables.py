@@ -73,6 +73,13 @@ def _ids(prefix: str, n: int) -> pl.Series:
     ).to_series()
 
 
+def _keyed(n: int, rows: np.ndarray, ids: pl.Series) -> pl.Series:
+    """Ids by simulation index (null where the row is not exported), for `gather`."""
+    slots = np.full(n, -1)
+    slots[rows] = np.arange(len(rows))
+    return ids.gather(pl.Series(slots).replace(-1, None))
+
+
 def _in_order(keep: np.ndarray, key: np.ndarray) -> np.ndarray:
     """Indexes of the kept rows sorted by their defining date (ties in simulation order)."""
     o = np.flatnonzero(keep)
@@ -116,14 +123,13 @@ def canonical_tables(
     year = pl.Series(opened.astype("datetime64[Y]").astype(int) + 1970).cast(pl.String)
     serial = pl.DataFrame({"y": year}).select(pl.int_range(1, pl.len() + 1).over("y"))
     serial = serial.to_series()
-    case_id = np.full(len(w.opened), None, dtype=object)
-    case_id[case_rows] = (year + "-" + serial.cast(pl.String).str.zfill(5)).to_numpy()
+    case_id = _keyed(len(w.opened), case_rows, year + "-" + serial.cast(pl.String).str.zfill(5))
     cw = w.caseworker[case_rows]
     cases = pl.DataFrame({
-        "case_id": case_id[case_rows].astype(str),
+        "case_id": case_id.gather(case_rows),
         "cpr": w.cpr.gather(case_rows),
-        "team": np.asarray(w.org.teams, dtype=object)[w.org.caseworker_team[cw]],
-        "caseworker": np.asarray(w.org.caseworkers, dtype=object)[cw],
+        "team": pl.Series(w.org.teams, dtype=pl.String).gather(w.org.caseworker_team[cw]),
+        "caseworker": pl.Series(w.org.caseworkers, dtype=pl.String).gather(cw),
         "opened_on": _date(opened),
         "closed_on": _date(closed[case_rows]),
     })
@@ -131,7 +137,7 @@ def canonical_tables(
     o = np.flatnonzero(keep_n)
     notifications = pl.DataFrame({
         "notification_id": _ids("U", len(o)),
-        "case_id": case_id[n.case[o]].astype(str),
+        "case_id": case_id.gather(n.case[o]),
         "received_at": _ts(n.received[o]),
         "notifier_type": _enum(n.notifier[o], NOTIFIER_TYPES),
         "assessed_at": _ts(n.assessed[o]),
@@ -141,7 +147,7 @@ def canonical_tables(
     o = _in_order(keep_b, b.aware)
     investigations = pl.DataFrame({
         "investigation_id": _ids("B", len(o)),
-        "case_id": case_id[b.case[o]].astype(str),
+        "case_id": case_id.gather(b.case[o]),
         "aware_on": _date(b.aware[o]),
         "decided_on": _date(b.decided[o]),
         "completed_on": _date(b.completed[o]),
@@ -151,20 +157,19 @@ def canonical_tables(
     o = _in_order(keep_i, iv_day)
     child_interviews = pl.DataFrame({
         "interview_id": _ids("S", len(o)),
-        "case_id": case_id[iv.case[o]].astype(str),
+        "case_id": case_id.gather(iv.case[o]),
         "occasion": _enum(iv.occasion[o], INTERVIEW_OCCASIONS),
         "held_on": _date(iv.held[o]),
         "exemption_reason": _enum(iv.exemption[o], EXEMPTION_REASONS),
         "recorded_on": _date(iv.recorded[o]),
     })
     o = _in_order(keep_m, m.decided)
-    measure_id = np.full(len(m.case), None, dtype=object)
-    measure_id[o] = _ids("I", len(o)).to_numpy()
+    measure_id = _keyed(len(m.case), o, _ids("I", len(o)))
     measures = pl.DataFrame({
-        "measure_id": measure_id[o].astype(str),
-        "case_id": case_id[m.case[o]].astype(str),
+        "measure_id": measure_id.gather(o),
+        "case_id": case_id.gather(m.case[o]),
         "measure_type": _enum(m.kind[o], MEASURE_TYPES),
-        "legal_basis": m.legal_basis[o].astype(str),
+        "legal_basis": pl.Series(m.legal_basis[o], dtype=pl.String),
         "decided_on": _date(m.decided[o]),
         "started_on": _date(m.started[o]),
         "ended_on": _date(m.ended[o]),
@@ -174,8 +179,8 @@ def canonical_tables(
     o = _in_order(keep_p, p.prepared)
     plans = pl.DataFrame({
         "plan_id": _ids("P", len(o)),
-        "case_id": case_id[m.case[p.measure[o]]].astype(str),
-        "measure_id": measure_id[p.measure[o]].astype(str),
+        "case_id": case_id.gather(m.case[p.measure[o]]),
+        "measure_id": measure_id.gather(p.measure[o]),
         "plan_type": _enum(p.kind[o], PLAN_TYPES),
         "prepared_on": _date(p.prepared[o]),
         "goals_total": _count(p.goals_total[o]),
@@ -185,7 +190,7 @@ def canonical_tables(
     o = _in_order(keep_f, f.held)
     follow_ups = pl.DataFrame({
         "follow_up_id": _ids("O", len(o)),
-        "measure_id": measure_id[f.measure[o]].astype(str),
+        "measure_id": measure_id.gather(f.measure[o]),
         "held_on": _date(f.held[o]),
         "next_due_on": _date(f.next_due[o]),
     })
@@ -193,7 +198,7 @@ def canonical_tables(
     o = _in_order(keep_v, v.held)
     supervision_visits = pl.DataFrame({
         "visit_id": _ids("T", len(o)),
-        "measure_id": measure_id[v.measure[o]].astype(str),
+        "measure_id": measure_id.gather(v.measure[o]),
         "held_on": _date(v.held[o]),
         "child_spoken_to": _flag(v.spoken[o]),
     })
