@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from kpis import CONFIG_DIR
 
@@ -27,9 +27,15 @@ class PrivacySettings(_Frozen):
     pseudonym_key_file: str = "~/.config/pejlemaerker/pseudonym.key"
 
 
+class DepartmentSettings(_Frozen):
+    # Open cases one caseworker is expected to carry: the line on the caseload page.
+    caseload_norm: int = Field(default=25, ge=1)
+
+
 class Settings(_Frozen):
     calendar: CalendarSettings = CalendarSettings()
     privacy: PrivacySettings = PrivacySettings()
+    department: DepartmentSettings = DepartmentSettings()
 
 
 def load_settings(path: Path | None = None) -> Settings:
