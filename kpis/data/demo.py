@@ -14,6 +14,7 @@ generators seeded here, and nothing reads the clock.
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,6 +26,7 @@ from kpis.data import demo_bad, demo_export
 from kpis.data.demo_bad import BadRow
 from kpis.data.demo_bfu import investigations
 from kpis.data.demo_cases import (
+    Children,
     Span,
     legacy_placements,
     notification_outcomes,
@@ -59,9 +61,10 @@ class DemoManifest:
 def simulate(seed: int, scale: float, as_of: date, start: date) -> World:
     """The municipality's case history as arrays, step by step in the order a case unfolds."""
     if scale <= 0:
-        raise ValueError(f"scale must be positive, got {scale}")
+        raise ValueError(f"skalaen skal være større end 0 (fik {scale})")
     if start >= as_of:
-        raise ValueError(f"start {start} must be before the as-of date {as_of}")
+        raise ValueError(f"startdatoen {start:%d-%m-%Y} skal ligge før opgørelsesdatoen "
+                         f"{as_of:%d-%m-%Y}")
     span = Span(scale, d64(start) - np.timedelta64(WARM_UP_DAYS, "D"), d64(start), d64(as_of))
     org = build_org(rng_for(seed, "org"), scale)
     legacy = legacy_placements(rng_for(seed, "legacy"), span)
@@ -76,11 +79,11 @@ def simulate(seed: int, scale: float, as_of: date, start: date) -> World:
     notification_outcomes(rng_for(seed, "assessment"), notes, quality, span.as_of)
     bfus = investigations(rng_for(seed, "bfu"), notes, quality, span.as_of)
     m = measures(rng_for(seed, "measures"), bfus, legacy, birth, span.as_of)
-    p = plans(rng_for(seed, "plans"), m, quality, birth, span.as_of)
+    kids = Children(opened, birth, quality, team)
+    p = plans(rng_for(seed, "plans"), m, kids, span.as_of)
     fus = follow_ups(rng_for(seed, "follow_ups"), m, bfus, quality, span.as_of)
     visits = supervision_visits(rng_for(seed, "visits"), m, quality, span.sim_start, span.as_of)
-    ivs = interviews(rng_for(seed, "interviews"), notes, bfus, m, fus, visits, birth, quality,
-                     team, span.as_of)
+    ivs = interviews(rng_for(seed, "interviews"), notes, bfus, m, fus, visits, kids, span.as_of)
     return World(org, opened, birth, cw, cpr_numbers(rng_for(seed, "cpr"), birth), notes, bfus,
                  m, p, fus, visits, ivs)
 
@@ -136,7 +139,7 @@ def summary_da(manifest: DemoManifest) -> str:
     return "\n".join(lines)
 
 
-def _import(out: Path, db: Path, as_of: date) -> object:
+def _import(out: Path, db: Path, as_of: date):
     # Imported lazily: the importer is a heavier module, and the generator must work without it.
     from kpis.data.importer import run_import
     from kpis.data.pseudonym import DEMO_KEY
@@ -146,16 +149,23 @@ def _import(out: Path, db: Path, as_of: date) -> object:
 
 def cli_demo(out: Path, seed: int, scale: float, as_of: date | None, db: Path | None) -> int:
     """`python -m kpis demo`: generate, summarise in Danish, and import when `db` is given."""
+    from kpis.data.errors import ImportRefused
+
     as_of = as_of or DEMO_AS_OF
     try:
         manifest = generate(out, seed=seed, scale=scale, as_of=as_of)
     except ValueError as exc:
-        print(f"Fejl: {exc}")
+        print(f"Demodata kan ikke laves: {exc}", file=sys.stderr)
         return 2
     print(summary_da(manifest))
     if db is not None:
-        _import(out, db, as_of)
-        print(f"Importeret i {db}.")
+        try:
+            result = _import(out, db, as_of)
+        except ImportRefused as exc:
+            print(f"Importen er afvist: {exc.message}", file=sys.stderr)
+            return 2
+        print()
+        print(result.summary_text())
     return 0
 
 

@@ -46,6 +46,15 @@ class Span:
     as_of: np.datetime64
 
 
+@dataclass(frozen=True)
+class Children:
+    """Per case (= per child): when the case opened, the birth date, and who handles it."""
+    opened: np.ndarray
+    birth: np.ndarray
+    quality: np.ndarray  # the caseworker's quality (team quality plus a personal deviation)
+    team: np.ndarray
+
+
 @dataclass
 class Legacy:
     """Placements that began before the simulated period, one child (case) each."""

@@ -127,7 +127,7 @@ def supervision_visits(
         if not len(idx):
             continue
         n = len(idx)
-        good = rng.random(n) < target_share(0.76, 0.88, ye[idx], q[idx], 0.5)
+        good = rng.random(n) < target_share(0.74, 0.84, ye[idx], q[idx], 0.5)
         spoken = np.where(good, 2 + (rng.random(n) < 0.35) + (rng.random(n) < 0.1),
                           (rng.random(n) < 0.6).astype(int))
         extra = (rng.random(n) < 0.25).astype(int)

@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 
 from kpis.data.demo_bfu import Investigations
-from kpis.data.demo_cases import Notifications
+from kpis.data.demo_cases import Children, Notifications
 from kpis.data.demo_dist import DAY, NAT, add_months, days, lognormal_days, target_share
 from kpis.data.demo_followups import FollowUps, Visits
 from kpis.data.demo_measures import Measures
@@ -72,11 +72,10 @@ def interviews(
     m: Measures,
     fus: FollowUps,
     visits: Visits,
-    birth: np.ndarray,
-    quality: np.ndarray,
-    team: np.ndarray,
+    kids: Children,
     as_of: np.datetime64,
 ) -> Interviews:
+    birth, quality = kids.birth, kids.quality
     parts: list[Interviews] = []
     # At the notification: older children, sometimes.
     day = notes.received.astype("datetime64[D]")
@@ -105,23 +104,22 @@ def interviews(
     parts.append(_rows(rng, case_v[pick], SUPERVISION, visits.held[pick],
                        np.full(int(pick.sum()), -1), as_of))
     so_far = _concat(parts)
-    parts.append(_decision_interviews(rng, so_far, m, birth, quality, team, as_of))
+    parts.append(_decision_interviews(rng, so_far, m, kids, as_of))
     return _concat(parts)
 
 
-def _decision_interviews(rng, so_far: Interviews, m: Measures, birth, quality, team, as_of):
+def _decision_interviews(rng, so_far: Interviews, m: Measures, kids: Children, as_of):
     covered = covered_decisions(so_far, m.case, m.decided)
     year = m.decided.astype("datetime64[Y]").astype(int)
-    target = target_share(0.55, 0.68, m.decided, quality[m.case], 0.5)
-    groups = pl.DataFrame({"team": team[m.case], "year": year, "covered": covered})
+    target = target_share(0.55, 0.66, m.decided, kids.quality[m.case], 0.5)
+    groups = pl.DataFrame({"team": kids.team[m.case], "year": year, "covered": covered})
     share = groups.with_columns(pl.col("covered").mean().over("team", "year").alias("c"))["c"]
     c = share.to_numpy()
     q_add = np.clip((target - c) / np.maximum(1 - c, 1e-6), 0, 1)
     add = ~covered & (rng.random(len(m.case)) < q_add)
-    when = m.decided[add] - lognormal_days(rng, int(add.sum()), 7, 0.8, 0, 60).astype(
-        "timedelta64[D]"
-    )
-    age = _age_years(birth[m.case[add]], when)
+    lag = lognormal_days(rng, int(add.sum()), 7, 0.8, 0, 60).astype("timedelta64[D]")
+    when = np.maximum(m.decided[add] - lag, kids.opened[m.case[add]])  # not before the case
+    age = _age_years(kids.birth[m.case[add]], when)
     return _rows(rng, m.case[add], DECISION, when, _exemptions(rng, age), as_of)
 
 

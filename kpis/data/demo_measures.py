@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kpis.data.demo_bfu import Investigations
-from kpis.data.demo_cases import Legacy, placement_end
+from kpis.data.demo_cases import Children, Legacy, placement_end
 from kpis.data.demo_dist import (
     BL_START,
     DAY,
@@ -158,8 +158,7 @@ class Plans:
 def plans(
     rng: np.random.Generator,
     m: Measures,
-    quality: np.ndarray,
-    birth: np.ndarray,
+    kids: Children,
     as_of: np.datetime64,
 ) -> Plans:
     """Plans on time ~75–80 %, with yearly revisions of long measures; goals all measurable in
@@ -169,7 +168,7 @@ def plans(
     placed = m.kind != SUPPORT
     needs = ~bl | placed | (m.plan_decided == 1) | (rng.random(n) < 0.05)
     due_zero = ~bl | (m.kind == WITHOUT_CONSENT)  # SEL: before the decision; BL § 47 likewise
-    q = quality[m.case]
+    q = kids.quality[m.case]
     p = target_share(0.70, 0.84, m.decided, q, 0.5)
     due_days = (add_months(m.decided, 3) - m.decided) / DAY
     on = rng.random(n) < p
@@ -180,7 +179,8 @@ def plans(
         np.where(on, before, after),
         np.floor(targeted_delay(rng, p, due_days, 0.45, 0, 400)),
     )
-    first = m.decided + offset.astype(int).astype("timedelta64[D]")
+    # A plan made before the decision is never older than the case itself.
+    first = np.maximum(m.decided + offset.astype(int).astype("timedelta64[D]"), kids.opened[m.case])
     ok = needs & (rng.random(n) >= 0.015)
     idx, prepared = [np.flatnonzero(ok)], [first[ok]]
     # Revisions: roughly yearly while the measure runs.
@@ -200,7 +200,7 @@ def plans(
     measure, prepared_on = measure[order], prepared_on[order]
     k = len(measure)
 
-    aged16 = prepared_on >= add_months(birth[m.case[measure]], 12 * 16)
+    aged16 = prepared_on >= add_months(kids.birth[m.case[measure]], 12 * 16)
     kind = np.where(prepared_on < BL_START, HANDLEPLAN, np.where(aged16, UNGEPLAN, BARNETS_PLAN))
     total = np.where(rng.random(k) < 0.04, 0, np.minimum(1 + rng.poisson(2, k), 8))
     p_goal = target_share(0.52, 0.74, prepared_on, q[measure], 0.5)
