@@ -198,6 +198,21 @@ def test_no_date_after_as_of_except_planned_ones(raw: dict[str, pl.DataFrame],
             assert tables[t][c].null_count() == raw[t][c].null_count(), (t, c)
 
 
+def test_everything_happens_while_its_case_is_open(tables: dict[str, pl.DataFrame]) -> None:
+    cases = tables["cases"].select("case_id", "opened_on", "closed_on")
+    by_measure = tables["measures"].select("measure_id", "case_id")
+    for t in TABLE_ORDER[1:]:
+        df = tables[t]
+        if "case_id" not in df.columns:
+            df = df.join(by_measure, on="measure_id")
+        df = df.join(cases, on="case_id")
+        for c in dated_columns(t):
+            if TABLES[t].column(c).planned:
+                continue
+            assert df.filter(pl.col(c) < pl.col("opened_on")).height == 0, (t, c)
+            assert df.filter(pl.col(c) > pl.col("closed_on")).height == 0, (t, c)
+
+
 def test_both_legal_regimes(tables: dict[str, pl.DataFrame]) -> None:
     m = tables["measures"]
     assert m.filter(pl.col("decided_on") < BL_START).height > 1000

@@ -110,10 +110,17 @@ def canonical_tables(
         (n.case, n.received.astype("datetime64[D]")),
         (b.case, np.where(np.isnat(b.completed), as_of, b.completed)),
         (m.case, np.where(np.isnat(m.ended_real) | (m.ended_real > as_of), as_of, m.ended_real)),
+        (n.case, n.assessed.astype("datetime64[D]")),
+        (n.case, n.acknowledged),
         (iv.case, iv_day),
+        (iv.case, iv.recorded),
+        (m.case[w.plans.measure], w.plans.prepared),
+        (m.case[w.follow_ups.measure], w.follow_ups.held),
+        (m.case[w.visits.measure], w.visits.held),
     ]
     for rows, when in busy:
-        np.maximum.at(last, rows, when)
+        valid = ~np.isnat(when)
+        np.maximum.at(last, rows[valid], when[valid])
     closed = last + lognormal_days(rng, len(last), 60, 0.7, 7, 365).astype("timedelta64[D]")
     closed = np.where(closed <= as_of, closed, np.datetime64("NaT", "D"))
 
