@@ -4,14 +4,21 @@ pages/ that reads its widgets, calls ``kpis`` and renders. Start it with ``bash 
 
 import streamlit as st
 
-from pages._frame import current_snapshot, render_sidebar
-
 st.set_page_config(page_title="Pejlemærker", page_icon="🧭", layout="wide")
 
-_, info = current_snapshot()
-render_sidebar(info)
+# Navigation first, before the heavy imports: until st.navigation is called (on a server's first
+# run), Streamlit lists every file in pages/ by itself.
+page = st.navigation(
+    [
+        st.Page("pages/oversigt_data.py", title="Data", icon="🗂️", default=True),
+        st.Page("pages/afdeling.py", title="Teams og sagsbehandlere", icon="👥"),
+        st.Page("pages/fristoversigt.py", title="Fristoversigt", icon="⏰"),
+        st.Page("pages/sagsbelastning.py", title="Sagsbelastning", icon="📚"),
+    ]
+)
 
-pages = [
-    st.Page("pages/oversigt_data.py", title="Data", icon="🗂️", default=True),
-]
-st.navigation(pages).run()
+from pages._frame import current_snapshot, render_sidebar
+
+_, meta = current_snapshot()  # builds the demo on the very first start
+render_sidebar(meta)
+page.run()

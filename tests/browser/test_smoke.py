@@ -37,6 +37,10 @@ def test_data_page_renders_in_chromium(page, app_url, demo_db, artifacts, outsid
     assert sidebar.get_by_text("Senest indlæst").count() == 1
     assert page.get_by_text("Karantæne", exact=True).count() >= 1
     assert page.locator('[data-testid="stException"]').count() == 0
+    # Only the pages app.py lists: not the helper modules in pages/ (Streamlit's folder discovery).
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    assert nav.get_by_text("frame").count() == 0
+    assert nav.get_by_text("app", exact=True).count() == 0
     assert page.title() in {"Pejlemærker", "Data", "Data · Pejlemærker"}
 
     page.wait_for_timeout(500)  # let the data grids paint before the picture is taken
