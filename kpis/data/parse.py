@@ -148,6 +148,8 @@ def parse_int(raw: object) -> int | None:
 
 
 def parse_text(raw: object) -> str | None:
+    if type(raw) is str:  # the common case first: every CSV cell
+        return raw.strip() or None
     if is_empty(raw):
         return None
     if isinstance(raw, float) and raw.is_integer():

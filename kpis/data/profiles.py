@@ -70,7 +70,8 @@ def _check(profile: Profile) -> None:
 
 def load_profiles(path: Path | None = None) -> dict[str, Profile]:
     path = path or CONFIG_DIR / "sources.yaml"
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is ten times faster
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
     profiles: dict[str, Profile] = {CANONICAL: Profile(CANONICAL)}
     for name, body in (raw.get("profiles") or {}).items():
         body = body or {}

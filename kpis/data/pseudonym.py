@@ -81,6 +81,8 @@ def pseudonym(cpr: str, key: bytes) -> str:
 
 def looks_like_cpr(text: str) -> bool:
     """True when the text contains ten digits (hyphen optional) that form a valid CPR date."""
+    if len(text) < 10:  # most ids and words: no need for the expression
+        return False
     return any(_birth_date(m.group(1), m.group(2)) for m in _CPR_SEARCH.finditer(text))
 
 

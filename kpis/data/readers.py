@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -150,24 +151,34 @@ def _read_csv(source: SourceFile) -> RawTable:
     return _assemble(source, [h.strip() for h in headers], rows)
 
 
-def _assemble(source: SourceFile, headers: list[str], rows) -> RawTable:
+def _assemble(source: SourceFile, headers: list[str], rows: Iterable[Sequence[object]]) -> RawTable:
     """Columns from rows. Wholly empty rows are skipped but keep their row number."""
     width = len(headers)
-    raw = RawTable(source.table, source, headers, [[] for _ in headers], [])
-    for index, row in enumerate(rows):
-        row = list(row)
-        if all(is_empty(v) for v in row):
-            raw.blank_rows += 1
+    kept: list[Sequence[object]] = []
+    numbers: list[int] = []
+    problems: list[tuple[int, str, object, Reason]] = []
+    blank = 0
+    for number, row in enumerate(rows, start=2):
+        if _blank(row):
+            blank += 1
             continue
-        extra = [v for v in row[width:] if not is_empty(v)]
-        if extra:
-            raw.problems.append((len(raw.row_numbers), EXTRA_FIELDS_COLUMN,
+        if len(row) != width:
+            extra = [v for v in row[width:] if not is_empty(v)]
+            if extra:
+                problems.append((len(numbers), EXTRA_FIELDS_COLUMN,
                                  "; ".join(str(v) for v in extra), Reason.EXTRA_FIELDS))
-        row = row[:width] + [None] * (width - len(row))
-        for column, value in zip(raw.cells, row, strict=True):
-            column.append(value)
-        raw.row_numbers.append(index + 2)
-    return raw
+            row = (*row[:width], *([None] * (width - len(row))))
+        kept.append(row)
+        numbers.append(number)
+    cells = [list(column) for column in zip(*kept, strict=True)] if kept else [[] for _ in headers]
+    return RawTable(source.table, source, headers, cells, numbers, problems, blank)
+
+
+def _blank(row: Sequence[object]) -> bool:
+    first = row[0] if row else None
+    if type(first) is str and first.strip():  # the common case, without a generator
+        return False
+    return all(is_empty(v) for v in row)
 
 
 def headers_by_name(headers: list[str]) -> dict[str, list[int]]:

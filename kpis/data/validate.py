@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from kpis.data.errors import ImportRefused
-from kpis.data.parse import BadValue, is_empty, parser_for
+from kpis.data.parse import BadValue, Parser, is_empty, parser_for
 from kpis.data.profiles import Profile, fold
 from kpis.data.pseudonym import cpr_birth_date, looks_like_cpr, missing_key_message, pseudonym
 from kpis.data.quarantine import CPR_HIDDEN, Problem, Reason, display_value
@@ -128,26 +128,49 @@ def _parse_cells(raw: RawTable, table: Table, mapping: dict[str, int], ctx: Cont
         column = table.column(name)
         if column.input_only:
             continue
-        parse = parser_for(column, ctx.profile.words(name))
-        guard = column.type is ColType.TEXT  # free text and ids must not carry a CPR number
-        out: list = [None] * raw.n_rows
-        for i, cell in enumerate(raw.cells[position]):
-            try:
-                value = parse(cell)
-            except BadValue as exc:
-                rows.add(i, name, cell, exc.reason)
-                continue
-            if guard and value is not None and looks_like_cpr(value):
-                rows.add(i, name, None, Reason.CPR_IN_TEXT, hide=True)
-                continue
-            out[i] = value
-        values[name] = out
+        cells = raw.cells[position]
+        keys = cells if all(type(c) is str or c is None for c in cells) else list(map(_key, cells))
+        outcomes = _outcomes(cells, keys, parser_for(column, ctx.profile.words(name)),
+                             guard=column.type is ColType.TEXT)
+        values[name] = [outcomes[k][0] for k in keys]
+        if any(reason for _, reason in outcomes.values()):
+            for i, (cell, key) in enumerate(zip(cells, keys, strict=True)):
+                if reason := outcomes[key][1]:
+                    rows.add(i, name, cell, reason, hide=reason is Reason.CPR_IN_TEXT)
     for column in table.columns:
         if column.required:
             for i, value in enumerate(values[column.name]):
                 if value is None and (i, column.name) not in rows.bad_cells:
                     rows.add(i, column.name, None, Reason.MISSING)
     return values
+
+
+def _key(cell: object) -> object:
+    """A dictionary key for a native cell; type-qualified so that True, 1 and 1.0 stay apart.
+    (Text cells are their own keys.)"""
+    return (type(cell), cell) if cell.__hash__ is not None else (type(cell), repr(cell))
+
+
+def _outcomes(cells: list, keys: list, parse: Parser, *,
+              guard: bool) -> dict[object, tuple[object, Reason | None]]:
+    """(value, reason) for each distinct cell: an export repeats the same dates and words often.
+
+    ``guard``: a text value containing a CPR number is refused (ids and free text must not carry one).
+    """
+    outcomes: dict[object, tuple[object, Reason | None]] = {}
+    for cell, key in zip(cells, keys, strict=True):
+        if key in outcomes:
+            continue
+        try:
+            value = parse(cell)
+        except BadValue as exc:
+            outcomes[key] = (None, exc.reason)
+            continue
+        if guard and value is not None and looks_like_cpr(value):
+            outcomes[key] = (None, Reason.CPR_IN_TEXT)
+        else:
+            outcomes[key] = (value, None)
+    return outcomes
 
 
 def _cpr_columns(raw: RawTable, mapping: dict[str, int], values: dict[str, list], ctx: Context,
