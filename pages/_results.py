@@ -1,6 +1,7 @@
 """Streamlit glue around the engine: the current definitions and cached results.
 
-Not a page. Results are cached across sessions, keyed on everything that changes the answer:
+Not a page. The engine runs on the snapshot's unit cache (``kpis.compute.unit_cache``), which
+derives each KPI's case steps once per snapshot. Results are cached across sessions, keyed on everything that changes the answer:
 the snapshot, the definitions' version, the periods, the grouping, the as-of date and the user's
 scope. Arguments starting with ``_`` are not hashed; their identity is carried by the key next to
 them (``defs_version`` for the definitions, ``scope_key`` for the scope).
@@ -16,7 +17,7 @@ import streamlit as st
 
 import kpis
 from kpis.compute.engine import ALL, Scope, case_steps, compute, open_steps
-from kpis.data.snapshot import connect
+from kpis.compute.unit_cache import snapshot_cache
 from kpis.rules.definitions import KpiSet
 from kpis.rules.store import Loaded, store_for
 
@@ -41,33 +42,22 @@ def current_kpis() -> KpiSet:
 def results(db: str, snapshot_id: str, _kpiset: KpiSet, defs_version: str,
             periods: tuple[str, ...], by: tuple[str, ...], kpi_ids: tuple[str, ...] | None,
             _scope: Scope, scope_key: str, as_of: date | None = None) -> pl.DataFrame:
-    conn = connect(Path(db), read_only=True)
-    try:
-        return compute(conn, _kpiset, list(periods), by, as_of=as_of,
-                       kpi_ids=list(kpi_ids) if kpi_ids else None, scope=_scope)
-    finally:
-        conn.close()
+    return compute(snapshot_cache(Path(db)), _kpiset, list(periods), by, as_of=as_of,
+                   kpi_ids=list(kpi_ids) if kpi_ids else None, scope=_scope)
 
 
 @st.cache_data(show_spinner=False, max_entries=128, ttl=3600)
 def steps(db: str, snapshot_id: str, _kpiset: KpiSet, defs_version: str, kpi_id: str,
           period: str, group: tuple[tuple[str, str], ...], _scope: Scope, scope_key: str,
           as_of: date | None = None) -> pl.DataFrame:
-    conn = connect(Path(db), read_only=True)
-    try:
-        return case_steps(conn, _kpiset, kpi_id, period, dict(group), as_of=as_of, scope=_scope)
-    finally:
-        conn.close()
+    return case_steps(snapshot_cache(Path(db)), _kpiset, kpi_id, period, dict(group),
+                      as_of=as_of, scope=_scope)
 
 
 @st.cache_data(show_spinner=False, max_entries=32, ttl=3600)
 def worklist(db: str, snapshot_id: str, _kpiset: KpiSet, defs_version: str, _scope: Scope,
              scope_key: str, as_of: date | None = None) -> pl.DataFrame:
-    conn = connect(Path(db), read_only=True)
-    try:
-        return open_steps(conn, _kpiset, as_of=as_of, scope=_scope)
-    finally:
-        conn.close()
+    return open_steps(snapshot_cache(Path(db)), _kpiset, as_of=as_of, scope=_scope)
 
 
 def get_results(db: Path, snapshot_id: str, kpiset: KpiSet, periods, by=(), kpi_ids=None,

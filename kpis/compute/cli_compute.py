@@ -9,15 +9,15 @@ from pathlib import Path
 import polars as pl
 
 from kpis.compute.compile import DIMENSION_LABELS_DA, DIMENSIONS
-from kpis.compute.engine import ALL, compute
+from kpis.compute.engine import compute
 from kpis.compute.periods import PeriodError, parse_period
 from kpis.data.snapshot import connect
 from kpis.present.formatting import format_number_da, format_pct_da
 from kpis.rules.definitions import Unit
 from kpis.rules.validate import KpiDefinitionError, load_and_validate
 
+HIDDEN = "færre end 5"
 STATUS_DA = {"green": "Grøn", "yellow": "Gul", "red": "Rød", "none": "–"}
-SUPPORTED_ROLES = ("analyst", "analytiker")
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -41,7 +41,9 @@ def result_records(df: pl.DataFrame, by: list[str]) -> list[dict]:
     return out
 
 
-def _format_value(value, unit: Unit) -> str:
+def _format_value(value, unit: Unit, suppressed: bool = False) -> str:
+    if suppressed:
+        return HIDDEN
     if value is None:
         return "–"
     if unit is Unit.PERCENT:
@@ -49,6 +51,12 @@ def _format_value(value, unit: Unit) -> str:
     if unit is Unit.COUNT:
         return format_number_da(value)
     return format_number_da(value, 1)
+
+
+def _count(n, suppressed: bool) -> str:
+    if suppressed:
+        return HIDDEN
+    return "" if n is None else format_number_da(n)
 
 
 def danish_table(df: pl.DataFrame, kpiset, by: list[str]) -> str:
@@ -59,11 +67,11 @@ def danish_table(df: pl.DataFrame, kpiset, by: list[str]) -> str:
         kpi = kpiset[r["kpi"]]
         rows.append([
             kpi.name, r["period"], *[(r[d] if r[d] is not None else "I alt") for d in by],
-            _format_value(r["value"], kpi.unit),
-            "" if r["numerator"] is None else format_number_da(r["numerator"]),
-            "" if r["denominator"] is None else format_number_da(r["denominator"]),
+            _format_value(r["value"], kpi.unit, r["suppressed"]),
+            _count(r["numerator"], r["suppressed"]), _count(r["denominator"], r["suppressed"]),
             _format_value(r["target"], kpi.unit), STATUS_DA[r["status"]],
-            format_number_da(r["pending"]), format_number_da(r["overdue_open"]),
+            _count(r["pending"], r["pending_suppressed"]),
+            _count(r["overdue_open"], r["overdue_suppressed"]),
         ])
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
     lines = ["  ".join(str(h).ljust(w) for h, w in zip(headers, widths)),
@@ -73,9 +81,16 @@ def danish_table(df: pl.DataFrame, kpiset, by: list[str]) -> str:
 
 
 def cli_compute(args) -> int:
-    if args.role and args.role not in SUPPORTED_ROLES:
-        return _fail(f"rollen {args.role!r} er ikke understøttet endnu; udelad --role for at "
-                     "beregne som analytiker")
+    from kpis.access.roles import Role, parse_role, scope_for
+
+    try:
+        role = parse_role(args.role) if args.role else Role.ANALYST
+    except ValueError as exc:
+        return _fail(str(exc))
+    if role is Role.DEPARTMENT_HEAD and not args.teams:
+        return _fail("rollen afdelingsleder kræver --teams TEAM[,TEAM]")
+    teams = frozenset(t.strip() for t in (args.teams or "").split(",") if t.strip()) or None
+    scope = scope_for(role, teams)
     by = [d.strip() for d in args.by.split(",") if d.strip()]
     for d in by:
         if d not in DIMENSIONS:
@@ -96,7 +111,7 @@ def cli_compute(args) -> int:
     conn = connect(Path(args.db), read_only=True)
     try:
         df = compute(conn, kpiset, periods, by, as_of=args.as_of, kpi_ids=args.kpi or None,
-                     scope=ALL)
+                     scope=scope)
     finally:
         conn.close()
     return _write(df, kpiset, by, args.format, args.out)

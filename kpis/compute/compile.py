@@ -8,6 +8,7 @@ steps behind a figure always add up to it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -305,19 +306,32 @@ def _chain(branches: list[str]) -> str:
     return f"CASE {' '.join(branches)} END"
 
 
-def _with(units_sql: str, params: dict[str, object], teams: tuple[str, ...] | None) -> str:
-    """The CTE chain; ``teams`` (a user's scope) restricts the units to those teams."""
-    ctes = [f"{name} AS ({sql})" for name, sql in base_ctes()]
+def _with(units_sql: str | None, params: dict[str, object], teams: tuple[str, ...] | None,
+          units_table: str | None = None) -> str:
+    """The CTE chain ending in ``units``: compiled from the definition, or read from a table the
+    unit cache materialised. ``teams`` (a user's scope) restricts the units to those teams."""
+    if units_table is not None:
+        ctes: list[str] = []
+        body = f"SELECT * FROM {units_table}"
+    else:
+        # Only the as-of views the units read: unused CTEs still cost planning time.
+        ctes = [f"{name} AS ({sql})" for name, sql in base_ctes()
+                if re.search(rf"\b{name}\b", units_sql)]
+        body = units_sql
     if teams is None:
-        ctes.append(f"units AS ({units_sql})")
+        ctes.append(f"units AS ({body})")
     else:
         names = []
         for i, team in enumerate(sorted(teams)):
             params[f"scope{i}"] = team
             names.append(f"$scope{i}")
         allowed = ", ".join(names) if names else "NULL"
-        ctes.append(f"units AS (SELECT * FROM ({units_sql}) WHERE team IN ({allowed}))")
+        ctes.append(f"units AS (SELECT * FROM ({body}) WHERE team IN ({allowed}))")
     return "WITH " + ",\n".join(ctes)
+
+
+def _units_sql(kpi, params: dict[str, object], units_table: str | None) -> str | None:
+    return None if units_table is not None else _Compiler(kpi, params, "k_").units()
 
 
 def units_relation(kpi) -> SqlQuery:
@@ -327,12 +341,15 @@ def units_relation(kpi) -> SqlQuery:
 
 
 def compile_units(kpi, as_of: date, teams: tuple[str, ...] | None = None,
-                  only_open: bool = False) -> SqlQuery:
+                  only_open: bool = False, units_table: str | None = None) -> SqlQuery:
     """All units of one KPI as of a date (no period filter): the basis of the worklist."""
     params: dict[str, object] = {"as_of": as_of}
-    units = _Compiler(kpi, params, "k_").units()
+    units = _units_sql(kpi, params, units_table)
     where = " WHERE completed_date IS NULL AND status IN ('pending', 'late')" if only_open else ""
-    return SqlQuery(_with(units, params, teams) + f"\nSELECT * FROM units{where}", params)
+    sql = _with(units, params, teams, units_table) + f"\nSELECT * FROM units{where}"
+    if units_table is not None:
+        params.pop("as_of")  # a materialised table has the as-of date built in
+    return SqlQuery(sql, params)
 
 
 def _period_values(periods: list[Period], params: dict[str, object]) -> str:
@@ -345,56 +362,102 @@ def _period_values(periods: list[Period], params: dict[str, object]) -> str:
     return "SELECT * FROM (VALUES " + ", ".join(rows) + ") AS t(label, p_start, p_end, ord)"
 
 
-def _in_period_join(kpi) -> str:
+_MEMBER_COLS = ("event_date, in_num, in_den, is_pending, is_overdue_open, metric, per_value, "
+                + ", ".join(DIMENSIONS))
+
+
+def _members(kpi, ordinal: int, relation: str) -> str:
+    """One KPI's units paired with the periods they count in. ``in_p``: the outcome falls in the
+    period; open steps are also paired with the period that contains the as-of date (for the
+    pending and overdue-open counts). Two range joins rather than one OR-join, which DuckDB can
+    only run as a nested loop."""
+    cols = f"{ordinal} AS kpi_ord, u.{_MEMBER_COLS.replace(', ', ', u.')}"
     if isinstance(kpi, CountKpi) and kpi.spec.open_from:
         day = "least(p.p_end, $as_of)"
-        return (f"u.open_from <= {day} AND (u.open_until IS NULL OR u.open_until > {day})"
-                " AND p.p_start <= $as_of")
-    return ("u.event_date BETWEEN p.p_start AND p.p_end OR ((u.is_pending OR u.is_overdue_open) "
-            "AND $as_of BETWEEN p.p_start AND p.p_end)")
+        return (f"SELECT {cols}, p.ord, TRUE AS in_p FROM {relation} u JOIN periods p "
+                f"ON u.open_from <= {day} AND (u.open_until IS NULL OR u.open_until > {day}) "
+                "WHERE p.p_start <= $as_of")
+    return f"""SELECT {cols}, p.ord, TRUE AS in_p
+  FROM {relation} u JOIN periods p ON u.event_date BETWEEN p.p_start AND p.p_end
+UNION ALL
+SELECT {cols}, p.ord, FALSE AS in_p
+  FROM {relation} u JOIN periods p ON $as_of BETWEEN p.p_start AND p.p_end
+  WHERE (u.is_pending OR u.is_overdue_open)
+    AND NOT (u.event_date BETWEEN p.p_start AND p.p_end)"""
 
 
-def compile_aggregate(kpi, periods: list[Period], by: tuple[str, ...], as_of: date,
-                      teams: tuple[str, ...] | None = None) -> SqlQuery:
-    """One KPI's figures for every period, for the total and each prefix of ``by``."""
+def _scoped(body: str, params: dict[str, object], teams: tuple[str, ...] | None) -> str:
+    """Restrict units to a user's teams (bound parameters)."""
+    if teams is None:
+        return body
+    names = []
+    for i, team in enumerate(sorted(teams)):
+        params[f"scope{i}"] = team
+        names.append(f"$scope{i}")
+    allowed = ", ".join(names) if names else "NULL"
+    return f"SELECT * FROM ({body}) WHERE team IN ({allowed})"
+
+
+def compile_aggregate_many(kpis: list, periods: list[Period], by: tuple[str, ...], as_of: date,
+                           teams: tuple[str, ...] | None = None,
+                           units_tables: dict[str, str] | None = None) -> SqlQuery:
+    """Figures of several KPIs in one query: every period, the total and each prefix of ``by``.
+
+    One query rather than one per KPI: the fixed cost of a DuckDB query is paid once."""
     for d in by:
         if d not in DIMENSIONS:
             raise ValueError(f"ukendt dimension {d!r}; vælg blandt {', '.join(DIMENSIONS)}")
     params: dict[str, object] = {"as_of": as_of}
-    units = _Compiler(kpi, params, "k_").units()
-    in_p = "u.event_date BETWEEN p.p_start AND p.p_end"
-    now_in_p = "$as_of BETWEEN p.p_start AND p.p_end"
-    stock = isinstance(kpi, CountKpi) and kpi.spec.open_from
-    num_filter = "TRUE" if stock else f"u.in_num AND {in_p}"
-    den = (
-        "count(DISTINCT u.per_value)" if isinstance(kpi, CountKpi) and kpi.spec.per
-        else f"count(*) FILTER (WHERE u.in_den AND {in_p})"
-    )
-    sets = ["(p.label, p.ord)"] + [
-        "(p.label, p.ord, " + ", ".join(f"u.{d}" for d in by[: i + 1]) + ")"
-        for i in range(len(by))
+    bodies = []
+    for i, kpi in enumerate(kpis):
+        if units_tables is not None:
+            body = f"SELECT * FROM {units_tables[kpi.id]}"
+        else:
+            body = _Compiler(kpi, params, f"k{i}_").units()
+        bodies.append(_scoped(body, params, teams))
+    all_sql = "\n".join(bodies)
+    ctes = [f"{name} AS ({sql})" for name, sql in base_ctes()
+            if units_tables is None and re.search(rf"\b{name}\b", all_sql)]
+    ctes += [f"u{i} AS ({body})" for i, body in enumerate(bodies)]
+    members = "\nUNION ALL\n".join(_members(k, i, f"u{i}") for i, k in enumerate(kpis))
+    keys = "m.kpi_ord, m.label, m.ord"
+    sets = [f"({keys})"] + [
+        f"({keys}, " + ", ".join(f"m.{d}" for d in by[: i + 1]) + ")" for i in range(len(by))
     ]
-    dim_cols = "".join(f", u.{d} AS {d}, GROUPING(u.{d}) AS g_{d}" for d in by)
-    sql = f"""{_with(units, params, teams)},
-periods AS ({_period_values(periods, params)})
-SELECT p.label AS period, p.ord AS period_ord{dim_cols},
-  count(*) FILTER (WHERE {num_filter}) AS numerator,
-  {den} AS denominator,
-  count(*) FILTER (WHERE u.is_pending AND {now_in_p}) AS pending,
-  count(*) FILTER (WHERE u.is_overdue_open AND {now_in_p}) AS overdue_open,
-  median(u.metric) FILTER (WHERE {in_p}) AS median_value,
-  quantile_cont(u.metric, 0.9) FILTER (WHERE {in_p}) AS p90
-FROM units u JOIN periods p ON {_in_period_join(kpi)}
+    dim_cols = "".join(f", m.{d} AS {d}, GROUPING(m.{d}) AS g_{d}" for d in by)
+    now_in_p = "$as_of BETWEEN m.p_start AND m.p_end"
+    sql = f"""WITH {(',' + chr(10)).join(ctes)},
+periods AS ({_period_values(periods, params)}),
+members AS (SELECT x.*, p.label, p.p_start, p.p_end FROM ({members}) x
+            JOIN periods p ON p.ord = x.ord)
+SELECT m.kpi_ord, m.label AS period, m.ord AS period_ord{dim_cols},
+  count(*) FILTER (WHERE m.in_num AND m.in_p) AS numerator,
+  count(*) FILTER (WHERE m.in_den AND m.in_p) AS denominator,
+  count(DISTINCT m.per_value) AS per_count,
+  count(*) FILTER (WHERE m.is_pending AND {now_in_p}) AS pending,
+  count(*) FILTER (WHERE m.is_overdue_open AND {now_in_p}) AS overdue_open,
+  median(m.metric) FILTER (WHERE m.in_p) AS median_value,
+  quantile_cont(m.metric, 0.9) FILTER (WHERE m.in_p) AS p90
+FROM members m
 GROUP BY GROUPING SETS ({', '.join(sets)})
-ORDER BY period_ord{''.join(f', g_{d} DESC, {d}' for d in by)}"""
+ORDER BY kpi_ord, period_ord{''.join(f', g_{d} DESC, {d}' for d in by)}"""
     return SqlQuery(sql, params)
 
 
+def compile_aggregate(kpi, periods: list[Period], by: tuple[str, ...], as_of: date,
+                      teams: tuple[str, ...] | None = None,
+                      units_table: str | None = None) -> SqlQuery:
+    """One KPI's figures (see ``compile_aggregate_many``)."""
+    tables = None if units_table is None else {kpi.id: units_table}
+    return compile_aggregate_many([kpi], periods, by, as_of, teams, tables)
+
+
 def compile_steps(kpi, period: Period, group: dict[str, str], as_of: date,
-                  teams: tuple[str, ...] | None = None) -> SqlQuery:
+                  teams: tuple[str, ...] | None = None,
+                  units_table: str | None = None) -> SqlQuery:
     """The units behind one figure (period × group), each marked in/out of numerator/denominator."""
     params: dict[str, object] = {"as_of": as_of, "p_start": period.start, "p_end": period.end}
-    units = _Compiler(kpi, params, "k_").units()
+    units = _units_sql(kpi, params, units_table)
     conds = []
     for i, (d, value) in enumerate(sorted(group.items())):
         if d not in DIMENSIONS:
@@ -412,7 +475,7 @@ def compile_steps(kpi, period: Period, group: dict[str, str], as_of: date,
                   f"{p.start} AND {p.end}))")
         in_num, in_den = f"(u.in_num AND {in_p})", f"(u.in_den AND {in_p})"
     where = " AND ".join([member, *conds])
-    sql = f"""{_with(units, params, teams)}
+    sql = f"""{_with(units, params, teams, units_table)}
 SELECT u.unit_id, u.case_id, u.team, u.caseworker, u.age_band, u.measure_type, u.notifier_type,
   u.regime, u.start_date AS start, u.due_date AS due, u.completed_date AS completed,
   u.start_at, u.due_at, u.completed_at, u.status,

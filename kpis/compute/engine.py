@@ -17,11 +17,12 @@ import polars as pl
 from kpis.access.suppression import apply_suppression
 from kpis.compute.compile import (
     DIMENSIONS,
-    compile_aggregate,
+    compile_aggregate_many,
     compile_steps,
     compile_units,
 )
 from kpis.compute.periods import Period, parse_period
+from kpis.compute.unit_cache import SnapshotCache
 from kpis.rules.calendar_sql import install_calendar
 from kpis.rules.definitions import CountKpi, DurationKpi, KpiSet
 from kpis.settings import Settings, default_settings
@@ -72,12 +73,26 @@ def snapshot_as_of(conn: duckdb.DuckDBPyConnection) -> date:
     return row[0]
 
 
-def _frame(conn: duckdb.DuckDBPyConnection, q) -> pl.DataFrame:
-    return conn.sql(q.sql, params=q.params).pl()
+class _Direct:
+    """Runs compiled SQL straight against a snapshot connection (tests, CLI, validation)."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, settings: Settings | None):
+        self.conn = conn
+        install_calendar(conn, settings or default_settings())
+        self.as_of = snapshot_as_of(conn)
+
+    def units_table(self, kpi, as_of: date) -> None:
+        return None
+
+    def query(self, q) -> pl.DataFrame:
+        return self.conn.sql(q.sql, params=q.params).pl()
 
 
-def _prepare(conn: duckdb.DuckDBPyConnection, settings: Settings | None) -> None:
-    install_calendar(conn, settings or default_settings())
+Source = duckdb.DuckDBPyConnection | SnapshotCache
+
+
+def _runner(source: Source, settings: Settings | None):
+    return source if isinstance(source, SnapshotCache) else _Direct(source, settings)
 
 
 def _as_periods(periods: Iterable[str | Period]) -> list[Period]:
@@ -85,7 +100,7 @@ def _as_periods(periods: Iterable[str | Period]) -> list[Period]:
 
 
 def compute(
-    conn: duckdb.DuckDBPyConnection,
+    source: Source,
     kpiset: KpiSet,
     periods: Sequence[str | Period],
     by: Sequence[str] = (),
@@ -95,19 +110,22 @@ def compute(
     scope: Scope = ALL,
     settings: Settings | None = None,
 ) -> pl.DataFrame:
-    """The tidy result: one row per KPI × period × group (the total row has group_level "")."""
-    as_of = as_of or snapshot_as_of(conn)
+    """The tidy result: one row per KPI × period × group (the total row has group_level "").
+
+    ``source`` is a snapshot connection, or a ``SnapshotCache`` (the app's fast path)."""
+    run = _runner(source, settings)
+    as_of = as_of or run.as_of
     plist = _as_periods(periods)
     by = tuple(by)
-    _prepare(conn, settings)
-    frames = []
-    for kpi_id in kpi_ids or kpiset.ids:
-        kpi = kpiset[kpi_id]
-        q = compile_aggregate(kpi, plist, by, as_of, scope.team_list)
-        raw = _frame(conn, q)
-        frames.append(_finish(kpi, raw, plist, by))
-    if not frames:
+    kpis = [kpiset[k] for k in (kpi_ids or kpiset.ids)]
+    if not kpis:
         return _empty(by)
+    tables = {k.id: run.units_table(k, as_of) for k in kpis}
+    q = compile_aggregate_many(kpis, plist, by, as_of, scope.team_list,
+                               None if None in tables.values() else tables)
+    raw = run.query(q)
+    frames = [_finish(k, raw.filter(pl.col("kpi_ord") == i), plist, by)
+              for i, k in enumerate(kpis)]
     result = pl.concat(frames, how="vertical_relaxed")
     if scope.suppress_below:
         result = apply_suppression(result, kpiset, scope.suppress_below, by)
@@ -147,7 +165,9 @@ def _finish(kpi, raw: pl.DataFrame, plist: list[Period], by: tuple[str, ...]) ->
     for r in sorted(rows, key=lambda r: (r["period_ord"], r["group_level"] != "",
                                          tuple(str(r[d]) for d in by))):
         p = by_label[r["period"]]
-        num, den = int(r["numerator"] or 0), int(r["denominator"] or 0)
+        num = int(r["numerator"] or 0)
+        per = isinstance(kpi, CountKpi) and kpi.spec.per
+        den = int((r.get("per_count") if per else r["denominator"]) or 0)
         value, numerator, denominator = _value(kpi, num, den, r.get("median_value"))
         status = kpi.status(value, p.end)
         out.append({
@@ -198,7 +218,7 @@ STEP_SCHEMA = {
 
 
 def case_steps(
-    conn: duckdb.DuckDBPyConnection,
+    source: Source,
     kpiset: KpiSet,
     kpi_id: str,
     period: str | Period,
@@ -210,16 +230,18 @@ def case_steps(
 ) -> pl.DataFrame:
     """The units behind one figure; in_numerator/in_denominator add up to that figure."""
     scope.require_case_level()
-    as_of = as_of or snapshot_as_of(conn)
+    run = _runner(source, settings)
+    as_of = as_of or run.as_of
     p = period if isinstance(period, Period) else parse_period(period)
-    _prepare(conn, settings)
-    q = compile_steps(kpiset[kpi_id], p, dict(group or {}), as_of, scope.team_list)
-    df = _frame(conn, q)
+    kpi = kpiset[kpi_id]
+    q = compile_steps(kpi, p, dict(group or {}), as_of, scope.team_list,
+                      run.units_table(kpi, as_of))
+    df = run.query(q)
     return df.cast({k: v for k, v in STEP_SCHEMA.items() if k in df.columns})
 
 
 def open_steps(
-    conn: duckdb.DuckDBPyConnection,
+    source: Source,
     kpiset: KpiSet,
     *,
     as_of: date | None = None,
@@ -231,15 +253,16 @@ def open_steps(
     from kpis.rules.definitions import DeadlineKpi
 
     scope.require_case_level()
-    as_of = as_of or snapshot_as_of(conn)
-    _prepare(conn, settings)
+    run = _runner(source, settings)
+    as_of = as_of or run.as_of
     frames = []
     for kpi_id in kpi_ids or kpiset.ids:
         kpi = kpiset[kpi_id]
         if not isinstance(kpi, DeadlineKpi):
             continue
-        q = compile_units(kpi, as_of, scope.team_list, only_open=True)
-        df = _frame(conn, q)
+        q = compile_units(kpi, as_of, scope.team_list, only_open=True,
+                          units_table=run.units_table(kpi, as_of))
+        df = run.query(q)
         frames.append(df.with_columns(pl.lit(kpi.id).alias("kpi"),
                                       pl.lit(kpi.name).alias("kpi_name")))
     if not frames:

@@ -1,5 +1,5 @@
--- params: {"as_of": "2025-06-30", "k_0": "Serviceloven § 50: 4 måneder", "k_1": "Barnets Lov § 20, stk. 3: 4 måneder", "p0_label": "2025-Q1", "p0_start": "2025-01-01", "p0_end": "2025-03-31"}
-units AS (SELECT unit_id, case_id, team, caseworker, age_band, measure_type, notifier_type, regime, start_date, due_date,
+-- params: {"as_of": "2025-06-30", "k0_0": "Serviceloven § 50: 4 måneder", "k0_1": "Barnets Lov § 20, stk. 3: 4 måneder", "p0_label": "2025-Q1", "p0_start": "2025-01-01", "p0_end": "2025-03-31"}
+u0 AS (SELECT unit_id, case_id, team, caseworker, age_band, measure_type, notifier_type, regime, start_date, due_date,
     completed_date, start_at, due_at, completed_at, status, rule,
     CASE status WHEN 'on_time' THEN greatest(completed_date, start_date)
                 WHEN 'late' THEN due_date ELSE $as_of END AS event_date,
@@ -20,7 +20,7 @@ FROM (
     CASE WHEN __regime = 'sel' THEN add_months_clamped(CAST(s."aware_on" AS DATE), 4) WHEN __regime = 'barnets_lov' THEN add_months_clamped(CAST(s."aware_on" AS DATE), 4) END AS due_date,
     CAST(s."completed_on" AS DATE) AS completed_date,
     CASE WHEN __regime = 'sel' THEN (CAST(s."completed_on" AS DATE) <= add_months_clamped(CAST(s."aware_on" AS DATE), 4)) WHEN __regime = 'barnets_lov' THEN (CAST(s."completed_on" AS DATE) <= add_months_clamped(CAST(s."aware_on" AS DATE), 4)) END AS on_time,
-    CASE WHEN __regime = 'sel' THEN $k_0 WHEN __regime = 'barnets_lov' THEN $k_1 END AS rule,
+    CASE WHEN __regime = 'sel' THEN $k0_0 WHEN __regime = 'barnets_lov' THEN $k0_1 END AS rule,
     CAST(NULL AS TIMESTAMP) AS start_at,
     CAST(CASE WHEN __regime = 'sel' THEN NULL WHEN __regime = 'barnets_lov' THEN NULL END AS TIMESTAMP) AS due_at,
     CAST(NULL AS TIMESTAMP) AS completed_at,
@@ -31,14 +31,23 @@ FROM (
     AND NOT (completed_date IS NULL AND ends_on IS NOT NULL AND ends_on <= $as_of
              AND ends_on < due_date)
 ) x),
-periods AS (SELECT * FROM (VALUES ($p0_label, CAST($p0_start AS DATE), CAST($p0_end AS DATE), 0)) AS t(label, p_start, p_end, ord))
-SELECT p.label AS period, p.ord AS period_ord, u.team AS team, GROUPING(u.team) AS g_team,
-  count(*) FILTER (WHERE u.in_num AND u.event_date BETWEEN p.p_start AND p.p_end) AS numerator,
-  count(*) FILTER (WHERE u.in_den AND u.event_date BETWEEN p.p_start AND p.p_end) AS denominator,
-  count(*) FILTER (WHERE u.is_pending AND $as_of BETWEEN p.p_start AND p.p_end) AS pending,
-  count(*) FILTER (WHERE u.is_overdue_open AND $as_of BETWEEN p.p_start AND p.p_end) AS overdue_open,
-  median(u.metric) FILTER (WHERE u.event_date BETWEEN p.p_start AND p.p_end) AS median_value,
-  quantile_cont(u.metric, 0.9) FILTER (WHERE u.event_date BETWEEN p.p_start AND p.p_end) AS p90
-FROM units u JOIN periods p ON u.event_date BETWEEN p.p_start AND p.p_end OR ((u.is_pending OR u.is_overdue_open) AND $as_of BETWEEN p.p_start AND p.p_end)
-GROUP BY GROUPING SETS ((p.label, p.ord), (p.label, p.ord, u.team))
-ORDER BY period_ord, g_team DESC, team
+periods AS (SELECT * FROM (VALUES ($p0_label, CAST($p0_start AS DATE), CAST($p0_end AS DATE), 0)) AS t(label, p_start, p_end, ord)),
+members AS (SELECT x.*, p.label, p.p_start, p.p_end FROM (SELECT 0 AS kpi_ord, u.event_date, u.in_num, u.in_den, u.is_pending, u.is_overdue_open, u.metric, u.per_value, u.team, u.caseworker, u.age_band, u.measure_type, u.notifier_type, u.regime, p.ord, TRUE AS in_p
+  FROM u0 u JOIN periods p ON u.event_date BETWEEN p.p_start AND p.p_end
+UNION ALL
+SELECT 0 AS kpi_ord, u.event_date, u.in_num, u.in_den, u.is_pending, u.is_overdue_open, u.metric, u.per_value, u.team, u.caseworker, u.age_band, u.measure_type, u.notifier_type, u.regime, p.ord, FALSE AS in_p
+  FROM u0 u JOIN periods p ON $as_of BETWEEN p.p_start AND p.p_end
+  WHERE (u.is_pending OR u.is_overdue_open)
+    AND NOT (u.event_date BETWEEN p.p_start AND p.p_end)) x
+            JOIN periods p ON p.ord = x.ord)
+SELECT m.kpi_ord, m.label AS period, m.ord AS period_ord, m.team AS team, GROUPING(m.team) AS g_team,
+  count(*) FILTER (WHERE m.in_num AND m.in_p) AS numerator,
+  count(*) FILTER (WHERE m.in_den AND m.in_p) AS denominator,
+  count(DISTINCT m.per_value) AS per_count,
+  count(*) FILTER (WHERE m.is_pending AND $as_of BETWEEN m.p_start AND m.p_end) AS pending,
+  count(*) FILTER (WHERE m.is_overdue_open AND $as_of BETWEEN m.p_start AND m.p_end) AS overdue_open,
+  median(m.metric) FILTER (WHERE m.in_p) AS median_value,
+  quantile_cont(m.metric, 0.9) FILTER (WHERE m.in_p) AS p90
+FROM members m
+GROUP BY GROUPING SETS ((m.kpi_ord, m.label, m.ord), (m.kpi_ord, m.label, m.ord, m.team))
+ORDER BY kpi_ord, period_ord, g_team DESC, team

@@ -1,0 +1,109 @@
+"""Per-snapshot cache of each KPI's units, so pages aggregate small tables instead of re-deriving
+every case step on every click.
+
+A unit's start, due date, completion, status and outcome date depend on the snapshot, the
+definitions and the as-of date only — not on the period, the grouping or the user. They are
+computed once per (KPI definition, as-of date) into an in-memory DuckDB table; every figure,
+drill-down and worklist is then an aggregation over it. The snapshot file is attached read-only:
+an import that replaces it (a new file under the same name) gets a new cache, while the old one
+keeps reading the old file until it is dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from kpis.compute.compile import SqlQuery, compile_units
+from kpis.rules.calendar_sql import install_calendar
+from kpis.settings import Settings, default_settings
+
+MAX_TABLES = 96  # units tables kept per snapshot (KPIs × as-of dates × definition versions)
+MAX_SNAPSHOTS = 2  # the current file and the one it just replaced
+
+
+def _file_identity(db: Path) -> tuple:
+    st = os.stat(db)
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+@dataclass(frozen=True)
+class _Key:
+    kpi: str
+    definition: str  # hash of the KPI's definition
+    as_of: date
+
+
+class SnapshotCache:
+    """An in-memory DuckDB with the snapshot attached and the units of the KPIs asked for."""
+
+    def __init__(self, db: Path, settings: Settings | None = None):
+        self.db = Path(db)
+        self.identity = _file_identity(self.db)
+        self._conn = duckdb.connect(":memory:", config={
+            "autoinstall_known_extensions": "false", "autoload_known_extensions": "false"})
+        path = str(self.db.resolve()).replace("'", "''")
+        self._conn.execute(f"ATTACH '{path}' AS snap (READ_ONLY)")
+        self._conn.execute("USE snap")
+        install_calendar(self._conn, settings or default_settings())
+        self._lock = threading.Lock()
+        self._tables: OrderedDict[_Key, str] = OrderedDict()
+        self._counter = 0
+        rows = self._conn.execute("SELECT as_of FROM snap.snapshot_meta LIMIT 1").fetchall()
+        self.as_of: date = rows[0][0]
+
+    def units_table(self, kpi, as_of: date) -> str:
+        definition = hashlib.sha256(kpi.model_dump_json().encode()).hexdigest()[:16]
+        key = _Key(kpi.id, definition, as_of)
+        with self._lock:
+            if key in self._tables:
+                self._tables.move_to_end(key)
+                return self._tables[key]
+            self._counter += 1
+            name = f"memory.main.units_{self._counter}"
+            q = compile_units(kpi, as_of)
+            self._conn.execute(f"CREATE TABLE {name} AS {q.sql}", q.params)
+            self._tables[key] = name
+            while len(self._tables) > MAX_TABLES:
+                _, old = self._tables.popitem(last=False)
+                self._conn.execute(f"DROP TABLE IF EXISTS {old}")
+            return name
+
+    def query(self, q: SqlQuery) -> pl.DataFrame:
+        cur = self._conn.cursor()  # one connection per call: DuckDB refuses concurrent calls
+        try:
+            return cur.sql(q.sql, params=q.params).pl()
+        finally:
+            cur.close()
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+_caches: OrderedDict[tuple, SnapshotCache] = OrderedDict()
+_caches_lock = threading.Lock()
+
+
+def snapshot_cache(db: Path, settings: Settings | None = None) -> SnapshotCache:
+    """The cache of the snapshot file as it is now (a replaced file gets a new cache)."""
+    db = Path(db).resolve()
+    key = (str(db), _file_identity(db), settings.model_dump_json() if settings else "")
+    with _caches_lock:
+        cache = _caches.get(key)
+        if cache is None:
+            cache = SnapshotCache(db, settings)
+            _caches[key] = cache
+            while len(_caches) > MAX_SNAPSHOTS:
+                _, old = _caches.popitem(last=False)
+                old.close()
+        else:
+            _caches.move_to_end(key)
+        return cache
