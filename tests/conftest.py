@@ -41,3 +41,23 @@ def clear_streamlit_caches() -> Iterator[None]:
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+@pytest.fixture(autouse=True)
+def apptest_runs_app_py_like_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every AppTest run go through app.py, as a running server does.
+
+    AppTest forgets before each run that app.py called st.navigation; with a pages/ folder it
+    then falls back to Streamlit's old folder discovery and, after the first run (and after
+    ``switch_page``), runs the page file alone — without app.py's frame and navigation. A server
+    does that only on its very first run (the browser test covers that one).
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original_init = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        PagesManager.uses_pages_directory = False
+        original_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(PagesManager, "__init__", init)

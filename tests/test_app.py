@@ -45,6 +45,8 @@ def test_data_page_shows_tables_files_and_quarantine(demo_db: Path):
     inv = load_inventory(demo_db)
 
     assert [t.value for t in at.title] == ["Data"]
+    # The page ran inside app.py's frame.
+    assert at.sidebar.markdown[0].value.startswith("Data opgjort pr. ")
     headers = [h.value for h in at.subheader]
     assert headers == ["Tabeller", "Filer i seneste indlæsning", "Karantæne", "Indlæsninger"]
 
@@ -83,3 +85,27 @@ def test_missing_snapshot_is_explained_not_crashed(tmp_path: Path, monkeypatch):
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert not at.exception
     assert "kan ikke læses" in at.error[0].value
+
+
+def test_sidebar_follows_a_new_import(tmp_path: Path, monkeypatch):
+    """Caches are keyed on the snapshot: after an import replaces the file, the next run shows it."""
+    from datetime import date
+
+    from tiny_export import TINY_KEY, write_tiny_export
+
+    from kpis.data.importer import run_import
+
+    export = write_tiny_export(tmp_path / "export")
+    db = tmp_path / "tiny.duckdb"
+    run_import(export, db, profile="canonical", as_of=date(2025, 6, 30), pseudonym_key=TINY_KEY)
+    monkeypatch.setenv("PEJLEMAERKER_DB", str(db))
+
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert "Data opgjort pr. **30. juni 2025**" in at.sidebar.markdown[0].value
+
+    run_import(export, db, profile="canonical", as_of=date(2025, 7, 31), pseudonym_key=TINY_KEY)
+    at.run()
+    assert not at.exception
+    assert "Data opgjort pr. **31. juli 2025**" in at.sidebar.markdown[0].value
+    assert any("opgjort pr. **31. juli 2025**" in m.value for m in at.markdown)

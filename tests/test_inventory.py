@@ -6,41 +6,19 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from tiny_export import TINY_KEY, write_tiny_export
 
 from kpis.data import inventory
 from kpis.data.importer import run_import
 from kpis.data.schema import TABLE_ORDER
 
-KEY = b"test-key-for-inventory"
-
-# cases: 3 rows read, the repeated C2 is quarantined. notifications: 2 read, one refers to an
-# unknown case. investigations and measures: headers only. The optional tables are absent.
-EXPORT = {
-    "cases.csv": (
-        "case_id,team,caseworker,opened_on\n"
-        "C1,Nord,Anne,2025-01-02\n"
-        "C2,Syd,Bo,2025-02-03\n"
-        "C2,Syd,Bo,2025-02-04\n"
-    ),
-    "notifications.csv": (
-        "notification_id,case_id,received_at,notifier_type\n"
-        "N1,C1,2025-03-01T10:00,professional\n"
-        "N2,C9,2025-03-02T11:00,private\n"
-    ),
-    "investigations.csv": "investigation_id,case_id,aware_on\n",
-    "measures.csv": "measure_id,case_id,decided_on\n",
-}
-
 
 @pytest.fixture(scope="module")
 def tiny_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("tiny")
-    export = root / "export"
-    export.mkdir()
-    for name, text in EXPORT.items():
-        (export / name).write_text(text, encoding="utf-8")
+    export = write_tiny_export(root / "export")
     db = root / "tiny.duckdb"
-    run_import(export, db, profile="canonical", as_of=date(2025, 6, 30), pseudonym_key=KEY)
+    run_import(export, db, profile="canonical", as_of=date(2025, 6, 30), pseudonym_key=TINY_KEY)
     return db
 
 
