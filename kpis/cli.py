@@ -47,7 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="2025-03, 2025-Q1, 2025 or R12-2025-03 (repeatable)")
     comp.add_argument("--kpi", nargs="*", default=None)
     comp.add_argument("--by", default="", help="comma-separated dimensions")
-    comp.add_argument("--role", default=None)
+    comp.add_argument("--role", default=None,
+                      help="committee/udvalgsmedlem, department_head/afdelingsleder, analyst")
+    comp.add_argument("--teams", default=None, help="the teams of a department head (comma-separated)")
     comp.add_argument("--format", choices=["table", "csv", "json", "xlsx"], default="table")
     comp.add_argument("--out", type=Path, default=None)
     return p
