@@ -188,3 +188,12 @@ def test_decoding_utf8_bom_and_windows_1252() -> None:
     assert decode(text.encode("utf-8"), "x") == text
     assert decode(b"\xef\xbb\xbf" + text.encode("utf-8"), "x") == text
     assert decode(text.encode("cp1252"), "x") == text
+
+
+def test_zone_aware_native_timestamps_become_danish_local_time() -> None:
+    from datetime import UTC
+
+    summer = datetime(2024, 7, 1, 8, 0, tzinfo=UTC)
+    winter = datetime(2024, 1, 15, 23, 30, tzinfo=UTC)
+    assert parse_timestamp(summer) == (datetime(2024, 7, 1, 10, 0), True)
+    assert parse_timestamp(winter) == (datetime(2024, 1, 16, 0, 30), True)

@@ -204,3 +204,17 @@ def test_no_cpr_number_reaches_any_table_or_the_quarantine(tmp_path: Path) -> No
     # the valid CPR numbers became pseudonyms and birth dates
     cases = table_rows(db, "cases")
     assert all(str(r[1]).startswith("barn-") for r in cases)
+
+
+def test_interviews_without_a_held_on_column_may_all_be_exemptions(tmp_path: Path) -> None:
+    folder = _export(tmp_path)
+    path = folder / "boernesamtaler.csv"
+    lines = [";".join(x for i, x in enumerate(line.split(";")) if i != 3)
+             for line in path.read_text(encoding="cp1252").splitlines()]
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="cp1252")
+    db = tmp_path / "db.duckdb"
+    result = do_import(folder, db)
+    assert result.file("child_interviews").rows_loaded == 1  # K-2, the exemption
+    assert {(q[2], q[3], q[5]) for q in quarantine(db)} == {
+        (2, "held_on", Reason.NOT_HELD_NOR_EXEMPTED.value),
+        (4, "held_on", Reason.NOT_HELD_NOR_EXEMPTED.value)}

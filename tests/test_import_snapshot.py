@@ -232,3 +232,64 @@ def test_an_export_without_cpr_needs_no_key(tmp_path: Path) -> None:
     assert result.rows_quarantined == 0
     assert all(r[1] is None for r in table_rows(db, "cases"))
     assert DUBU.header("cases", "cpr") not in result.summary_text()
+
+
+def _undecodable(folder: Path) -> None:
+    (folder / "sager.csv").write_bytes((folder / "sager.csv").read_bytes() + b"\x81\x8d\r\n")
+
+
+def _damaged_parquet(folder: Path) -> None:
+    (folder / "tilsynsbesoeg.csv").unlink()
+    (folder / "tilsynsbesoeg.parquet").write_bytes(b"not parquet")
+
+
+def _twice(folder: Path) -> None:
+    (folder / "planer.parquet").write_bytes(b"")
+
+
+def _header_twice(folder: Path) -> None:
+    path = folder / "opfoelgninger.csv"
+    path.write_text(path.read_text(encoding="cp1252").replace("Afholdt", "afholdt;AFHOLDT", 1),
+                    encoding="cp1252")
+
+
+def _no_held_on(folder: Path) -> None:
+    # Without held_on the file must have recorded_on and exemption_reason; here it lacks both.
+    path = folder / "boernesamtaler.csv"
+    text = path.read_text(encoding="cp1252")
+    path.write_text(text.replace("Afholdt", "Holdt", 1).replace("Registreret", "Noteret", 1),
+                    encoding="cp1252")
+
+
+@pytest.mark.parametrize(
+    ("damage", "words"),
+    [(_undecodable, ["sager.csv", "Windows-1252"]),
+     (_damaged_parquet, ["tilsynsbesoeg.parquet", "kunne ikke læses"]),
+     (_twice, ["planer.csv", "planer.parquet"]),
+     (_header_twice, ["opfoelgninger.csv", "»Afholdt«", "mere end én gang"]),
+     (_no_held_on, ["boernesamtaler.csv", "»Afholdt«", "held_on"])],
+)
+def test_unreadable_exports_are_refused_and_create_nothing(tmp_path: Path, damage,
+                                                           words: list[str]) -> None:
+    folder = copy_fixture(tmp_path)
+    damage(folder)
+    db = tmp_path / "data" / "db.duckdb"
+    with pytest.raises(ImportRefused) as caught:
+        do_import(folder, db)
+    for word in words:
+        assert word in caught.value.message
+    assert not db.parent.exists()  # not even the folder or the lock file
+
+
+def test_a_path_that_is_neither_folder_nor_workbook_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ImportRefused, match="hverken en mappe"):
+        do_import(DUBU_CSV / "sager.csv", tmp_path / "db.duckdb")
+    with pytest.raises(ImportRefused, match="findes ikke"):
+        do_import(tmp_path / "nowhere", tmp_path / "db.duckdb")
+
+
+def test_the_as_of_date_defaults_to_today(tmp_path: Path) -> None:
+    db = tmp_path / "db.duckdb"
+    result = importer.run_import(DUBU_CSV, db, pseudonym_key=DEMO_KEY,
+                                 settings=settings_without_key(tmp_path))
+    assert result.as_of == date.today() == snapshot_meta(connect(db)).as_of

@@ -72,24 +72,18 @@ def run_import(path: Path, db: Path, *, profile: str | None = None, as_of: date 
     layout = locate(path, chosen)
     _refuse_missing_files(layout, chosen, path)
     fingerprint = _fingerprint(layout, chosen, as_of, key)
+    # Reading needs no lock (nobody writes into a served file); a refused import must not even
+    # create the lock file, so validation runs before the lock is taken.
+    if previous_state(db)[0] == fingerprint:
+        return _existing_result(db, layout)
+    ctx = Context(as_of=as_of, profile=chosen, key=key, privacy=settings.privacy)
+    tables = [validate_table(read_table(layout.sources[t]), ctx) if t in layout.sources
+              else TableResult(t, None) for t in TABLE_ORDER]
     with import_lock(db):
-        previous, history = previous_state(db)
+        previous, history = previous_state(db)  # another import may have finished meanwhile
         if previous == fingerprint:
             return _existing_result(db, layout)
-        ctx = Context(as_of=as_of, profile=chosen, key=key, privacy=settings.privacy)
-        tables = [validate_table(read_table(layout.sources[t]), ctx) if t in layout.sources
-                  else TableResult(t, None) for t in TABLE_ORDER]
-        imported_at = datetime.now().replace(microsecond=0)
-        result = ImportResult(
-            db=db, source=str(path.resolve()), profile=chosen.name, as_of=as_of,
-            snapshot_id=f"{imported_at:%Y%m%dT%H%M%S}-{fingerprint[:8]}",
-            imported_at=imported_at,
-            files=tuple(_file_count(t) for t in tables if t.source is not None),
-            ignored_files=layout.ignored,
-            absent_tables=tuple(t.table for t in tables if t.source is None),
-            reasons=tuple(Counter(p.reason.value for t in tables for p in t.problems).most_common()),
-            blank_rows=sum(t.blank_rows for t in tables),
-        )
+        result = _result(path, db, chosen, as_of, fingerprint, layout, tables)
         write_snapshot(db, lambda conn: _fill(conn, result, tables, fingerprint, history))
     return result
 
@@ -104,6 +98,21 @@ def cli_import(path: Path, db: Path, profile: str | None = None, as_of: date | N
         return 2
     print(result.summary_text())
     return 0
+
+
+def _result(path: Path, db: Path, profile: Profile, as_of: date, fingerprint: str,
+            layout: ExportLayout, tables: list[TableResult]) -> ImportResult:
+    imported_at = datetime.now().replace(microsecond=0)
+    return ImportResult(
+        db=db, source=str(path.resolve()), profile=profile.name, as_of=as_of,
+        snapshot_id=f"{imported_at:%Y%m%dT%H%M%S}-{fingerprint[:8]}",
+        imported_at=imported_at,
+        files=tuple(_file_count(t) for t in tables if t.source is not None),
+        ignored_files=layout.ignored,
+        absent_tables=tuple(t.table for t in tables if t.source is None),
+        reasons=tuple(Counter(p.reason.value for t in tables for p in t.problems).most_common()),
+        blank_rows=sum(t.blank_rows for t in tables),
+    )
 
 
 def _refuse_missing_files(layout: ExportLayout, profile: Profile, path: Path) -> None:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from kpis.data.quarantine import Reason
 from kpis.data.schema import ColType, Column
@@ -89,9 +90,17 @@ def _moment_from_text(text: str) -> tuple[datetime, bool] | None:
     return datetime.combine(day, clock), clock != time()
 
 
+def _local(moment: datetime) -> datetime:
+    """Danish local time without a zone: a zone-aware native value (Parquet) is converted first."""
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(ZoneInfo("Europe/Copenhagen")).replace(tzinfo=None)
+
+
 def _moment(raw: object, reason: Reason) -> tuple[datetime, bool]:
     if isinstance(raw, datetime):
-        return raw.replace(tzinfo=None), raw.time() != time()
+        local = _local(raw)
+        return local, local.time() != time()
     if isinstance(raw, date):
         return datetime.combine(raw, time()), False
     if isinstance(raw, str) and (found := _moment_from_text(raw)) is not None:

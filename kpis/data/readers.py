@@ -14,16 +14,22 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import fastexcel
 import polars as pl
 
 from kpis.data.errors import ImportRefused
 from kpis.data.parse import is_empty
 from kpis.data.profiles import Profile, fold
-from kpis.data.quarantine import Reason
+from kpis.data.quarantine import Reason, mask_cpr
 
 DATA_SUFFIXES = (".csv", ".parquet")
 WORKBOOK_SUFFIX = ".xlsx"
 EXTRA_FIELDS_COLUMN = "(felter uden overskrift)"
+
+
+# What the libraries raise for a damaged file (ValueError covers a NUL byte in a CSV).
+_READ_ERRORS = (csv.Error, OSError, ValueError, pl.exceptions.PolarsError,
+                fastexcel.FastExcelError)
 
 
 @dataclass(frozen=True)
@@ -80,9 +86,10 @@ def _data_files(folder: Path) -> list[Path]:
 
 
 def _sheet_names(path: Path) -> list[str]:
-    import fastexcel  # imported late: only workbooks need it
-
-    return list(fastexcel.read_excel(path).sheet_names)
+    try:
+        return list(fastexcel.read_excel(path).sheet_names)
+    except _READ_ERRORS as exc:  # a damaged or password-protected workbook
+        raise _unreadable(path.name, exc) from None
 
 
 def locate(path: Path, profile: Profile) -> ExportLayout:
@@ -114,6 +121,20 @@ def locate(path: Path, profile: Profile) -> ExportLayout:
 
 
 def read_table(source: SourceFile) -> RawTable:
+    """The raw cells of one file or sheet. A file that cannot be read refuses the import."""
+    try:
+        return _read(source)
+    except ImportRefused:
+        raise
+    except _READ_ERRORS as exc:  # a damaged file
+        raise _unreadable(source.display, exc) from None
+
+
+def _unreadable(name: str, exc: Exception) -> ImportRefused:
+    return ImportRefused(f"{name} kunne ikke læses: {mask_cpr(str(exc))[:300]}")
+
+
+def _read(source: SourceFile) -> RawTable:
     if source.sheet is not None:
         df = pl.read_excel(source.path, sheet_name=source.sheet, engine="calamine",
                            read_options={"dtypes": "string"}, raise_if_empty=False)

@@ -54,6 +54,7 @@ class ImportResult:
         lines = [
             f"Import fra {self.source} (profil: {self.profile})",
             f"Opgørelsesdato: {self.as_of:%d-%m-%Y} · snapshot {self.snapshot_id}",
+            f"Database: {self.db}",
         ]
         if self.unchanged:
             lines.append("Eksporten er uændret siden sidste import (samme filer, profil og "

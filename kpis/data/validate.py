@@ -67,7 +67,7 @@ def map_columns(raw: RawTable, table: Table, profile: Profile) -> tuple[dict[str
         if found:
             mapping[column.name] = found[0]
     used = set(mapping.values())
-    ignored = [str(h) for i, h in enumerate(raw.headers) if i not in used]
+    ignored = [str(h) for i, h in enumerate(raw.headers) if i not in used and str(h).strip()]
     for name in _required_columns(table, mapping):
         header = profile.header(table.name, name)
         raise ImportRefused(f"{raw.source.display} mangler den påkrævede kolonne »{header}« ({name}).")
