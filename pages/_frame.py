@@ -26,7 +26,7 @@ def db_path() -> Path:
 
 @st.cache_resource(show_spinner=False)
 def _ensure_db(db: str) -> str:
-    """Build and import the demo export, once per process, when the database does not exist."""
+    """Build and import the demo export when the database does not exist (one build at a time)."""
     from kpis.data.demo import ensure_demo_db
 
     ensure_demo_db(Path(db))
@@ -45,9 +45,8 @@ def current_snapshot() -> tuple[Path, SnapshotMeta]:
     readable snapshot.
     """
     db = db_path()
-    if db.exists():
-        _ensure_db(str(db))
-    else:
+    if not db.exists():
+        _ensure_db.clear()  # a database deleted while the app runs is built again
         with st.spinner("Første start: bygger og indlæser demodata for en mellemstor kommune …"):
             _ensure_db(str(db))
     try:
@@ -55,7 +54,8 @@ def current_snapshot() -> tuple[Path, SnapshotMeta]:
     except inventory.SnapshotUnavailable as exc:
         st.error(
             f"Databasen `{db}` kan ikke læses ({exc}). Indlæs et udtræk med "
-            "`python -m kpis import STI --db FIL`, eller slet filen, så bygges demodata igen."
+            "`python -m kpis import STI --db FIL`, eller slet filen og genindlæs siden, så bygges "
+            "demodata igen."
         )
         st.stop()
         raise  # st.stop() does not return; this keeps type checkers honest

@@ -109,3 +109,15 @@ def test_sidebar_follows_a_new_import(tmp_path: Path, monkeypatch):
     assert not at.exception
     assert "Data opgjort pr. **31. juli 2025**" in at.sidebar.markdown[0].value
     assert any("opgjort pr. **31. juli 2025**" in m.value for m in at.markdown)
+
+
+def test_first_start_builds_and_imports_the_demo(tmp_path: Path, monkeypatch):
+    from kpis.data.demo import DEMO_AS_OF
+
+    db = tmp_path / "new" / "pejlemaerker.duckdb"
+    monkeypatch.setenv("PEJLEMAERKER_DB", str(db))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert db.is_file()
+    assert f"Data opgjort pr. **{format_date_da(DEMO_AS_OF)}**" in at.sidebar.markdown[0].value
+    assert load_inventory(db).rows_loaded > 10_000
