@@ -86,8 +86,9 @@ def _required_columns(table: Table, mapping: dict[str, int]) -> list[str]:
 class _Rows:
     """Problems collected per row index while a table is checked."""
 
-    def __init__(self, raw: RawTable) -> None:
+    def __init__(self, raw: RawTable, mapping: dict[str, int]) -> None:
         self.raw = raw
+        self.mapping = mapping
         self.by_row: dict[int, list[Problem]] = {}
         self.bad_cells: set[tuple[int, str]] = set()
 
@@ -98,18 +99,22 @@ class _Rows:
         self.by_row.setdefault(i, []).append(problem)
         self.bad_cells.add((i, column))
 
+    def add_cell(self, i: int, column: str, reason: Reason) -> None:
+        """A problem with a value that was read: recorded as the export wrote it."""
+        self.add(i, column, self.raw.cells[self.mapping[column]][i], reason)
+
 
 def validate_table(raw: RawTable, ctx: Context) -> TableResult:
     table = TABLES[raw.table]
     mapping, ignored = map_columns(raw, table, ctx.profile)
-    rows = _Rows(raw)
+    rows = _Rows(raw, mapping)
     for i, column, value, reason in raw.problems:
         rows.add(i, column, value, reason)
     values = _parse_cells(raw, table, mapping, ctx, rows)
     derived = _cpr_columns(raw, mapping, values, ctx, rows) if "cpr" in mapping else {}
     for check in (_after_as_of, _completion_before_start, _row_rules, _references):
         check(table, values, ctx, rows)
-    loaded = _first_of_each_id(table, values, raw.n_rows, ctx, rows)
+    loaded = _first_of_each_id(table, values, raw.n_rows, rows)
     result = TableResult(
         table.name, raw.source, raw.n_rows, len(loaded), raw.n_rows - len(loaded),
         raw.blank_rows, tuple(ignored),
@@ -207,14 +212,7 @@ def _after_as_of(table: Table, values: dict[str, list], ctx: Context, rows: _Row
         if column.type in (ColType.DATE, ColType.TIMESTAMP) and not column.planned:
             for i, value in enumerate(values.get(column.name, ())):
                 if value is not None and _day(value) > ctx.as_of:
-                    rows.add(i, column.name, _shown(value), Reason.AFTER_AS_OF)
-
-
-def _shown(value: date | tuple[datetime, bool]) -> object:
-    if isinstance(value, tuple):
-        moment, has_time = value
-        return moment if has_time else moment.date()
-    return value
+                    rows.add_cell(i, column.name, Reason.AFTER_AS_OF)
 
 
 def _before(end: date | tuple[datetime, bool], start: date | tuple[datetime, bool]) -> bool:
@@ -231,7 +229,7 @@ def _completion_before_start(table: Table, values: dict[str, list], ctx: Context
             continue
         for i, (start, end) in enumerate(zip(values[start_name], values[end_name], strict=True)):
             if start is not None and end is not None and _before(end, start):
-                rows.add(i, end_name, _shown(end), Reason.BEFORE_START)
+                rows.add_cell(i, end_name, Reason.BEFORE_START)
 
 
 def _interview_held_or_exempted(values: dict[str, list], rows: _Rows) -> None:
@@ -253,7 +251,7 @@ def _measurable_within_total(values: dict[str, list], rows: _Rows) -> None:
         zip(values["goals_total"], values["goals_measurable"], strict=True)
     ):
         if total is not None and measurable is not None and measurable > total:
-            rows.add(i, "goals_measurable", measurable, Reason.MORE_MEASURABLE_THAN_GOALS)
+            rows.add_cell(i, "goals_measurable", Reason.MORE_MEASURABLE_THAN_GOALS)
 
 
 # Checks that belong to one table (schema.Table.row_date_rule describes the interview rule).
@@ -276,17 +274,16 @@ def _references(table: Table, values: dict[str, list], ctx: Context, rows: _Rows
         for i, value in enumerate(values.get(ref.column, ())):
             if value is None or value in loaded:
                 continue
-            rows.add(i, ref.column, value, quarantined if value in held_back else unknown)
+            rows.add_cell(i, ref.column, quarantined if value in held_back else unknown)
     # A row that names both a case and a measure must name the measure's own case.
-    if "case_id" in values and "measure_id" in values and table.name != "measures":
+    if "case_id" in values and any(r.table == "measures" for r in table.references):
         for i, (case, measure) in enumerate(zip(values["case_id"], values["measure_id"], strict=True)):
             owner = ctx.measure_case.get(measure) if measure is not None else None
             if owner is not None and case is not None and owner != case:
-                rows.add(i, "measure_id", measure, Reason.MEASURE_OF_OTHER_CASE)
+                rows.add_cell(i, "measure_id", Reason.MEASURE_OF_OTHER_CASE)
 
 
-def _first_of_each_id(table: Table, values: dict[str, list], n: int, ctx: Context,
-                      rows: _Rows) -> list[int]:
+def _first_of_each_id(table: Table, values: dict[str, list], n: int, rows: _Rows) -> list[int]:
     """Indexes of the rows to load: problem-free, and the first of their id among those."""
     ids = values[table.id_column]
     seen: set[str] = set()
@@ -295,7 +292,7 @@ def _first_of_each_id(table: Table, values: dict[str, list], n: int, ctx: Contex
         if i in rows.by_row:
             continue
         if ids[i] in seen:
-            rows.add(i, table.id_column, ids[i], Reason.DUPLICATE_ID)
+            rows.add_cell(i, table.id_column, Reason.DUPLICATE_ID)
             continue
         seen.add(ids[i])
         keep.append(i)
