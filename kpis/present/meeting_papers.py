@@ -1,0 +1,356 @@
+"""Meeting papers for Børne- og Familieudvalget: a PDF "Bilag til udvalgsmøde" and an Excel workbook.
+
+Both are built from the very result frame the overview shows (already suppressed for the reader's
+role) through the same tiles (``kpis.present.tiles``), so they carry the same figures, the same
+rounding and the same "færre end 5" as the screen, plus the as-of date. Server-side and offline:
+fpdf2 for the PDF, vl-convert for its chart images, xlsxwriter for the workbook.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import polars as pl
+
+from kpis.compute.periods import Period
+from kpis.present.charts import to_png, trend_chart
+from kpis.present.counting import as_plain_text, how_counted, legal_basis_lines
+from kpis.present.formatting import format_date_da, format_datetime_da, format_int_da
+from kpis.present.period_choice import Comparison, period_label_da, period_span_da, trend_periods
+from kpis.present.tiles import (
+    SUPPRESSION_THRESHOLD,
+    Tile,
+    build_tiles,
+    rounded,
+    sections,
+    suppressed_text,
+)
+from kpis.rules.definitions import KpiSet, Unit
+
+COMMITTEE = "Børne- og Familieudvalget"
+TITLE = "Bilag til udvalgsmøde"
+PDF_MIME = "application/pdf"
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class MeetingPapers:
+    """Everything both papers show: one period, its comparison and the overview's result frame."""
+
+    kpiset: KpiSet
+    results: pl.DataFrame
+    period: Period
+    comparison: Comparison
+    as_of: date
+    imported_at: datetime | None = None
+    threshold: int = SUPPRESSION_THRESHOLD
+    made_at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
+
+    @property
+    def trend(self) -> list[Period]:
+        return trend_periods(self.period)
+
+    def tiles(self) -> list[Tile]:
+        return build_tiles(self.kpiset, self.results, self.period, self.comparison, self.trend,
+                           self.as_of, threshold=self.threshold)
+
+    @property
+    def file_stem(self) -> str:
+        return f"bilag-udvalgsmoede-{self.period.label}"
+
+    def header_lines(self) -> list[str]:
+        other = self.comparison.of(self.period)
+        lines = [
+            f"Periode: {period_label_da(self.period)} ({period_span_da(self.period)})",
+            f"Sammenlignet med: {period_label_da(other)} ({self.comparison.label_da.lower()})",
+            f"Data opgjort pr. {format_date_da(self.as_of)}"
+            + (f", indlæst {format_datetime_da(self.imported_at)}" if self.imported_at else ""),
+        ]
+        return lines
+
+
+READING_GUIDE = (
+    "Sådan læses tallene: Trafiklyset viser afstanden til udvalgets mål: ● Grøn – målet er nået, "
+    "▲ Gul – tæt på målet, ■ Rød – langt fra målet. Ændringen er i procentpoint for andele, og "
+    "pilen viser retningen; ordet (bedre/dårligere) tager højde for, om et højt eller lavt tal er "
+    "godt. n er antallet af sager, tallet bygger på: små tal svinger meget. Tal, der bygger på "
+    "{hidden} sager, vises ikke ({hidden}). \"Afventer\" er sagstrin, hvis frist endnu ikke er "
+    "nået; de tæller ikke med i andelen."
+)
+
+
+def tile_lines(t: Tile) -> list[str]:
+    """The tile as lines of text, in the order the screen shows them."""
+    lines = [f"{t.value_text}   {t.status_text}"]
+    if t.target_text:
+        lines.append(t.target_text)
+    lines.append(f"Ændring: {t.change_text} (mod {t.comparison_da}: {t.comparison_value_text})")
+    lines.append(" · ".join(x for x in (t.n_text, t.numerator_text, t.p90_text) if x))
+    if t.reference_text:
+        lines.append(t.reference_text)
+    lines += [x for x in (t.overdue_text, t.pending_text) if x]
+    return lines
+
+
+# --- PDF ----------------------------------------------------------------------------------------
+
+_FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
+_ASCII = str.maketrans({"●": "*", "▲": "^", "■": "#", "↑": "op", "↓": "ned", "→": "=",
+                        "−": "-", "÷": "/", "–": "-", "…": "...", "\u202f": " "})
+
+
+def _fonts(pdf) -> tuple[str, bool]:
+    """A Unicode font for the symbols (● ▲ ■ ↑ ↓ −) when the system has DejaVu, else Helvetica
+    with the symbols spelled out (the core PDF fonts know only Latin-1)."""
+    for d in _FONT_DIRS:
+        regular, bold = d / "DejaVuSans.ttf", d / "DejaVuSans-Bold.ttf"
+        if regular.exists() and bold.exists():
+            pdf.add_font("DejaVu", "", str(regular))
+            pdf.add_font("DejaVu", "B", str(bold))
+            return "DejaVu", True
+    return "Helvetica", False
+
+
+class _Pdf:
+    def __init__(self, papers: MeetingPapers):
+        from fpdf import FPDF
+
+        self.papers = papers
+        pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+        pdf.set_margins(18, 16, 18)
+        pdf.set_auto_page_break(True, margin=16)
+        pdf.set_title(f"{TITLE} – {period_label_da(papers.period)}")
+        pdf.set_author("Pejlemærker")
+        self.font, self.unicode = _fonts(pdf)
+        footer_text = self.t(f"{TITLE} · {COMMITTEE} · {period_label_da(papers.period)} · "
+                             f"data pr. {format_date_da(papers.as_of)}")
+        font = self.font
+
+        def footer() -> None:
+            pdf.set_y(-12)
+            pdf.set_font(font, "", 7.5)
+            pdf.set_text_color(90, 90, 90)
+            pdf.cell(0, 5, footer_text + f" · side {pdf.page_no()} af {{nb}}", align="C")
+            pdf.set_text_color(0, 0, 0)
+
+        pdf.footer = footer
+        self.pdf = pdf
+
+    def t(self, text: str) -> str:
+        return text if self.unicode else text.translate(_ASCII)
+
+    def text(self, text: str, size: float = 10, style: str = "", h: float | None = None,
+             color: tuple[int, int, int] = (0, 0, 0)) -> None:
+        self.pdf.set_font(self.font, style, size)
+        self.pdf.set_text_color(*color)
+        self.pdf.multi_cell(0, h or size * 0.5, self.t(text), new_x="LMARGIN", new_y="NEXT")
+        self.pdf.set_text_color(0, 0, 0)
+
+    def summary_table(self, tiles: list[Tile]) -> None:
+        from fpdf.fonts import FontFace
+
+        pdf = self.pdf
+        pdf.set_font(self.font, "", 8.5)
+        with pdf.table(col_widths=(64, 19, 14, 38, 44), text_align=("LEFT", "RIGHT", "RIGHT",
+                       "LEFT", "LEFT"), line_height=4.6, first_row_as_headings=True,
+                       headings_style=FontFace(emphasis="BOLD", fill_color=(235, 235, 235))
+                       ) as table:
+            table.row([self.t(x) for x in ("Nøgletal", "Værdi", "n", "Status", "Ændring")])
+            for t in tiles:
+                n = suppressed_text(self.papers.threshold) if t.n is None else format_int_da(t.n)
+                table.row([self.t(x) for x in (t.name, t.value_text, n, t.status_text,
+                                                t.change_text)])
+
+    def charts(self, tiles: list[Tile]) -> dict[str, bytes]:
+        """Every trend chart as PNG, rendered side by side (vl-convert works outside the GIL)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        papers = self.papers
+
+        def render(kpi_id: str) -> bytes:
+            chart = trend_chart(papers.kpiset[kpi_id], papers.results, papers.trend, height=190,
+                                threshold=papers.threshold)
+            return to_png(chart, scale=2, width=560)
+
+        ids = [t.kpi_id for t in tiles]
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            return dict(zip(ids, pool.map(render, ids)))
+
+    def kpi_block(self, tile: Tile, png: bytes) -> None:
+        papers, pdf = self.papers, self.pdf
+        kpi = papers.kpiset[tile.kpi_id]
+        if pdf.will_page_break(95):
+            pdf.add_page()
+        self.text(tile.name, 12, "B", h=6)
+        for line in tile_lines(tile):
+            self.text(line, 9.5, h=4.8)
+        pdf.ln(1.5)
+        pdf.image(io.BytesIO(png), w=pdf.epw * 0.92)
+        pdf.ln(1)
+        self.text("Hvad måles: " + kpi.description, 8.5, h=4.2)
+        for line in legal_basis_lines(kpi):
+            self.text(f"{line.label}: {line.text}", 8.5, h=4.2)
+        self.text("Sådan tælles det", 8.5, "B", h=4.4)
+        self.text(as_plain_text(how_counted(kpi)), 7.5, h=3.7, color=(60, 60, 60))
+        pdf.ln(5)
+
+    def build(self) -> bytes:
+        papers, pdf = self.papers, self.pdf
+        pdf.alias_nb_pages()
+        pdf.add_page()
+        self.text(TITLE, 20, "B", h=10)
+        self.text(f"{COMMITTEE} – nøgletal for {period_label_da(papers.period)}", 13, h=7)
+        pdf.ln(2)
+        for line in papers.header_lines():
+            self.text(line, 10, h=5)
+        pdf.ln(3)
+        self.text(READING_GUIDE.format(hidden=suppressed_text(papers.threshold)), 8.5, h=4.3,
+                  color=(60, 60, 60))
+        pdf.ln(3)
+        tiles = papers.tiles()
+        pngs = self.charts(tiles)
+        self.text("Overblik", 13, "B", h=7)
+        self.summary_table(tiles)
+        for title, group in sections(tiles):
+            pdf.add_page()
+            self.text(title, 16, "B", h=9)
+            pdf.ln(1)
+            for tile in group:
+                self.kpi_block(tile, pngs[tile.kpi_id])
+        return bytes(pdf.output())
+
+
+def build_pdf(papers: MeetingPapers) -> bytes:
+    """The PDF: front page with the as-of date and a summary, then per pejlemærke each KPI's tile,
+    trend chart, definition, legal basis and counting rule."""
+    return _Pdf(papers).build()
+
+
+# --- Excel --------------------------------------------------------------------------------------
+
+_NUM_FORMATS = {Unit.PERCENT: "0.0%", Unit.COUNT: "#,##0", Unit.DAYS: "0.0", Unit.RATIO: "0.0"}
+COLUMNS = ("Nøgletal", "Værdi", "Mål", "Status", "Ændring", "Sammenlignet med",
+           "Værdi i sammenligningsperioden", "n", "Opfylder kravet / til tiden", "Landsplan",
+           "Over fristen, stadig åbne", "Afventer", "Id")
+
+
+def _sheet_name(title: str) -> str:
+    return "".join(ch for ch in title if ch not in "[]:*?/\\")[:31]
+
+
+def build_xlsx(papers: MeetingPapers) -> bytes:
+    """The workbook: one sheet per pejlemærke (and Kontekst), each KPI one row with the tile's
+    figures and its trend, and a sheet with every definition and counting rule."""
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    wb.set_properties({"title": f"{TITLE} – {period_label_da(papers.period)}",
+                       "author": "Pejlemærker", "comments": papers.header_lines()[2]})
+    title = wb.add_format({"bold": True, "font_size": 14})
+    head = wb.add_format({"bold": True, "text_wrap": True, "valign": "top", "bottom": 1,
+                          "bg_color": "#EEEEEE"})
+    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+    plain = wb.add_format({"valign": "top"})
+    right = wb.add_format({"align": "right", "valign": "top"})
+    nums = {u: wb.add_format({"num_format": f, "valign": "top"}) for u, f in _NUM_FORMATS.items()}
+
+    tiles = papers.tiles()
+    hidden = suppressed_text(papers.threshold)
+    trend = papers.trend
+    totals = {(r["kpi"], r["period"]): r for r in papers.results.filter(
+        pl.col("group_level") == "").iter_rows(named=True)}
+
+    def number(ws, row: int, col: int, value: float | None, unit: Unit, text: str) -> None:
+        # Numbers stay numbers (rounded as on the screen); withheld or missing figures are text.
+        if value is None:
+            ws.write_string(row, col, text, right)
+        else:
+            ws.write_number(row, col, value, nums[unit])
+
+    for section, group in sections(tiles):
+        ws = wb.add_worksheet(_sheet_name(section))
+        ws.write(0, 0, f"{section} – {period_label_da(papers.period)}", title)
+        for i, line in enumerate(papers.header_lines()):
+            ws.write(1 + i, 0, line)
+        ws.write(4, 0, "Samme afrunding og samme skjulte tal som på skærmen; tal, der bygger på "
+                       f"{hidden} sager, står som \"{hidden}\".")
+        header_row = 6
+        trend_cols = [period_label_da(p) for p in trend]
+        for c, name in enumerate([*COLUMNS, *trend_cols]):
+            ws.write(header_row, c, name, head)
+        for r, t in enumerate(group, start=header_row + 1):
+            ws.write(r, 0, t.name, wrap)
+            number(ws, r, 1, t.value, t.unit, t.value_text)
+            number(ws, r, 2, rounded(t.target, t.unit), t.unit, "–")
+            ws.write(r, 3, t.status_text, plain)
+            ws.write(r, 4, t.change_text, plain)
+            ws.write(r, 5, t.comparison_da, plain)
+            cmp_value = None if t.comparison_value_text in (hidden, "–") else \
+                _value_of(totals.get((t.kpi_id, papers.comparison.of(papers.period).label)),
+                          t.unit)
+            number(ws, r, 6, cmp_value, t.unit, t.comparison_value_text)
+            if t.n is None:
+                ws.write_string(r, 7, hidden, right)
+            else:
+                ws.write_number(r, 7, t.n, nums[Unit.COUNT])
+            ws.write(r, 8, (t.numerator_text or "").strip(), plain)
+            ws.write(r, 9, t.reference_text or "", plain)
+            for col, count, text in ((10, t.overdue_open, t.overdue_text),
+                                     (11, t.pending, t.pending_text)):
+                if text is None:
+                    ws.write(r, col, "", plain)
+                elif count is None:
+                    ws.write_string(r, col, hidden, right)
+                else:
+                    ws.write_number(r, col, count, nums[Unit.COUNT])
+            ws.write(r, 12, t.kpi_id, plain)
+            for j, p in enumerate(trend):
+                row = totals.get((t.kpi_id, p.label))
+                if row is not None and row.get("suppressed"):
+                    ws.write_string(r, 13 + j, hidden, right)
+                else:
+                    v = _value_of(row, t.unit)
+                    number(ws, r, 13 + j, v, t.unit, "–")
+        ws.set_column(0, 0, 46)
+        ws.set_column(1, 2, 10)
+        ws.set_column(3, 4, 30)
+        ws.set_column(5, 12, 16)
+        ws.set_column(13, 13 + len(trend), 14)
+        ws.set_row(header_row, 45)
+        ws.freeze_panes(header_row + 1, 1)
+        ws.write(header_row + len(group) + 2, 0,
+                 f"Afventer: sagstrin, hvis frist ikke var nået pr. {format_date_da(papers.as_of)}.",
+                 plain)
+
+    ws = wb.add_worksheet("Definitioner")
+    ws.write(0, 0, "Definitioner – sådan tælles nøgletallene", title)
+    ws.write(1, 0, papers.header_lines()[2])
+    cols = ("Id", "Nøgletal", "Pejlemærke", "Hvad måles", "Lovgrundlag", "Sådan tælles det",
+            "Ansvarlig")
+    for c, name in enumerate(cols):
+        ws.write(3, c, name, head)
+    for r, kpi in enumerate(papers.kpiset, start=4):
+        section = "Kontekst" if kpi.context else kpi.pejlemaerke.label_da
+        basis = "\n".join(f"{ln.label}: {ln.text}" for ln in legal_basis_lines(kpi))
+        for c, value in enumerate((kpi.id, kpi.name, section, kpi.description, basis,
+                                   as_plain_text(how_counted(kpi)), kpi.owner)):
+            ws.write(r, c, value, wrap)
+    ws.set_column(0, 0, 28)
+    ws.set_column(1, 1, 36)
+    ws.set_column(2, 2, 18)
+    ws.set_column(3, 4, 45)
+    ws.set_column(5, 5, 90)
+    ws.set_column(6, 6, 26)
+    ws.freeze_panes(4, 2)
+    wb.close()
+    return buf.getvalue()
+
+
+def _value_of(row: dict | None, unit: Unit) -> float | None:
+    if row is None or row.get("suppressed"):
+        return None
+    return rounded(row.get("value"), unit)
