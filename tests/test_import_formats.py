@@ -15,6 +15,7 @@ from test_import_support import (
     expected_rows,
     table_rows,
     text_rows,
+    write_canonical_csv,
     write_csv,
     write_parquet,
     write_xlsx,
@@ -72,29 +73,10 @@ def test_date_only_timestamps_have_has_time_false(tmp_path: Path) -> None:
 
 
 def test_iso_dates_canonical_headers_and_values_are_read_without_a_profile(tmp_path: Path) -> None:
-    tables = text_rows()
-    # Rewrite the export with canonical names: headers, files, ISO dates, English values.
-    folder = tmp_path / "canonical"
-    folder.mkdir()
-    import csv
-
-    from kpis.data.schema import TABLES
-
-    for name in TABLE_ORDER:
-        cols = [c.name for c in TABLES[name].columns if c.name not in ("child_id", "birth_date")]
-        with (folder / f"{name}.csv").open("w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(cols)
-            for row in ROWS[name]:
-                writer.writerow(["" if row.get(c) is None else
-                                 (str(row[c]).lower() if isinstance(row[c], bool) else
-                                  (row[c].isoformat() if hasattr(row[c], "isoformat") else row[c]))
-                                 for c in cols])
     db = tmp_path / "db.duckdb"
-    result = do_import(folder, db)
+    result = do_import(write_canonical_csv(tmp_path / "canonical"), db)
     assert result.profile == "canonical"
     assert result.rows_quarantined == 0
-    assert tables  # the Danish rows exist too; both dialects describe the same data
     assert all_tables(db) == {name: expected_rows(name) for name in TABLE_ORDER}
 
 

@@ -149,6 +149,26 @@ def write_csv(folder: Path, tables: dict[str, list[dict[str, str]]], *, encoding
     return folder
 
 
+def _canonical(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def write_canonical_csv(folder: Path) -> Path:
+    """The rows as canonical UTF-8 CSV: English file names and headers, ',' and ISO dates."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in TABLE_ORDER:
+        cols = [c.name for c in TABLES[name].columns if c.name not in ("child_id", "birth_date")]
+        with (folder / f"{name}.csv").open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(cols)
+            writer.writerows([_canonical(r.get(c)) for c in cols] for r in ROWS[name])
+    return folder
+
+
 def copy_fixture(tmp_path: Path) -> Path:
     return Path(shutil.copytree(DUBU_CSV, tmp_path / "export"))
 

@@ -105,7 +105,8 @@ def _result(path: Path, db: Path, profile: Profile, as_of: date, fingerprint: st
     imported_at = datetime.now().replace(microsecond=0)
     return ImportResult(
         db=db, source=str(path.resolve()), profile=profile.name, as_of=as_of,
-        snapshot_id=f"{imported_at:%Y%m%dT%H%M%S}-{fingerprint[:8]}",
+        # Dots in the time: "…T140738-7140…" would look like a CPR number to any scanner.
+        snapshot_id=f"{imported_at:%Y-%m-%dT%H.%M.%S}-{fingerprint[:8]}",
         imported_at=imported_at,
         files=tuple(_file_count(t) for t in tables if t.source is not None),
         ignored_files=layout.ignored,

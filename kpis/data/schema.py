@@ -252,7 +252,7 @@ def quote_ident(name: str) -> str:
 # name -> ((column, SQL type, meaning), ...). See docs/data-model.md.
 SNAPSHOT_TABLES: dict[str, tuple[tuple[str, str, str], ...]] = {
     "snapshot_meta": (
-        ("snapshot_id", "VARCHAR", "id of this snapshot: import time and start of the fingerprint"),
+        ("snapshot_id", "VARCHAR", "import time and fingerprint, e.g. 2025-06-30T14.07.38-7140a9b5"),
         ("as_of", "DATE", "the day the export was taken: 'today' for every deadline status"),
         ("imported_at", "TIMESTAMP", "when the import ran (local time)"),
         ("source", "VARCHAR", "the imported folder or workbook"),
