@@ -293,3 +293,27 @@ def test_the_as_of_date_defaults_to_today(tmp_path: Path) -> None:
     result = importer.run_import(DUBU_CSV, db, pseudonym_key=DEMO_KEY,
                                  settings=settings_without_key(tmp_path))
     assert result.as_of == date.today() == snapshot_meta(connect(db)).as_of
+
+
+def test_connections_from_many_threads_at_once(db: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def count(_: int) -> int:
+        conn = connect(db)
+        try:
+            return conn.execute("SELECT count(*) FROM notifications").fetchall()[0][0]
+        finally:
+            conn.close()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert set(pool.map(count, range(40))) == {4}
+
+
+def test_a_read_only_connection_cannot_change_the_snapshot(db: Path) -> None:
+    import duckdb
+
+    conn = connect(db)
+    with pytest.raises(duckdb.Error):
+        conn.execute("DELETE FROM cases")
+    conn.execute("CREATE TEMP TABLE scratch AS SELECT 1 AS x")  # temporary work is fine
+    assert conn.execute("SELECT count(*) FROM cases").fetchall() == [(4,)]

@@ -73,7 +73,7 @@ def sha256_file(path: Path) -> str:
 def export_names(path: Path) -> list[str]:
     """The names a profile is recognised by: the stems of data files, or a workbook's sheet names."""
     if path.is_dir():
-        return [p.stem for p in _data_files(path)]
+        return [p.stem for p in _data_files(path) if p.suffix.lower() in DATA_SUFFIXES]
     if path.suffix.lower() == WORKBOOK_SUFFIX:
         return list(_sheet_names(path))
     raise ImportRefused(
@@ -124,8 +124,6 @@ def read_table(source: SourceFile) -> RawTable:
     """The raw cells of one file or sheet. A file that cannot be read refuses the import."""
     try:
         return _read(source)
-    except ImportRefused:
-        raise
     except _READ_ERRORS as exc:  # a damaged file
         raise _unreadable(source.display, exc) from None
 
