@@ -63,6 +63,8 @@ class ImportResult:
         if self.reasons:
             lines += ["", "Rækker i karantæne har disse fejl:"]
             lines += [f"  {reason}: {_n(count)}" for reason, count in self.reasons]
+            lines.append("  (hver fejl med fil, række, kolonne og værdi: tabellen quarantine i "
+                         "databasen)")
         ignored = [f"{f.file}: {', '.join(f.ignored_columns)}" for f in self.files
                    if f.ignored_columns]
         if ignored:
