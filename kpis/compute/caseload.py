@@ -79,7 +79,7 @@ def open_cases_per_caseworker(
 
 
 def monthly_sql(scope: Scope = ALL, team: str | None = None) -> tuple[str, dict[str, object]]:
-    """New cases and notifications per calendar month from ``$first`` to ``$last`` (month starts)."""
+    """New cases and notifications per calendar month, ``$first`` to ``$last`` (month starts)."""
     params: dict[str, object] = {}
     where = _team_filter("c.team", scope, team, params)
     sql = f"""WITH cases AS ({visible_table_sql("cases")}),
