@@ -10,7 +10,9 @@ st.set_page_config(page_title="Pejlemærker", page_icon="🧭", layout="wide")
 # run), Streamlit lists every file in pages/ by itself.
 page = st.navigation(
     [
-        st.Page("pages/oversigt_data.py", title="Data", icon="🗂️", default=True),
+        st.Page("pages/overblik.py", title="Overblik", icon="🧭", default=True),
+        st.Page("pages/noegletal.py", title="Nøgletal", icon="📈"),
+        st.Page("pages/oversigt_data.py", title="Data", icon="🗂️"),
         st.Page("pages/afdeling.py", title="Teams og sagsbehandlere", icon="👥"),
         st.Page("pages/fristoversigt.py", title="Fristoversigt", icon="⏰"),
         st.Page("pages/sagsbelastning.py", title="Sagsbelastning", icon="📚"),

@@ -70,6 +70,9 @@ def _finish(layers: list, title: str, subtitle: str | Sequence[str] | None,
     """
     chart = alt.layer(*layers)
     chart.width, chart.height = width, height
+    # Width fits the container (or the given width); the height is the plot's own, with title,
+    # axes and legend added on top — the default "fit" squeezed the plot on the page.
+    chart.autosize = alt.AutoSizeParams(type="fit-x", contains="padding")
     params = {"text": title, "anchor": "start", "fontSize": 15}
     if subtitle:
         params.update(subtitle=subtitle, subtitleColor=GREY)
@@ -192,7 +195,8 @@ def trend_chart(kpi, results: pl.DataFrame, periods: Sequence[Period], *,
     y_scale = alt.Scale(domain=[0, data["top"][0]["top"]], nice=kpi.unit is not Unit.PERCENT)
     layers = []
     if data["bands"]:
-        layers.append(_named("bands").mark_bar(opacity=0.16).encode(
+        layers.append(_named("bands").mark_bar(opacity=0.16, strokeWidth=0,
+                                               width=alt.RelativeBandSize(1)).encode(
             x=x, y=alt.Y("fra:Q", scale=y_scale, axis=_y_axis(kpi)), y2="til:Q",
             color=alt.Color("zone:N", title="Trafiklys",
                             scale=alt.Scale(domain=[z for z, _ in ZONES],

@@ -124,6 +124,7 @@ class Tile:
     pending_text: str | None
     trend: tuple[TrendPoint, ...]
     trend_hidden: tuple[str, ...]  # short labels of trend periods withheld ("færre end 5")
+    withheld_text: str = suppressed_text()  # what a withheld figure reads as
 
     @property
     def has_data(self) -> bool:
@@ -269,11 +270,11 @@ def build_tile(kpi, results: pl.DataFrame | dict, period: Period, comparison: Co
     overdue = pending = overdue_text = pending_text = None
     if isinstance(kpi, DeadlineKpi):
         overdue, shown = _count_text(row, "overdue_open", threshold)
-        overdue_text = f"Over fristen og stadig åbne: {shown}"
+        overdue_text = f"Åbne efter fristen: {shown}"
         # The engine reports pending steps with the period that holds the as-of date.
         now_row = totals.get((kpi.id, period_of(period.kind, as_of).label))
         pending, shown = _count_text(now_row, "pending", threshold)
-        pending_text = f"Afventer (fristen ikke nået) pr. {format_date_da(as_of)}: {shown}"
+        pending_text = f"Afventer, frist ikke nået: {shown} (pr. {format_date_da(as_of)})"
 
     points, withheld = [], []
     for p in trend:
@@ -298,7 +299,7 @@ def build_tile(kpi, results: pl.DataFrame | dict, period: Period, comparison: Co
         n=n, n_text=n_text, numerator_text=numerator_text, p90_text=p90_text,
         reference_text=reference_text(kpi),
         overdue_open=overdue, overdue_text=overdue_text, pending=pending, pending_text=pending_text,
-        trend=tuple(points), trend_hidden=tuple(withheld),
+        trend=tuple(points), trend_hidden=tuple(withheld), withheld_text=hidden,
     )
 
 
@@ -327,4 +328,28 @@ def sections(tiles: Sequence[Tile]) -> list[tuple[str, list[Tile]]]:
     context = [t for t in tiles if t.context]
     if context:
         out.append((CONTEXT_SECTION_DA, context))
+    return out
+
+
+def group_rows(kpi, results: pl.DataFrame, period: Period, dimension: str,
+               threshold: int = SUPPRESSION_THRESHOLD) -> list[dict[str, str]]:
+    """One KPI for one period by ``dimension`` (e.g. team) as Danish text, like the tile."""
+    if dimension not in results.columns:
+        return []
+    rows = results.filter((pl.col("kpi") == kpi.id) & (pl.col("period") == period.label)
+                          & (pl.col("group_level") == dimension)).sort(dimension)
+    out = []
+    for r in rows.iter_rows(named=True):
+        hidden = _is_suppressed(r)
+        value = _shown(r, kpi.unit)
+        _, n_text, numerator_text = _n_texts(kpi, r, threshold)
+        status = "none" if hidden else (r.get("status") or "none")
+        out.append({
+            "gruppe": str(r[dimension]),
+            "værdi": suppressed_text(threshold) if hidden else format_value(value, kpi.unit),
+            "n": n_text.replace("n = ", "").replace("n: ", ""),
+            "heraf": numerator_text or "",
+            "status": status_text(status, hidden, value is not None,
+                                  kpi.target_on(period.end) is not None, threshold),
+        })
     return out

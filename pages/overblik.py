@@ -1,0 +1,77 @@
+"""Overblik: Børne- og Familieudvalgets key figures for one period, grouped by pejlemærke, and the
+meeting papers for that period. Widgets → kpis → render; the tiles are built in kpis.present.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kpis.compute.engine import ALL
+from kpis.present.formatting import format_date_da, format_datetime_da
+from kpis.present.meeting_papers import (
+    PDF_MIME,
+    READING_GUIDE,
+    XLSX_MIME,
+    MeetingPapers,
+    build_pdf,
+    build_xlsx,
+)
+from kpis.present.period_choice import (
+    period_label_da,
+    period_span_da,
+    periods_needed,
+    trend_periods,
+)
+from kpis.present.tiles import SUPPRESSION_THRESHOLD, build_tiles, sections, suppressed_text
+from pages._committee import period_controls, render_tile
+from pages._frame import current_snapshot
+from pages._results import current_kpis, get_results
+
+# The roles issue replaces this with the signed-in user's Scope; every engine call below takes it.
+scope = ALL
+threshold = scope.suppress_below or SUPPRESSION_THRESHOLD
+TILES_PER_ROW = 3
+
+db, meta = current_snapshot()
+kpiset = current_kpis()
+as_of = meta.as_of
+
+st.title("Overblik")
+st.markdown(
+    f"Børne- og Familieudvalgets nøgletal. Data opgjort pr. **{format_date_da(as_of)}**, "
+    f"senest indlæst {format_datetime_da(meta.imported_at)}."
+)
+period, comparison = period_controls(as_of)
+other = comparison.of(period)
+
+# One engine call for the page: the trend, the comparison period and the period holding the
+# as-of date (where pending steps are reported). The meeting papers use this very frame.
+needed = periods_needed(period, comparison, as_of)
+with st.spinner("Beregner nøgletallene …"):
+    results = get_results(db, meta.snapshot_id, kpiset, [p.label for p in needed], scope=scope)
+tiles = build_tiles(kpiset, results, period, comparison, trend_periods(period), as_of,
+                    threshold=threshold)
+
+st.markdown(
+    f"**{period_label_da(period)}** ({period_span_da(period)}) sammenlignet med "
+    f"**{period_label_da(other)}**."
+)
+papers = MeetingPapers(kpiset, results, period, comparison, as_of, meta.imported_at, threshold)
+c1, c2, _ = st.columns([1.3, 1.1, 2])
+# The files are made on the server when clicked (a callable), so the page itself stays fast.
+c1.download_button("Hent bilag til udvalgsmøde (PDF)", data=lambda: build_pdf(papers),
+                   file_name=f"{papers.file_stem}.pdf", mime=PDF_MIME, on_click="ignore",
+                   key="bilag_pdf", icon="📄")
+c2.download_button("Hent tallene i Excel", data=lambda: build_xlsx(papers),
+                   file_name=f"{papers.file_stem}.xlsx", mime=XLSX_MIME, on_click="ignore",
+                   key="bilag_xlsx", icon="📊")
+with st.expander("Sådan læses tallene"):
+    st.markdown(READING_GUIDE.format(hidden=suppressed_text(threshold)))
+
+for title, group in sections(tiles):
+    st.subheader(title)
+    for start in range(0, len(group), TILES_PER_ROW):
+        columns = st.columns(TILES_PER_ROW)
+        for column, tile in zip(columns, group[start:start + TILES_PER_ROW]):
+            with column:
+                render_tile(tile, period, comparison)
