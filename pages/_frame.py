@@ -38,12 +38,28 @@ def _snapshot_info(db: str, fingerprint: tuple | None) -> SnapshotMeta:
     return inventory.snapshot_info(Path(db))
 
 
+def _run_through_app_py() -> None:
+    """Rerun through app.py when Streamlit ran a page file by itself.
+
+    With a ``pages/`` folder, a server whose very first request is a deep link (``/fristoversigt``)
+    uses Streamlit's old folder discovery: it runs that page file alone — without app.py's frame
+    and navigation — and lists every file in pages/ as a page, until some run calls st.navigation.
+    Switching discovery off and rerunning sends this and every later run through app.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def current_snapshot() -> tuple[Path, SnapshotMeta]:
     """The database and its current snapshot, re-read only when an import replaced the file.
 
-    Builds the demo on the very first start; stops the page with a message when there is no
-    readable snapshot.
+    Every page calls this first. Builds the demo on the very first start; stops the page with a
+    message when there is no readable snapshot.
     """
+    _run_through_app_py()
     db = db_path()
     if not db.exists():
         _ensure_db.clear()  # a database deleted while the app runs is built again

@@ -21,7 +21,8 @@ WAIT_MS = 60_000
 
 def test_data_page_renders_in_chromium(page, app_url, demo_db, artifacts, outside_requests):
     meta = snapshot_info(demo_db)
-    page.goto(app_url, wait_until="domcontentloaded")
+    # A deep link, possibly the server's first request: it must still run inside app.py's frame.
+    page.goto(f"{app_url}/oversigt_data", wait_until="domcontentloaded")
 
     page.get_by_role("heading", name="Data", exact=True).wait_for(timeout=WAIT_MS)
     tables = page.locator('[data-testid="stDataFrame"]')
