@@ -1,0 +1,173 @@
+"""Charts: Danish titles and axes, a colour-blind-safe palette, and no withheld figure in the data."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+import polars as pl
+
+from kpis.compute.periods import parse_period
+from kpis.present import charts
+from kpis.present.period_choice import trend_periods
+from tests.test_tiles import KPIS, frame, row
+
+Q3 = parse_period("2026-Q3")
+TREND = trend_periods(Q3)
+AS_OF = date(2026, 11, 20)
+OKABE_ITO = {charts.BLUE, charts.VERMILLION, charts.ORANGE, charts.BLUISH_GREEN, charts.YELLOW,
+             charts.SKY_BLUE, charts.REDDISH_PURPLE, charts.BLACK, charts.GREY}
+
+
+def trend_frame(hidden_index: int | None = None) -> pl.DataFrame:
+    rows = [row("bfu_rate", p.label, 8 + i, 10 + i, (8 + i) / (10 + i))
+            for i, p in enumerate(TREND)]
+    if hidden_index is not None:
+        p = TREND[hidden_index]
+        rows[hidden_index] = row("bfu_rate", p.label, 3, 4, 0.75, suppressed=True)
+    return frame(*rows)
+
+
+def spec_of(chart) -> dict:
+    return chart.to_dict()  # validates against the Vega-Lite schema
+
+
+def texts_in(spec: dict) -> str:
+    return json.dumps(spec, ensure_ascii=False)
+
+
+def colours_in(spec) -> set[str]:
+    found = set()
+
+    def walk(x):
+        if isinstance(x, dict):
+            for k, v in x.items():
+                if k in ("color", "fill", "stroke") and isinstance(v, str) and v.startswith("#"):
+                    found.add(v.upper())
+                if k == "range" and isinstance(v, list):
+                    found.update(c.upper() for c in v if isinstance(c, str) and c.startswith("#"))
+                walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+
+    walk(spec)
+    return found
+
+
+def test_trend_chart_is_in_danish_with_target_bands_and_reference():
+    spec = spec_of(charts.trend_chart(KPIS["bfu_rate"], trend_frame(), TREND))
+    text = texts_in(spec)
+    assert spec["title"]["text"] == "Udvikling: Undersøgelser til tiden"
+    assert "4. kvartal 2024 – 3. kvartal 2026. Højere er bedre." in spec["title"]["subtitle"]
+    assert '"title": "Periode"' in text and '"title": "Andel"' in text
+    assert spec["config"]["locale"]["number"]["decimal"] == ","
+    assert {"Mål 90,0 %", "Landsplan 50,0 % (2024)"} <= {
+        r["tekst"] for r in spec["datasets"]["labels"]}
+    zones = {r["zone"] for r in spec["datasets"]["bands"]}
+    assert zones == {"Grøn: målet er nået", "Gul: tæt på målet", "Rød: langt fra målet"}
+    # Band edges for a 90 % target with yellow 15 points: 75 % and 90 %.
+    edges = {(r["fra"], r["til"]) for r in spec["datasets"]["bands"]}
+    assert {(0.9, 1.0), (0.75, 0.9), (0.0, 0.75)} <= {(round(a, 6), round(b, 6))
+                                                      for a, b in edges}
+    assert [p["tekst"] for p in spec["datasets"]["points"]][:2] == ["80,0 %", "81,8 %"]
+
+
+def test_palette_is_okabe_ito():
+    for chart in (charts.trend_chart(KPIS["bfu_rate"], trend_frame(), TREND),
+                  charts.team_chart(KPIS["bfu_rate"], team_frame(), Q3)):
+        assert colours_in(spec_of(chart)) <= {c.upper() for c in OKABE_ITO}
+
+
+def test_suppressed_points_are_not_in_the_chart_data():
+    spec = spec_of(charts.trend_chart(KPIS["bfu_rate"], trend_frame(hidden_index=4), TREND))
+    hidden_label = "4. kv. 2025"
+    for name, rows in spec["datasets"].items():
+        for r in rows:
+            assert r.get("vaerdi") != 0.75 and r.get("n") != 4, (name, r)
+            if r.get("periode") == hidden_label and name in ("points", "lines") \
+                    and r.get("serie") == charts.SERIES_VALUE:
+                assert r["vaerdi"] is None  # a gap in the line, not a value
+    assert "75,0 %" not in texts_in(spec)
+    assert spec["datasets"]["hidden"] == [
+        {"periode": hidden_label, "orden": 4, "tekst": "færre end 5",
+         "vaerdi": spec["datasets"]["hidden"][0]["vaerdi"]}]
+    assert hidden_label not in {p["periode"] for p in spec["datasets"]["points"]}
+
+
+def team_frame() -> pl.DataFrame:
+    return frame(
+        {**row("bfu_rate", "2026-Q3", 9, 10, 0.9), "group_level": "team", "team": "Team Nord"},
+        {**row("bfu_rate", "2026-Q3", 3, 4, 0.75, suppressed=True), "group_level": "team",
+         "team": "Team Syd"},
+    )
+
+
+def test_team_chart_leaves_a_withheld_team_without_a_bar():
+    spec = spec_of(charts.team_chart(KPIS["bfu_rate"], team_frame(), Q3))
+    assert spec["title"]["text"] == "Undersøgelser til tiden pr. team"
+    assert [r["team"] for r in spec["datasets"]["shown"]] == ["Team Nord"]
+    assert {r["team"]: r["tekst"] for r in spec["datasets"]["rows"]} == {
+        "Team Nord": "90,0 % (n = 10)", "Team Syd": "færre end 5"}
+    assert "75,0" not in texts_in(spec) and '"title": "Team"' in texts_in(spec)
+
+
+def steps_frame() -> pl.DataFrame:
+    # days relative to the due date: two on time (−10, 0), one late (+20), one open and late (+40)
+    return pl.DataFrame({
+        "unit_id": ["a", "b", "c", "d", "e"], "case_id": ["1", "2", "3", "4", "5"],
+        "status": ["on_time", "on_time", "late", "late", "pending"],
+        "completed": [date(2026, 7, 1), date(2026, 7, 11), date(2026, 8, 1), None, None],
+        "in_denominator": [True, True, True, True, False], "days": [-10, 0, 20, 40, -5],
+        "due_at": [None] * 5, "completed_at": [None] * 5,
+    }, schema_overrides={"due_at": pl.Datetime("us"), "completed_at": pl.Datetime("us")})
+
+
+def test_deadline_distribution_holds_counts_per_bin_never_case_rows():
+    spec = spec_of(charts.deadline_distribution_chart(KPIS["bfu_rate"], steps_frame(), Q3, AS_OF))
+    bins = spec["datasets"]["bins"]
+    assert sum(b["antal"] for b in bins) == 4  # the pending step is not in the figure
+    assert {b["slags"] for b in bins} == {"Til tiden", "For sent", "Stadig åben efter fristen"}
+    assert all(set(b) == {"fra", "til", "slags", "antal"} for b in bins)
+    text = texts_in(spec)
+    assert spec["title"]["text"] == "Hvornår blev det gjort i forhold til fristen?"
+    assert "Dage fra fristen (negativ = før fristen)" in text and "Antal sagstrin" in text
+    assert spec["datasets"]["deadline"] == [{"x": 0, "label": "Frist"}]
+    assert "case_id" not in text and "unit_id" not in text
+
+
+def test_hour_deadlines_are_binned_in_hours_from_the_due_moment():
+    from kpis.rules.validate import validate_text
+
+    kpiset, problems = validate_text("""
+version: 1
+kpis:
+  - id: u24
+    name: Vurderet inden for 24 timer
+    description: Underretninger vurderet inden for 24 timer.
+    pejlemaerke: faglig_udredning
+    legal_basis: {}
+    kind: deadline
+    deadline: {source: notifications, start: received_at, completion: assessed_at,
+               regime_date: received_at, due: {sel: {hours: 24}, barnets_lov: {hours: 24}}}
+    unit: percent
+    direction: higher_is_better
+    owner: Analyse
+""", "u.yaml")
+    assert problems == []
+    due = datetime(2026, 8, 2, 9, 0)
+    steps = pl.DataFrame({
+        "status": ["on_time", "late"], "completed": [date(2026, 8, 1), date(2026, 8, 2)],
+        "due": [due.date(), due.date()],
+        "in_denominator": [True, True], "days": [0, 0],
+        "due_at": [due, due], "completed_at": [datetime(2026, 8, 1, 15, 0),
+                                               datetime(2026, 8, 2, 13, 30)],
+    })
+    data, unit = charts.distribution_data(kpiset["u24"], steps, AS_OF)
+    assert unit == "timer"
+    assert {(d["slags"], d["fra"]) for d in data} == {("Til tiden", -18), ("For sent", 4)}
+
+
+def test_charts_render_to_png_offline():
+    png = charts.to_png(charts.trend_chart(KPIS["bfu_rate"], trend_frame(), TREND), width=500)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5_000

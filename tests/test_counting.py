@@ -1,0 +1,58 @@
+""""Sådan tælles det" is generated from the definitions: each part of every KPI's YAML shows up."""
+
+from __future__ import annotations
+
+import pytest
+
+from kpis import DEFAULT_KPIS
+from kpis.present.counting import as_plain_text, how_counted, legal_basis_lines
+from kpis.rules.definitions import CountKpi, DeadlineKpi, DurationKpi, ShareKpi, load_kpis
+from kpis.rules.regime import Regime
+
+KPIS = load_kpis(DEFAULT_KPIS)
+
+
+@pytest.mark.parametrize("kpi_id", KPIS.ids)
+def test_every_part_of_the_definition_is_in_the_text(kpi_id):
+    kpi = KPIS[kpi_id]
+    text = as_plain_text(how_counted(kpi))
+    spec = kpi.spec
+    if spec.filter:
+        assert " ".join(spec.filter.split()) in text
+    if isinstance(kpi, DeadlineKpi):
+        for column in (spec.start, spec.completion, spec.regime_date):
+            assert f"({column})" in text
+        for regime in (Regime.BARNETS_LOV, Regime.SEL):
+            for rule in spec.due.rules(regime):
+                assert rule.describe_da() in text
+    elif isinstance(kpi, ShareKpi):
+        assert " ".join(spec.condition.split()) in text and f"({spec.event_date})" in text
+    elif isinstance(kpi, CountKpi):
+        assert f"({spec.event_date or spec.open_from})" in text
+    elif isinstance(kpi, DurationKpi):
+        assert f"({spec.start})" in text and f"({spec.end})" in text
+    for basis in legal_basis_lines(kpi):
+        assert basis.text in (kpi.legal_basis.barnets_lov, kpi.legal_basis.sel)
+
+
+def test_a_deadline_kpi_reads_as_plain_danish():
+    lines = {ln.label: ln.text for ln in how_counted(KPIS["bfu_4_mdr"])}
+    assert lines["Fristen regnes fra"] == "kommunen blev opmærksom (`aware_on`)"
+    assert lines["Frist efter Barnets Lov (fra 1. januar 2024)"] == "4 måneder"
+    assert lines["Mål"] == "fra 1. januar 2022: 80,0 %; fra 1. januar 2025: 90,0 %"
+    assert lines["Trafiklys"].startswith("● Grøn: på eller bedre end målet; ▲ Gul: højst 15,0 "
+                                         "procentpoint under målet")
+
+
+def test_conditional_due_rules_name_their_condition():
+    text = as_plain_text(how_counted(KPIS["plan_rettidig"]))
+    assert ("hvis measure_type = 'placement_without_consent': anbringelse uden samtykke (§ 47): "
+            "senest på afgørelsesdagen; ellers: 3 måneder efter afgørelsen") in text
+
+
+def test_fields_and_functions_are_explained():
+    text = as_plain_text(how_counted(KPIS["boernesamtale_foer_afgoerelse"]))
+    assert "interview_between(…) = en børnesamtale afholdt" in text
+    assert "add_months(…) = dato plus et antal kalendermåneder" in text
+    placement = as_plain_text(how_counted(KPIS["tilsyn_2_aarligt"]))
+    assert "anbringelsesårets sidste dag (year_end)" in placement
