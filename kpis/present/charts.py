@@ -55,9 +55,10 @@ def _y_title(kpi) -> str:
             Unit.RATIO: "Sager pr. sagsbehandler"}[kpi.unit]
 
 
-def _y_axis(kpi) -> alt.Axis:
+def _y_axis(kpi, values: list[float] | None = None) -> alt.Axis:
     fmt = ".0%" if kpi.unit is Unit.PERCENT else ",.0f"
-    return alt.Axis(title=_y_title(kpi), format=fmt, grid=True)
+    extra = {"values": values} if values else {}
+    return alt.Axis(title=_y_title(kpi), format=fmt, grid=True, **extra)
 
 
 def _finish(layers: list, title: str, subtitle: str | Sequence[str] | None,
@@ -282,12 +283,14 @@ def team_chart(kpi, results: pl.DataFrame, period: Period, *, width: int | str =
     teams = [r["team"] for r in rows]
     target = kpi.target_on(period.end)
     top = _top(kpi, [r["vaerdi"] for r in rows if not r["skjult"]] + ([target] if target else []))
-    x_scale = alt.Scale(domain=[0, top], nice=kpi.unit is not Unit.PERCENT)
+    # Room to the right of the longest bar for its label; the axis still ends at the top value.
+    x_scale = alt.Scale(domain=[0, top * 1.22], nice=False)
+    ticks = [i / 10 * top for i in range(11)] if kpi.unit is Unit.PERCENT else None
     y = alt.Y("team:N", sort=teams, title="Team")
     datasets = {"shown": [r for r in rows if not r["skjult"]], "rows": rows}
     layers = [
         _named("shown").mark_bar(color=BLUE, height={"band": 0.6}).encode(
-            y=y, x=alt.X("vaerdi:Q", scale=x_scale, axis=_y_axis(kpi)),
+            y=y, x=alt.X("vaerdi:Q", scale=x_scale, axis=_y_axis(kpi, ticks)),
             tooltip=[alt.Tooltip("team:N", title="Team"), alt.Tooltip("tekst:N", title="Værdi")],
         ),
         _named("rows").mark_text(align="left", dx=4, fontSize=11).encode(
