@@ -23,7 +23,7 @@ from kpis.rules.calendar import (
     due_date_hours,
     on_time_hours,
 )
-from kpis.rules.calendar_sql import install_calendar
+from kpis.rules.calendar_sql import DEFAULT_END, DEFAULT_START, install_calendar
 from kpis.rules.regime import regime_sql
 from kpis.settings import CalendarSettings, Settings
 
@@ -152,7 +152,9 @@ def test_add_hverdage_refuses_n_below_one(conn: duckdb.DuckDBPyConnection) -> No
         conn.execute("SELECT add_hverdage(?, 0)", [date(2025, 4, 16)]).fetchall()
 
 
-@pytest.mark.parametrize("day", [date(2014, 12, 31), date(2035, 12, 28)])
+@pytest.mark.parametrize(
+    "day", [DEFAULT_START - timedelta(days=1), DEFAULT_END - timedelta(days=3)]
+)
 def test_add_hverdage_outside_the_calendar_raises(
     conn: duckdb.DuckDBPyConnection, day: date
 ) -> None:
@@ -165,7 +167,7 @@ def test_add_hverdage_outside_the_calendar_raises(
 
 def test_calendar_table_is_the_python_frame(conn: duckdb.DuckDBPyConnection) -> None:
     table = conn.sql("SELECT * FROM calendar ORDER BY day").pl()
-    assert table.equals(calendar_frame(date(2015, 1, 1), date(2035, 12, 31), DEFAULT))
+    assert table.equals(calendar_frame(DEFAULT_START, DEFAULT_END, DEFAULT))
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 6, 10, 30])
@@ -311,7 +313,7 @@ def test_install_is_idempotent_and_follows_the_settings() -> None:
     install_calendar(conn, Settings(calendar=ALL_CLOSED))
     assert conn.execute(grundlovsdag, params).fetchall()[0] == (date(2025, 6, 11), False)
     table = conn.sql("SELECT * FROM calendar ORDER BY day").pl()
-    assert table.equals(calendar_frame(date(2015, 1, 1), date(2035, 12, 31), ALL_CLOSED))
+    assert table.equals(calendar_frame(DEFAULT_START, DEFAULT_END, ALL_CLOSED))
 
 
 def test_install_after_an_unfinished_result() -> None:

@@ -57,8 +57,8 @@ import pyarrow as pa
 from kpis.rules.calendar import DANISH_TZ_NAME, calendar_frame
 from kpis.settings import CalendarSettings, Settings
 
-DEFAULT_START = date(2015, 1, 1)
-DEFAULT_END = date(2035, 12, 31)
+DEFAULT_START = date(1990, 1, 1)  # wide: an old case date must not make add_hverdage fail
+DEFAULT_END = date(2060, 12, 31)
 
 # Name under which the Python frame is visible to DuckDB for the moment it is copied.
 _FRAME_VIEW = "_pejlemaerker_calendar_frame"
