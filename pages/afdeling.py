@@ -29,8 +29,6 @@ DATE = st.column_config.DateColumn
 NUMBER = st.column_config.NumberColumn
 PERIOD_PARAM = "periode"
 PERIOD_KEY = "afdeling_periode"
-ROW_PX = 35  # st.dataframe's row height
-NAME_PX = 330  # the KPI names: most fit, the longest are cut and shown in full on hover
 
 db, meta = current_snapshot()
 kpiset = current_kpis()
@@ -114,8 +112,9 @@ def _table(kpi_ids: list[str], heading: str, key: str) -> None:
         key=table_key,
         on_select=partial(_select_cell, table_key, p.kpis, p.columns),
         selection_mode="single-cell",
-        height=ROW_PX * (len(p.kpis) + 1) + 3,  # every KPI visible without scrolling
-        column_config={"Nøgletal": TEXT("Nøgletal", width=NAME_PX, pinned=True)},
+        height=dd.ROW_PX * (len(p.kpis) + 1) + 3,  # every KPI visible without scrolling
+        column_config={"Nøgletal": TEXT("Nøgletal", width=dd.NAME_PX, pinned=True),
+                       **{c.label: NUMBER(c.label, width=dd.GROUP_PX) for c in p.columns}},
     )
 
 
@@ -171,7 +170,9 @@ if kpi_id:
         if not figure["suppressed"] and status is not dd.Status.NONE:
             shown += f", {dd.LIGHTS[status].word}"
         st.markdown(f"**{kpi.name}** · {where}")
-        st.markdown(f"**{dd.summary_da(kpi, totals)}** — det er tallet i tabellen: {shown}.")
+        # Keyed, so a check (and a screen reader's landmark) finds the sum next to the rows.
+        st.container(key="steps-summary").markdown(
+            f"**{dd.summary_da(kpi, totals)}** — det er tallet i tabellen: {shown}.")
         if not dd.matches(kpi, totals, figure):
             st.error("Sagerne nedenfor giver ikke tallet i tabellen. Det er en fejl; meld den "
                      "til analyseenheden med et link til denne side.")

@@ -112,7 +112,7 @@ st.caption("Færrest, median og flest er åbne sager hos den enkelte sagsbehandl
            "Sager uden sagsbehandler tæller med i sagerne, men ikke som en sagsbehandler.")
 
 monthly = _monthly(str(db), meta.snapshot_id, team, scope, scope.key)
-st.altair_chart(charts.monthly_chart(monthly, width=820), key="pr_maaned",
+st.altair_chart(charts.monthly_chart(monthly, width=1000, height=300), key="pr_maaned",
                 alt="Linjer med nye sager og underretninger pr. måned de seneste "
                     f"{MONTHS_SHOWN} måneder.", **CHART)
 st.caption(f"De seneste {MONTHS_SHOWN} måneder; den sidste måned går kun til "

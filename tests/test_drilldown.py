@@ -134,6 +134,7 @@ def test_a_withheld_figure_shows_nothing_of_its_value(results, kpiset):
     assert cell.text == "færre end 5"
     assert cell.value is None  # nothing to sort by, nothing to read off the grid
     assert cell.light is dd.SUPPRESSED_LIGHT
+    assert p.values()["Anne"].tolist() == [dd.NO_FIGURE]
 
 
 @pytest.mark.parametrize(

@@ -108,6 +108,12 @@ def legend_da() -> str:
 
 # --- the KPI × group table --------------------------------------------------------------------
 
+# The table's geometry on screen. Fixed widths: every group column alike, wide enough for
+# "▲ 90,9 % (1.458)", so teams and caseworkers line up the same in every view.
+ROW_PX = 35  # st.dataframe's row (and header) height
+NAME_PX = 320
+GROUP_PX = 118
+
 DEPARTMENT_TOTAL = "Hele afdelingen"
 TEAM_TOTAL = "Hele teamet"
 
@@ -150,11 +156,23 @@ class Pivot:
         return next((c for c in self.columns if c.label == label), None)
 
     def values(self) -> pd.DataFrame:
-        """Numbers for sorting (the Styler shows the text); index = row position."""
+        """Numbers for sorting (the Styler shows the text); index = row position.
+
+        A cell without a figure (no cases, or withheld) holds ``NO_FIGURE``: the grid prints
+        its own placeholder over an empty cell instead of our text, and this also sorts such
+        cells below every real figure.
+        """
         data = {"Nøgletal": list(self.names)}
         for col in self.columns:
-            data[col.label] = [self.cells[(k, col.label)].value for k in self.kpis]
+            data[col.label] = [_or_no_figure(self.cells[(k, col.label)].value) for k in self.kpis]
         return pd.DataFrame(data)
+
+
+NO_FIGURE = -1.0
+
+
+def _or_no_figure(value: float | None) -> float:
+    return NO_FIGURE if value is None else value
 
 
 def cell_text(kpi, value: float | None, numerator: int | None, denominator: int | None,
