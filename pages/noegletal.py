@@ -8,7 +8,12 @@ from __future__ import annotations
 import streamlit as st
 
 from kpis.compute.engine import ALL, AccessDenied
-from kpis.present.charts import deadline_distribution_chart, team_chart, trend_chart
+from kpis.present.charts import (
+    deadline_distribution_chart,
+    team_chart,
+    trend_alt_text,
+    trend_chart,
+)
 from kpis.present.counting import how_counted, legal_basis_lines
 from kpis.present.formatting import format_date_da
 from kpis.present.period_choice import period_label_da, periods_needed, trend_periods
@@ -74,7 +79,8 @@ with right:
                 if basis else "Ikke knyttet til en bestemt paragraf.")
 
 st.altair_chart(trend_chart(kpi, results, trend, threshold=threshold), width="stretch",
-                theme=None)  # the same look as in the meeting papers
+                theme=None,  # the same look as in the meeting papers
+                alt=trend_alt_text(kpi, results, trend, threshold))
 
 st.subheader("Sådan tælles det")
 st.markdown("\n".join(f"- **{ln.label}:** {ln.text}" for ln in how_counted(kpi)))
@@ -87,7 +93,7 @@ by_team = get_results(db, meta.snapshot_id, kpiset, [period.label], by=("team",)
 rows = group_rows(kpi, by_team, period, "team", threshold)
 if rows:
     st.altair_chart(team_chart(kpi, by_team, period, threshold=threshold), width="stretch",
-                    theme=None)
+                    theme=None, alt="Søjlediagram pr. team; tallene står i tabellen herunder.")
     st.dataframe(rows, hide_index=True, column_config={
         "gruppe": "Team", "værdi": "Værdi", "n": "n", "heraf": "Heraf", "status": "Status"})
 else:

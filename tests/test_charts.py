@@ -171,3 +171,10 @@ kpis:
 def test_charts_render_to_png_offline():
     png = charts.to_png(charts.trend_chart(KPIS["bfu_rate"], trend_frame(), TREND), width=500)
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5_000
+
+
+def test_trend_in_words_for_screen_readers_withholds_the_same():
+    text = charts.trend_alt_text(KPIS["bfu_rate"], trend_frame(hidden_index=4), TREND)
+    assert text.startswith("Linjediagram, Undersøgelser til tiden. 4. kvartal 2024: 80,0 %;")
+    assert "4. kvartal 2025: færre end 5;" in text and "75,0" not in text
+    assert text.endswith("Mål: 90,0 %.")

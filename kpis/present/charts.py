@@ -405,3 +405,16 @@ def to_png(chart, scale: float = 2.0, width: int | None = None) -> bytes:
     if width is not None:
         spec["width"] = width
     return vlc.vegalite_to_png(spec, scale=scale)
+
+
+def trend_alt_text(kpi, results: pl.DataFrame, periods: Sequence[Period],
+                   threshold: int = SUPPRESSION_THRESHOLD) -> str:
+    """The trend chart in words, for screen readers (withheld periods say so, nothing more)."""
+    data = trend_data(kpi, results, periods, threshold)
+    by_label = {r["periode"]: r["tekst"] for r in data["points"]}
+    by_label.update({r["periode"]: r["tekst"] for r in data["hidden"]})
+    values = "; ".join(f"{period_label_da(p)}: {by_label.get(period_short_da(p), 'ingen sager')}"
+                       for p in periods)
+    target = kpi.target_on(periods[-1].end) if periods else None
+    goal = f" Mål: {format_value(rounded(target, kpi.unit), kpi.unit)}." if target else ""
+    return f"Linjediagram, {kpi.name}. {values}.{goal}"
