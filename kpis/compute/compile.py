@@ -117,9 +117,17 @@ class _Compiler:
             conds.append(f"coalesce({self.expr(self.spec.filter)}, FALSE)")
         return " AND ".join(conds) if conds else "TRUE"
 
+    def _referenced(self) -> set[str]:
+        """Every name the definition mentions: which optional source columns to build."""
+        import json
+
+        text = json.dumps(self.spec.model_dump(mode="json"))
+        return {name for name, _ in self.source.optional if re.search(rf"\b{name}\b", text)}
+
     def _head(self, regime: str) -> str:
         # regime is needed by expressions as a pseudo-column; compute it once in a sub-select.
-        return f"SELECT s.*, {regime} AS __regime FROM ({self.source.sql}) s"
+        source_sql = self.source.sql_for(self._referenced())
+        return f"SELECT s.*, {regime} AS __regime FROM ({source_sql}) s"
 
     # --- kinds ----------------------------------------------------------------------------------
 
@@ -252,8 +260,13 @@ FROM (
 
     def _flat(self, *, event: str, status: str, in_num: str, in_den: str, start: str,
               completed: str = "NULL", metric: str = "NULL", per: str = "NULL",
-              open_from: str = "NULL", open_until: str = "NULL", where: list[str]) -> str:
+              open_from: str = "NULL", open_until: str = "NULL", where: list[str],
+              extra: dict[str, str] | None = None) -> str:
         regime = self._regime(self.spec.regime_date)
+        head = self._head(regime)
+        if extra:
+            cols = ", ".join(f"{sql} AS {name}" for name, sql in extra.items())
+            head = f"SELECT s.*, {cols} FROM ({head}) s"
         return f"""SELECT CAST({self.col(self.source.id_column)} AS VARCHAR) AS unit_id,
     s.case_id AS case_id, {', '.join(self._dims(start, '__regime'))},
     {start} AS start_date, CAST(NULL AS DATE) AS due_date,
@@ -264,16 +277,17 @@ FROM (
     FALSE AS is_pending, FALSE AS is_overdue_open, CAST(NULL AS BIGINT) AS days,
     CAST({metric} AS DOUBLE) AS metric, CAST({per} AS VARCHAR) AS per_value,
     CAST({open_from} AS DATE) AS open_from, CAST({open_until} AS DATE) AS open_until
-  FROM ({self._head(regime)}) s
+  FROM ({head}) s
   WHERE {self._where(where)}"""
 
     def _share(self) -> str:
         event = self._as_date(self.spec.event_date)
+        # The condition is evaluated once per row (it may hold a costly sub-query).
         cond = f"coalesce({self.expr(self.spec.condition)}, FALSE)"
         return self._flat(
-            event=event, start=event, in_den="TRUE", in_num=cond,
-            status=f"CASE WHEN {cond} THEN 'met' ELSE 'not_met' END",
-            where=[f"{self.col(self.spec.event_date)} IS NOT NULL"],
+            event=event, start=event, in_den="TRUE", in_num="s.__cond",
+            status="CASE WHEN s.__cond THEN 'met' ELSE 'not_met' END",
+            where=[f"{self.col(self.spec.event_date)} IS NOT NULL"], extra={"__cond": cond},
         )
 
     def _count(self) -> str:

@@ -74,10 +74,19 @@ class Source:
     sql: str  # a SELECT over the v_<table> relations
     doc: str = ""
     derived: tuple[tuple[str, str], ...] = ()  # (column, Danish explanation) of derived columns
+    optional: tuple[tuple[str, str], ...] = ()  # (column, SQL) built only when referenced
 
     @property
     def has_case(self) -> bool:
         return "case_id" in self.columns
+
+    def sql_for(self, referenced: set[str]) -> str:
+        """The source's SELECT with only the optional columns in ``referenced``."""
+        if not self.optional:
+            return self.sql
+        parts = "".join(f",\n  {expr} AS {q(name)}" for name, expr in self.optional
+                        if name in referenced)
+        return self.sql.replace("{derived}", parts)
 
 
 CASE_COLUMNS = {"team": ColType.TEXT, "caseworker": ColType.TEXT, "birth_date": ColType.DATE}
@@ -113,14 +122,20 @@ def _simple(table_name: str, doc: str) -> Source:
     return Source(table_name, t.label_da, t.id_column, cols, sql, doc)
 
 
-_MEASURES_SQL = f"""SELECT t.*, {_CASE_SELECT},
-  (SELECT min(p.prepared_on) FROM v_plans p WHERE p.measure_id = t.measure_id) AS first_plan_on,
-  (SELECT min(f.held_on) FROM v_follow_ups f
-     WHERE f.measure_id = t.measure_id AND f.held_on >= t.started_on) AS first_follow_up_on,
-  (SELECT min(i.completed_on) FROM v_investigations i
-     WHERE i.case_id = t.case_id AND i.aware_on <= t.started_on
-       AND i.completed_on > t.started_on) AS parallel_bfu_completed_on
-FROM v_measures t {_CASE_JOIN}"""
+# The measures source's derived columns, each a sub-query: only those a KPI refers to are built
+# (DuckDB does not drop unused scalar sub-queries, and each costs a join over a large table).
+_MEASURE_DERIVED: dict[str, str] = {
+    "first_plan_on":
+        "(SELECT min(p.prepared_on) FROM v_plans p WHERE p.measure_id = t.measure_id)",
+    "first_follow_up_on":
+        "(SELECT min(f.held_on) FROM v_follow_ups f\n"
+        "     WHERE f.measure_id = t.measure_id AND f.held_on >= t.started_on)",
+    "parallel_bfu_completed_on":
+        "(SELECT min(i.completed_on) FROM v_investigations i\n"
+        "     WHERE i.case_id = t.case_id AND i.aware_on <= t.started_on\n"
+        "       AND i.completed_on > t.started_on)",
+}
+_MEASURES_SQL = f"SELECT t.*, {_CASE_SELECT}{{derived}}\nFROM v_measures t {_CASE_JOIN}"
 
 _PLANS_SQL = f"""SELECT t.*, m.measure_type, {_CASE_SELECT}
 FROM v_plans t {_CASE_JOIN} LEFT JOIN v_measures m ON m.measure_id = t.measure_id"""
@@ -171,6 +186,7 @@ def _build_sources() -> dict[str, Source]:
     s["measures"] = Source(
         "measures", TABLES["measures"].label_da, "measure_id", m_cols, _MEASURES_SQL,
         "Indsatser med sagens team og sagsbehandler samt afledte datoer",
+        optional=tuple(_MEASURE_DERIVED.items()),
         derived=(
             ("first_plan_on", "tidligste udarbejdelsesdato blandt planer knyttet til indsatsen"),
             ("first_follow_up_on", "første opfølgning afholdt på eller efter indsatsens start"),

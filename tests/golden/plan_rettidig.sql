@@ -26,12 +26,7 @@ FROM (
     CAST(NULL AS TIMESTAMP) AS completed_at,
     NULL AS ends_on
   FROM (SELECT s.*, CASE WHEN (CAST(s."decided_on" AS DATE)) IS NULL THEN NULL WHEN CAST(CAST(s."decided_on" AS DATE) AS DATE) >= DATE '2024-01-01' THEN 'barnets_lov' ELSE 'sel' END AS __regime FROM (SELECT t.*, c.team, c.caseworker, c.birth_date,
-  (SELECT min(p.prepared_on) FROM v_plans p WHERE p.measure_id = t.measure_id) AS first_plan_on,
-  (SELECT min(f.held_on) FROM v_follow_ups f
-     WHERE f.measure_id = t.measure_id AND f.held_on >= t.started_on) AS first_follow_up_on,
-  (SELECT min(i.completed_on) FROM v_investigations i
-     WHERE i.case_id = t.case_id AND i.aware_on <= t.started_on
-       AND i.completed_on > t.started_on) AS parallel_bfu_completed_on
+  (SELECT min(p.prepared_on) FROM v_plans p WHERE p.measure_id = t.measure_id) AS "first_plan_on"
 FROM v_measures t JOIN v_cases c ON c.case_id = t.case_id) s) s
   WHERE s."decided_on" IS NOT NULL AND coalesce((((__regime = $k_4) OR (s."measure_type" IN ($k_5, $k_6))) OR coalesce(s."plan_decided", FALSE)), FALSE)) st
   WHERE due_date IS NOT NULL
