@@ -44,7 +44,7 @@ def test_base_views_match_golden():
 def test_aggregate_wrapper_matches_golden():
     q = compile_aggregate(KPIS["bfu_4_mdr"], [parse_period("2025-Q1")], ("team",),
                           date(2025, 6, 30))
-    wrapper = q.sql[q.sql.index("u0 AS ("):]
+    wrapper = q.sql[q.sql.index("r0 AS ("):]
     header = "-- params: " + json.dumps(q.params, ensure_ascii=False, default=str) + "\n"
     _check("_aggregate_bfu_4_mdr_by_team.sql", header + wrapper + "\n")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from kpis.compute.periods import Period
 from kpis.data.schema import ColType, has_time_column
@@ -376,28 +376,53 @@ def _period_values(periods: list[Period], params: dict[str, object]) -> str:
     return "SELECT * FROM (VALUES " + ", ".join(rows) + ") AS t(label, p_start, p_end, ord)"
 
 
-_MEMBER_COLS = ("event_date, in_num, in_den, is_pending, is_overdue_open, metric, per_value, "
-                + ", ".join(DIMENSIONS))
+_DIMS = ", ".join(DIMENSIONS)
+
+
+def is_monthly(kpi) -> bool:
+    """KPIs whose figures are sums of per-unit counts: they aggregate through monthly counts."""
+    if isinstance(kpi, DurationKpi):
+        return False  # a median needs every unit
+    return not (isinstance(kpi, CountKpi) and kpi.spec.open_from)  # a stock is not a flow
+
+
+def monthly_sql(units_relation: str) -> str:
+    """Per-unit flags summed by month and every dimension. Every reporting period is made of
+    whole months, so any period's figures are sums over this much smaller relation."""
+    return f"""SELECT CAST(date_trunc('month', event_date) AS DATE) AS month, {_DIMS},
+  count(*) FILTER (WHERE in_num) AS n_num, count(*) FILTER (WHERE in_den) AS n_den,
+  count(*) FILTER (WHERE is_pending) AS n_pending,
+  count(*) FILTER (WHERE is_overdue_open) AS n_overdue
+FROM {units_relation}
+GROUP BY ALL"""
 
 
 def _members(kpi, ordinal: int, relation: str) -> str:
-    """One KPI's units paired with the periods they count in. ``in_p``: the outcome falls in the
-    period; open steps are also paired with the period that contains the as-of date (for the
-    pending and overdue-open counts). Two range joins rather than one OR-join, which DuckDB can
-    only run as a nested loop."""
-    cols = f"{ordinal} AS kpi_ord, u.{_MEMBER_COLS.replace(', ', ', u.')}"
-    if isinstance(kpi, CountKpi) and kpi.spec.open_from:
-        day = "least(p.p_end, $as_of)"
-        return (f"SELECT {cols}, p.ord, TRUE AS in_p FROM {relation} u JOIN periods p "
-                f"ON u.open_from <= {day} AND (u.open_until IS NULL OR u.open_until > {day}) "
-                "WHERE p.p_start <= $as_of")
-    return f"""SELECT {cols}, p.ord, TRUE AS in_p
-  FROM {relation} u JOIN periods p ON u.event_date BETWEEN p.p_start AND p.p_end
+    """One KPI's rows paired with the periods they count in, as additive weights.
+
+    Monthly KPIs: a month's counts go to every period containing the month; the pending and
+    overdue-open counts (states on the as-of date) go to the period containing the as-of date.
+    Two joins rather than one OR-join, which DuckDB could only run as a nested loop."""
+    dims = ", ".join(f"r.{d}" for d in DIMENSIONS)
+    head = f"SELECT {ordinal} AS kpi_ord, p.ord, {dims}"
+    if is_monthly(kpi):
+        return f"""{head}, r.n_num, r.n_den, 0 AS n_pending, 0 AS n_overdue,
+    CAST(NULL AS DOUBLE) AS metric, CAST(NULL AS VARCHAR) AS per_value
+  FROM {relation} r JOIN periods p ON r.month BETWEEN p.p_start AND p.p_end
 UNION ALL
-SELECT {cols}, p.ord, FALSE AS in_p
-  FROM {relation} u JOIN periods p ON $as_of BETWEEN p.p_start AND p.p_end
-  WHERE (u.is_pending OR u.is_overdue_open)
-    AND NOT (u.event_date BETWEEN p.p_start AND p.p_end)"""
+{head}, 0, 0, r.n_pending, r.n_overdue, CAST(NULL AS DOUBLE), CAST(NULL AS VARCHAR)
+  FROM {relation} r JOIN periods p ON $as_of BETWEEN p.p_start AND p.p_end
+  WHERE r.n_pending > 0 OR r.n_overdue > 0"""
+    if isinstance(kpi, DurationKpi):
+        return f"""{head}, 0 AS n_num, CAST(r.in_den AS INTEGER) AS n_den, 0 AS n_pending,
+    0 AS n_overdue, r.metric, CAST(NULL AS VARCHAR) AS per_value
+  FROM {relation} r JOIN periods p ON r.event_date BETWEEN p.p_start AND p.p_end"""
+    day = "least(p.p_end, $as_of)"  # a stock: rows open on the period's last day (or as-of)
+    return f"""{head}, 1 AS n_num, 0 AS n_den, 0 AS n_pending, 0 AS n_overdue,
+    CAST(NULL AS DOUBLE) AS metric, r.per_value
+  FROM {relation} r JOIN periods p
+    ON r.open_from <= {day} AND (r.open_until IS NULL OR r.open_until > {day})
+  WHERE p.p_start <= $as_of"""
 
 
 def _scoped(body: str, params: dict[str, object], teams: tuple[str, ...] | None) -> str:
@@ -412,57 +437,73 @@ def _scoped(body: str, params: dict[str, object], teams: tuple[str, ...] | None)
     return f"SELECT * FROM ({body}) WHERE team IN ({allowed})"
 
 
+def _whole_months(periods: list[Period]) -> None:
+    for p in periods:
+        if p.start.day != 1 or (p.end + timedelta(days=1)).day != 1:
+            raise ValueError(f"perioden {p.label} består ikke af hele måneder")
+
+
 def compile_aggregate_many(kpis: list, periods: list[Period], by: tuple[str, ...], as_of: date,
                            teams: tuple[str, ...] | None = None,
-                           units_tables: dict[str, str] | None = None) -> SqlQuery:
+                           tables: dict[str, str] | None = None) -> SqlQuery:
     """Figures of several KPIs in one query: every period, the total and each prefix of ``by``.
 
+    ``tables`` maps a KPI id to a relation the unit cache materialised: its monthly counts
+    (``is_monthly`` KPIs) or its units. Without it, everything is compiled from the definitions.
     One query rather than one per KPI: the fixed cost of a DuckDB query is paid once."""
     for d in by:
         if d not in DIMENSIONS:
             raise ValueError(f"ukendt dimension {d!r}; vælg blandt {', '.join(DIMENSIONS)}")
+    _whole_months(periods)
     params: dict[str, object] = {"as_of": as_of}
-    bodies = []
+    ctes: list[str] = []
+    compiled: list[str] = []
     for i, kpi in enumerate(kpis):
-        if units_tables is not None:
-            body = f"SELECT * FROM {units_tables[kpi.id]}"
+        if tables is not None:
+            body = f"SELECT * FROM {tables[kpi.id]}"
         else:
-            body = _Compiler(kpi, params, f"k{i}_").units()
-        bodies.append(_scoped(body, params, teams))
-    all_sql = "\n".join(bodies)
-    ctes = [f"{name} AS ({sql})" for name, sql in base_ctes()
-            if units_tables is None and re.search(rf"\b{name}\b", all_sql)]
-    ctes += [f"u{i} AS ({body})" for i, body in enumerate(bodies)]
-    members = "\nUNION ALL\n".join(_members(k, i, f"u{i}") for i, k in enumerate(kpis))
+            units = _scoped(_Compiler(kpi, params, f"k{i}_").units(), params, teams)
+            compiled.append(units)
+            body = monthly_sql(f"({units})") if is_monthly(kpi) else units
+        ctes.append(f"r{i} AS ({_scoped(body, params, teams) if tables else body})")
+    used = "\n".join(compiled)
+    views = [f"{name} AS ({sql})" for name, sql in base_ctes()
+             if re.search(rf"\b{name}\b", used)]
+    members = "\nUNION ALL\n".join(_members(k, i, f"r{i}") for i, k in enumerate(kpis))
     keys = "m.kpi_ord, m.label, m.ord"
     sets = [f"({keys})"] + [
         f"({keys}, " + ", ".join(f"m.{d}" for d in by[: i + 1]) + ")" for i in range(len(by))
     ]
     dim_cols = "".join(f", m.{d} AS {d}, GROUPING(m.{d}) AS g_{d}" for d in by)
-    now_in_p = "$as_of BETWEEN m.p_start AND m.p_end"
-    sql = f"""WITH {(',' + chr(10)).join(ctes)},
+    sql = f"""WITH {(',' + chr(10)).join(views + ctes)},
 periods AS ({_period_values(periods, params)}),
-members AS (SELECT x.*, p.label, p.p_start, p.p_end FROM ({members}) x
-            JOIN periods p ON p.ord = x.ord)
+members AS (SELECT x.*, p.label FROM ({members}) x JOIN periods p ON p.ord = x.ord)
 SELECT m.kpi_ord, m.label AS period, m.ord AS period_ord{dim_cols},
-  count(*) FILTER (WHERE m.in_num AND m.in_p) AS numerator,
-  count(*) FILTER (WHERE m.in_den AND m.in_p) AS denominator,
+  CAST(sum(m.n_num) AS BIGINT) AS numerator,
+  CAST(sum(m.n_den) AS BIGINT) AS denominator,
   count(DISTINCT m.per_value) AS per_count,
-  count(*) FILTER (WHERE m.is_pending AND {now_in_p}) AS pending,
-  count(*) FILTER (WHERE m.is_overdue_open AND {now_in_p}) AS overdue_open,
-  median(m.metric) FILTER (WHERE m.in_p) AS median_value,
-  quantile_cont(m.metric, 0.9) FILTER (WHERE m.in_p) AS p90
+  CAST(sum(m.n_pending) AS BIGINT) AS pending,
+  CAST(sum(m.n_overdue) AS BIGINT) AS overdue_open,
+  median(m.metric) AS median_value,
+  quantile_cont(m.metric, 0.9) AS p90
 FROM members m
 GROUP BY GROUPING SETS ({', '.join(sets)})
 ORDER BY kpi_ord, period_ord{''.join(f', g_{d} DESC, {d}' for d in by)}"""
     return SqlQuery(sql, params)
 
 
+def compile_monthly(kpi, as_of: date) -> SqlQuery:
+    """A monthly KPI's counts by month and dimension, for the unit cache to materialise."""
+    q = compile_units(kpi, as_of)
+    return SqlQuery(q.sql.replace("\nSELECT * FROM units", "\n" + monthly_sql("units"), 1),
+                    q.params)
+
+
 def compile_aggregate(kpi, periods: list[Period], by: tuple[str, ...], as_of: date,
                       teams: tuple[str, ...] | None = None,
-                      units_table: str | None = None) -> SqlQuery:
+                      table: str | None = None) -> SqlQuery:
     """One KPI's figures (see ``compile_aggregate_many``)."""
-    tables = None if units_table is None else {kpi.id: units_table}
+    tables = None if table is None else {kpi.id: table}
     return compile_aggregate_many([kpi], periods, by, as_of, teams, tables)
 
 

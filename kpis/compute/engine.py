@@ -20,6 +20,7 @@ from kpis.compute.compile import (
     compile_aggregate_many,
     compile_steps,
     compile_units,
+    is_monthly,
 )
 from kpis.compute.periods import Period, parse_period
 from kpis.compute.unit_cache import SnapshotCache
@@ -84,6 +85,9 @@ class _Direct:
     def units_table(self, kpi, as_of: date) -> None:
         return None
 
+    def monthly_table(self, kpi, as_of: date) -> None:
+        return None
+
     def query(self, q) -> pl.DataFrame:
         return self.conn.sql(q.sql, params=q.params).pl()
 
@@ -120,7 +124,8 @@ def compute(
     kpis = [kpiset[k] for k in (kpi_ids or kpiset.ids)]
     if not kpis:
         return _empty(by)
-    tables = {k.id: run.units_table(k, as_of) for k in kpis}
+    tables = {k.id: run.monthly_table(k, as_of) if is_monthly(k) else run.units_table(k, as_of)
+              for k in kpis}
     q = compile_aggregate_many(kpis, plist, by, as_of, scope.team_list,
                                None if None in tables.values() else tables)
     raw = run.query(q)
@@ -161,6 +166,7 @@ def _finish(kpi, raw: pl.DataFrame, plist: list[Period], by: tuple[str, ...]) ->
                          **{d: None for d in by}, "numerator": 0, "denominator": 0,
                          "pending": 0, "overdue_open": 0, "median_value": None, "p90": None})
     by_label = {p.label: p for p in plist}
+    rule = _rule_text(kpi)
     out = []
     for r in sorted(rows, key=lambda r: (r["period_ord"], r["group_level"] != "",
                                          tuple(str(r[d]) for d in by))):
@@ -178,7 +184,7 @@ def _finish(kpi, raw: pl.DataFrame, plist: list[Period], by: tuple[str, ...]) ->
             "pending": int(r["pending"] or 0), "overdue_open": int(r["overdue_open"] or 0),
             "status": status.value, "target": kpi.target_on(p.end),
             "suppressed": False, "pending_suppressed": False, "overdue_suppressed": False,
-            "rule": _rule_text(kpi),
+            "rule": rule,
         })
     return pl.DataFrame(out, schema=_result_schema(by))
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from kpis.compute.compile import SqlQuery, compile_units
+from kpis.compute.compile import SqlQuery, compile_monthly, compile_units
 from kpis.rules.calendar_sql import install_calendar
 from kpis.settings import Settings, default_settings
 
@@ -61,15 +61,23 @@ class SnapshotCache:
         self.as_of: date = rows[0][0]
 
     def units_table(self, kpi, as_of: date) -> str:
+        """Every unit of the KPI: for drill-down, the worklist, medians and stocks."""
+        return self._table("units", kpi, as_of, compile_units)
+
+    def monthly_table(self, kpi, as_of: date) -> str:
+        """The KPI's counts by month and dimension: what the figures are summed from."""
+        return self._table("monthly", kpi, as_of, compile_monthly)
+
+    def _table(self, what: str, kpi, as_of: date, compiler) -> str:
         definition = hashlib.sha256(kpi.model_dump_json().encode()).hexdigest()[:16]
-        key = _Key(kpi.id, definition, as_of)
+        key = _Key(f"{what}:{kpi.id}", definition, as_of)
         with self._lock:
             if key in self._tables:
                 self._tables.move_to_end(key)
                 return self._tables[key]
             self._counter += 1
-            name = f"memory.main.units_{self._counter}"
-            q = compile_units(kpi, as_of)
+            name = f"memory.main.{what}_{self._counter}"
+            q = compiler(kpi, as_of)
             self._conn.execute(f"CREATE TABLE {name} AS {q.sql}", q.params)
             self._tables[key] = name
             while len(self._tables) > MAX_TABLES:

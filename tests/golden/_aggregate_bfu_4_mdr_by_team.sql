@@ -1,5 +1,9 @@
 -- params: {"as_of": "2025-06-30", "k0_0": "Serviceloven § 50: 4 måneder", "k0_1": "Barnets Lov § 20, stk. 3: 4 måneder", "p0_label": "2025-Q1", "p0_start": "2025-01-01", "p0_end": "2025-03-31"}
-u0 AS (SELECT unit_id, case_id, team, caseworker, age_band, measure_type, notifier_type, regime, start_date, due_date,
+r0 AS (SELECT CAST(date_trunc('month', event_date) AS DATE) AS month, team, caseworker, age_band, measure_type, notifier_type, regime,
+  count(*) FILTER (WHERE in_num) AS n_num, count(*) FILTER (WHERE in_den) AS n_den,
+  count(*) FILTER (WHERE is_pending) AS n_pending,
+  count(*) FILTER (WHERE is_overdue_open) AS n_overdue
+FROM (SELECT unit_id, case_id, team, caseworker, age_band, measure_type, notifier_type, regime, start_date, due_date,
     completed_date, start_at, due_at, completed_at, status, rule,
     CASE status WHEN 'on_time' THEN greatest(completed_date, start_date)
                 WHEN 'late' THEN due_date ELSE $as_of END AS event_date,
@@ -30,24 +34,24 @@ FROM (
   WHERE due_date IS NOT NULL
     AND NOT (completed_date IS NULL AND ends_on IS NOT NULL AND ends_on <= $as_of
              AND ends_on < due_date)
-) x),
+) x)
+GROUP BY ALL),
 periods AS (SELECT * FROM (VALUES ($p0_label, CAST($p0_start AS DATE), CAST($p0_end AS DATE), 0)) AS t(label, p_start, p_end, ord)),
-members AS (SELECT x.*, p.label, p.p_start, p.p_end FROM (SELECT 0 AS kpi_ord, u.event_date, u.in_num, u.in_den, u.is_pending, u.is_overdue_open, u.metric, u.per_value, u.team, u.caseworker, u.age_band, u.measure_type, u.notifier_type, u.regime, p.ord, TRUE AS in_p
-  FROM u0 u JOIN periods p ON u.event_date BETWEEN p.p_start AND p.p_end
+members AS (SELECT x.*, p.label FROM (SELECT 0 AS kpi_ord, p.ord, r.team, r.caseworker, r.age_band, r.measure_type, r.notifier_type, r.regime, r.n_num, r.n_den, 0 AS n_pending, 0 AS n_overdue,
+    CAST(NULL AS DOUBLE) AS metric, CAST(NULL AS VARCHAR) AS per_value
+  FROM r0 r JOIN periods p ON r.month BETWEEN p.p_start AND p.p_end
 UNION ALL
-SELECT 0 AS kpi_ord, u.event_date, u.in_num, u.in_den, u.is_pending, u.is_overdue_open, u.metric, u.per_value, u.team, u.caseworker, u.age_band, u.measure_type, u.notifier_type, u.regime, p.ord, FALSE AS in_p
-  FROM u0 u JOIN periods p ON $as_of BETWEEN p.p_start AND p.p_end
-  WHERE (u.is_pending OR u.is_overdue_open)
-    AND NOT (u.event_date BETWEEN p.p_start AND p.p_end)) x
-            JOIN periods p ON p.ord = x.ord)
+SELECT 0 AS kpi_ord, p.ord, r.team, r.caseworker, r.age_band, r.measure_type, r.notifier_type, r.regime, 0, 0, r.n_pending, r.n_overdue, CAST(NULL AS DOUBLE), CAST(NULL AS VARCHAR)
+  FROM r0 r JOIN periods p ON $as_of BETWEEN p.p_start AND p.p_end
+  WHERE r.n_pending > 0 OR r.n_overdue > 0) x JOIN periods p ON p.ord = x.ord)
 SELECT m.kpi_ord, m.label AS period, m.ord AS period_ord, m.team AS team, GROUPING(m.team) AS g_team,
-  count(*) FILTER (WHERE m.in_num AND m.in_p) AS numerator,
-  count(*) FILTER (WHERE m.in_den AND m.in_p) AS denominator,
+  CAST(sum(m.n_num) AS BIGINT) AS numerator,
+  CAST(sum(m.n_den) AS BIGINT) AS denominator,
   count(DISTINCT m.per_value) AS per_count,
-  count(*) FILTER (WHERE m.is_pending AND $as_of BETWEEN m.p_start AND m.p_end) AS pending,
-  count(*) FILTER (WHERE m.is_overdue_open AND $as_of BETWEEN m.p_start AND m.p_end) AS overdue_open,
-  median(m.metric) FILTER (WHERE m.in_p) AS median_value,
-  quantile_cont(m.metric, 0.9) FILTER (WHERE m.in_p) AS p90
+  CAST(sum(m.n_pending) AS BIGINT) AS pending,
+  CAST(sum(m.n_overdue) AS BIGINT) AS overdue_open,
+  median(m.metric) AS median_value,
+  quantile_cont(m.metric, 0.9) AS p90
 FROM members m
 GROUP BY GROUPING SETS ((m.kpi_ord, m.label, m.ord), (m.kpi_ord, m.label, m.ord, m.team))
 ORDER BY kpi_ord, period_ord, g_team DESC, team
