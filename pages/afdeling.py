@@ -88,16 +88,16 @@ st.markdown(
 
 def _select_cell(table_key: str, kpi_ids: tuple[str, ...],
                  columns: tuple[dd.PivotColumn, ...]) -> None:
-    """A click on a cell selects its KPI and, for a group's column, that team or caseworker."""
+    """A click on a figure selects its KPI and its team or caseworker (or the total)."""
     cells = st.session_state[table_key].selection.cells
-    if not cells:
+    column = next((c for c in columns if cells and c.label == cells[0][1]), None)
+    if column is None:
+        # The KPI names' column: the grid also reports a cell there when a heading is clicked
+        # to sort, and acting on it would throw the sorting away. The names are not figures.
         return
-    row, label = cells[0]
-    st.session_state["noegletal"] = kpi_ids[row]
-    column = next((c for c in columns if c.label == label), None)
-    if column is not None:
-        st.session_state["team"] = column.team
-        st.session_state["sagsbehandler"] = column.caseworker
+    st.session_state["noegletal"] = kpi_ids[cells[0][0]]
+    st.session_state["team"] = column.team
+    st.session_state["sagsbehandler"] = column.caseworker
 
 
 def _table(kpi_ids: list[str], heading: str, key: str) -> None:

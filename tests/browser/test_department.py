@@ -222,6 +222,34 @@ def test_drill_department_team_caseworker_cases_by_clicking(page, app_url, engin
     assert outside_requests == []
 
 
+def test_sorting_by_a_team_then_clicking_opens_the_figure_clicked(page, app_url, engine,
+                                                                 outside_requests):
+    """Sorting reorders the rows on screen; a click must still open the KPI under the mouse."""
+    conn, kpiset = engine
+    targets = [k.id for k in kpiset if not k.context]
+    res = compute(conn, kpiset, [PERIOD], by=("team",), kpi_ids=targets)
+    values = {r["kpi"]: r["value"] for r in res.filter(
+        (pl.col("group_level") == "team") & (pl.col("team") == TEAM)).iter_rows(named=True)}
+    lowest = min(targets, key=lambda k: (dd.NO_FIGURE if values.get(k) is None else values[k]))
+
+    _start(page, app_url)
+    page.goto(f"{app_url}/afdeling?periode={PERIOD}", wait_until="domcontentloaded")
+    page.get_by_role("heading", name="Nøgletal pr. team").wait_for(timeout=WAIT_MS)
+    grid = _grid(page)
+    heads = _headers(grid, TEAM)
+    box = grid.bounding_box()
+    x = box["x"] + dd.NAME_PX + dd.GROUP_PX * (heads.index(TEAM) - 1) + dd.GROUP_PX / 2
+    page.mouse.click(x, box["y"] + dd.ROW_PX / 2)  # the heading: sort ascending
+    _idle(page)
+    assert "noegletal=" not in page.url  # sorting selects nothing
+    page.mouse.click(x, box["y"] + dd.ROW_PX * 1.5)  # the top row: the team's lowest figure
+    page.get_by_role("heading", name=f"Nøgletal pr. sagsbehandler i {TEAM}").wait_for(
+        timeout=WAIT_MS)
+    _idle(page)
+    assert f"noegletal={quote_plus(kpiset[lowest].name)}" in page.url
+    assert outside_requests == []
+
+
 def test_a_shared_link_reopens_the_same_selection(page, app_url, engine, outside_requests):
     conn, kpiset = engine
     caseworker = _busiest_caseworker(conn, kpiset)
