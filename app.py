@@ -16,6 +16,8 @@ page = st.navigation(
         st.Page("pages/afdeling.py", title="Teams og sagsbehandlere", icon="👥"),
         st.Page("pages/fristoversigt.py", title="Fristoversigt", icon="⏰"),
         st.Page("pages/sagsbelastning.py", title="Sagsbelastning", icon="📚"),
+        st.Page("pages/katalog.py", title="Katalog", icon="📖"),
+        st.Page("pages/definitioner.py", title="Nøgletalsdefinitioner", icon="✏️"),
     ]
 )
 

@@ -9,6 +9,7 @@ them (``defs_version`` for the definitions, ``scope_key`` for the scope).
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 
@@ -21,10 +22,18 @@ from kpis.compute.unit_cache import snapshot_cache
 from kpis.rules.definitions import KpiSet
 from kpis.rules.store import Loaded, store_for
 
+KPIS_ENV = "PEJLEMAERKER_KPIS"
+
+
+def kpis_path() -> Path:
+    """The definitions the app reads: ``$PEJLEMAERKER_KPIS``, else ``config/kpis.yaml`` (tests
+    point it at a copy, so they never touch the repository's file)."""
+    return Path(os.environ.get(KPIS_ENV) or kpis.DEFAULT_KPIS)
+
 
 def definitions() -> Loaded:
     """The last valid definitions and the current file's problems (shown by pages that care)."""
-    return store_for(kpis.DEFAULT_KPIS).get()
+    return store_for(kpis_path()).get()
 
 
 def current_kpis() -> KpiSet:

@@ -1,19 +1,32 @@
-"""Data: what the current snapshot holds — tables, files, quarantined rows and the imports."""
+"""Data: what the current snapshot holds — tables, coverage, files, quarantined rows and the
+imports — and the upload of a new export. Widgets → kpis.data → render: unpacking and the key are
+in kpis.data.upload, the import in kpis.data.importer, the views in inventory and coverage.
+"""
 
 from __future__ import annotations
 
+import tempfile
+from datetime import date, timedelta
 from pathlib import Path
 
 import streamlit as st
 
 from kpis.data import inventory
+from kpis.data.coverage import Coverage, load_coverage
+from kpis.data.importer import ImportRefused, run_import
+from kpis.data.schema import TABLE_ORDER
+from kpis.data.upload import ACCEPTED_SUFFIXES, demo_key_info, key_info, unpack
+from kpis.present.coverage_charts import months_chart, since, with_order
 from kpis.present.formatting import format_date_da, format_datetime_da, format_int_da
+from kpis.settings import default_settings
 from pages._frame import current_snapshot
 
 QUARANTINE_SHOWN = 1000
+COVERAGE_SPANS = {"Seneste 3 år": 3, "Seneste 5 år": 5, "Hele perioden": None}
 
 COUNT = st.column_config.NumberColumn
 TEXT = st.column_config.TextColumn
+S = st.session_state
 
 
 @st.cache_data(show_spinner="Henter oversigt …", max_entries=8, ttl=3600)
@@ -21,21 +34,96 @@ def _inventory(db: str, snapshot_id: str) -> inventory.Inventory:
     return inventory.load_inventory(Path(db), quarantine_limit=QUARANTINE_SHOWN)
 
 
+@st.cache_data(show_spinner="Optæller rækker pr. måned …", max_entries=8, ttl=3600)
+def _coverage(db: str, snapshot_id: str) -> Coverage:
+    return load_coverage(Path(db))
+
+
+@st.cache_data(show_spinner=False, max_entries=4, ttl=3600)
+def _quarantine_csv(db: str, snapshot_id: str) -> bytes:
+    return inventory.quarantine_csv(Path(db))
+
+
+def _import(db: Path, upload, as_of: date, key: bytes | None) -> None:
+    """Unpack and import with progress; the outcome is kept for the next run of the page."""
+    progress = st.progress(0.0, text="Pakker udtrækket ud …")
+    with st.status("Indlæser udtrækket …", expanded=True) as status, \
+            tempfile.TemporaryDirectory(prefix="pejlemaerker-upload-") as tmp:
+        try:
+            st.write(f"Pakker {upload.name} ud …")
+            path = unpack(upload.name, upload.getvalue(), Path(tmp))
+            progress.progress(0.2, text="Læser og kontrollerer hver række …")
+            st.write("Læser og kontrollerer hver række (det tager et øjeblik for et stort "
+                     "udtræk) …")
+            result = run_import(path, db, as_of=as_of, pseudonym_key=key)
+        except ImportRefused as exc:
+            progress.progress(1.0, text="Afvist")
+            status.update(label="Importen er afvist", state="error")
+            S.data_import = ("refused", f"{exc.message} Databasen er ikke ændret.")
+            return
+        progress.progress(1.0, text="Færdig")
+        status.update(label="Udtrækket er indlæst", state="complete", expanded=False)
+        # The temporary folder means nothing to a reader: name the uploaded file instead.
+        S.data_import = ("done", result.summary_text().replace(str(path.resolve()), upload.name),
+                         result.unchanged)
+
+
 db, meta = current_snapshot()
-inv = _inventory(str(db), meta.snapshot_id)
 
 st.title("Data")
-st.caption("Hvad der er indlæst fra fagsystemets udtræk, og hvad der blev sat i karantæne.")
+st.caption("Hvad der er indlæst fra fagsystemets udtræk, hvad der blev sat i karantæne, og om "
+           "der mangler måneder eller værdier. Her indlæses også et nyt udtræk.")
 st.markdown(
     f"Udtrækket er opgjort pr. **{format_date_da(meta.as_of)}** og indlæst "
     f"{format_datetime_da(meta.imported_at)} med profilen `{meta.profile}`."
 )
 
+inv = _inventory(str(db), meta.snapshot_id)
 c1, c2, c3 = st.columns(3)
 c1.metric("Rækker indlæst", format_int_da(inv.rows_loaded))
 c2.metric("Rækker i karantæne", format_int_da(inv.rows_quarantined))
 c3.metric("Filer", format_int_da(inv.files.height))
 
+# --- upload ---------------------------------------------------------------------------------------
+st.subheader("Indlæs et nyt udtræk")
+outcome = S.pop("data_import", None)
+if outcome and outcome[0] == "refused":
+    st.error(f"Importen er afvist: {outcome[1]}")
+elif outcome:
+    (st.info if outcome[2] else st.success)(
+        "Udtrækket er uændret siden sidste import: intet er ændret." if outcome[2]
+        else "Udtrækket er indlæst. Alle sider viser nu de nye data.")
+    with st.expander("Opsummering af importen", expanded=True):
+        st.code(outcome[1], language=None)
+
+privacy = default_settings().privacy
+keys = key_info(privacy)
+with st.container(border=True):
+    upload = st.file_uploader(
+        "Udtræk: en zip-fil med CSV-filer eller en Excel-projektmappe (.xlsx)",
+        type=[s.lstrip(".") for s in ACCEPTED_SUFFIXES], key="data_upload")
+    c1, c2 = st.columns([1, 2])
+    as_of = c1.date_input("Opgjort pr. (den dag udtrækket blev taget)", value=date.today(),
+                          max_value=date.today() + timedelta(days=1), format="DD.MM.YYYY",
+                          key="data_as_of")
+    with c2:
+        if keys.key is None:
+            st.warning(f"Pseudonymnøgle: {keys.source_da}. Et udtræk med CPR-numre afvises "
+                       "uden nøgle.")
+            if st.checkbox("Brug demokommunens offentlige nøgle (kun til demodata)",
+                           key="data_demo_key"):
+                keys = demo_key_info()
+        if keys.is_demo:
+            st.info(f"Pseudonymnøgle: demokommunens offentlige nøgle ({keys.source_da}). Brug "
+                    "den kun til demodata: med en offentlig nøgle kan et pseudonym føres tilbage "
+                    "til CPR-nummeret.")
+        elif keys.key is not None:
+            st.caption(f"Pseudonymnøgle: fra {keys.source_da}. CPR-numre gemmes aldrig; de "
+                       "erstattes af et pseudonym ved indlæsningen.")
+    if st.button("Indlæs udtrækket", type="primary", key="data_import_button",
+                 disabled=upload is None):
+        _import(db, upload, as_of, keys.key)
+        st.rerun()
 st.subheader("Tabeller")
 st.dataframe(
     inv.tables,
@@ -47,6 +135,46 @@ st.dataframe(
         "rows": COUNT("Rækker", format="localized"),
     },
 )
+
+st.subheader("Dækning")
+st.caption("Rækker pr. måned efter hver tabels egen dato (fx modtaget for underretninger). En "
+           "måned uden rækker er markeret med en trekant: er det et hul i udtrækket, bliver "
+           "nøgletallene for den måned forkerte.")
+cov = _coverage(str(db), meta.snapshot_id)
+span = st.radio("Vis", list(COVERAGE_SPANS), horizontal=True, key="data_coverage_span",
+                label_visibility="collapsed")
+years = COVERAGE_SPANS[span]
+first = date(meta.as_of.year - years, meta.as_of.month, 1) if years else None
+months = with_order(since(cov.months, first), list(TABLE_ORDER))
+if months.is_empty():
+    st.info("Ingen rækker i perioden.")
+else:
+    st.altair_chart(months_chart(months), width="stretch", theme=None)
+    gaps = since(cov.gaps(), first)
+    if gaps.is_empty():
+        st.caption("Ingen tomme måneder i den viste periode.")
+    else:
+        listed = ", ".join(f"{r['label_da']} {format_date_da(r['month'])[3:]}"
+                           for r in gaps.head(12).iter_rows(named=True))
+        more = f" og {gaps.height - 12} flere" if gaps.height > 12 else ""
+        st.warning(f"{gaps.height} tomme måneder i den viste periode: {listed}{more}.")
+st.markdown("**Manglende værdier pr. kolonne**")
+st.dataframe(
+    cov.missing.filter(cov.missing["rows"] > 0),
+    hide_index=True, key="data_missing",
+    column_order=["label_da", "column_label", "column", "rows", "missing", "share_missing"],
+    column_config={
+        "label_da": TEXT("Tabel"),
+        "column_label": TEXT("Kolonne"),
+        "column": TEXT("Navn i datamodellen"),
+        "rows": COUNT("Rækker", format="localized"),
+        "missing": COUNT("Uden værdi", format="localized"),
+        "share_missing": st.column_config.ProgressColumn(
+            "Andel uden værdi", format="percent", min_value=0.0, max_value=1.0),
+    },
+)
+st.caption("Mange kolonner må være tomme (fx lukket for en åben sag); se efter en kolonne, der "
+           "er tommere end sidst.")
 
 st.subheader("Filer i seneste indlæsning")
 st.caption("For hver fil gælder: læst = indlæst + karantæne.")
@@ -80,6 +208,10 @@ else:
             "records": COUNT("Antal", format="localized"),
         },
     )
+    st.download_button("Hent hele karantænen som CSV",
+                       data=_quarantine_csv(str(db), meta.snapshot_id),
+                       file_name=f"karantaene-{meta.as_of.isoformat()}.csv", mime="text/csv",
+                       key="data_quarantine_csv", on_click="ignore")
     shown = inv.quarantine_rows.height
     if inv.quarantine_records > shown:
         st.caption(

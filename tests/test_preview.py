@@ -77,6 +77,7 @@ def test_changed_target_changes_status_not_value(conn):
     assert (row["old_status_text"], row["new_status_text"]) == ("● Grøn", "■ Rød")
     assert (row["old_target_text"], row["new_target_text"]) == ("70,0 %", "90,0 %")
     assert row["old_n"] == row["new_n"] == 4
+    assert row["summary"] == "mål 70,0 % → 90,0 %; status ● Grøn → ■ Rød"
 
 
 def test_changed_rule_changes_value(conn):
@@ -86,6 +87,7 @@ def test_changed_rule_changes_value(conn):
     # With 5 months I4 (due 15 March) is on time: 4/4.
     assert (row["old_value"], row["new_value"]) == (0.75, 1.0)
     assert row["change"] == "ændret" and row["what_changed"].startswith("værdi")
+    assert row["summary"].startswith("75,0 % → 100,0 %")
 
 
 def test_unchanged_added_and_removed(conn):
@@ -99,6 +101,8 @@ def test_unchanged_added_and_removed(conn):
     assert removed.select("kpi", "change").rows() == [
         ("bfu_antal", "fjernet"), ("bfu_4_mdr", "uændret")]
     assert removed.filter(removed["kpi"] == "bfu_antal")["new_text"].item() == "–"
+    assert removed["summary"].to_list() == ["fjernes (var 4)", "uændret"]
+    assert added["summary"].to_list()[0] == "ny: 4"
     assert counts(removed) == {"uændret": 1, "ændret": 0, "ny": 0, "fjernet": 1}
 
 

@@ -172,3 +172,19 @@ def load_inventory(db: Path, quarantine_limit: int = QUARANTINE_LIMIT) -> Invent
         )
     finally:
         conn.close()
+
+
+QUARANTINE_CSV_HEADERS = {"file": "Fil", "table": "Tabel", "row": "Række", "column": "Kolonne",
+                          "column_label": "Kolonnenavn", "value": "Værdi", "reason": "Årsag"}
+
+
+def quarantine_csv(db: Path) -> bytes:
+    """Every quarantine record as CSV for Danish Excel (';', UTF-8 with BOM), in the page's order.
+    Values are masked at import, so no CPR number can be in it."""
+    conn = connect(db, read_only=True)
+    try:
+        rows = quarantine_rows(conn, limit=quarantine_count(conn))
+    finally:
+        conn.close()
+    text = rows.rename(QUARANTINE_CSV_HEADERS).write_csv(separator=";")
+    return ("\ufeff" + text).encode("utf-8")

@@ -34,7 +34,7 @@ PREVIEW_SCHEMA = {
     "new_target": pl.Float64, "old_status": pl.String, "new_status": pl.String,
     "old_n": pl.Int64, "new_n": pl.Int64, "old_text": pl.String, "new_text": pl.String,
     "old_target_text": pl.String, "new_target_text": pl.String, "old_status_text": pl.String,
-    "new_status_text": pl.String, "what_changed": pl.String,
+    "new_status_text": pl.String, "what_changed": pl.String, "summary": pl.String,
 }
 
 
@@ -86,13 +86,33 @@ def compare(old_kpis: KpiSet | None, old_results: pl.DataFrame, new_kpis: KpiSet
             what = _differs(kpi, old, new)
             change = Change.CHANGED if what else Change.SAME
         # A unit may change with the definition: each side is formatted in its own.
-        out.append({
-            "kpi": kpi_id, "name": kpi.name, "period": label, "change": change.value,
-            **_side("old", old, old_kpi), **_side("new", new, new_kpi),
-            "what_changed": ", ".join(what),
-        })
+        row = {"kpi": kpi_id, "name": kpi.name, "period": label, "change": change.value,
+               **_side("old", old, old_kpi), **_side("new", new, new_kpi),
+               "what_changed": ", ".join(what)}
+        out.append({**row, "summary": _summary(row, change, what)})
     out.sort(key=lambda r: CHANGE_ORDER[Change(r["change"])])
     return pl.DataFrame(out, schema=PREVIEW_SCHEMA)
+
+
+def _summary(r: dict, change: Change, what: list[str]) -> str:
+    """The change in one line of Danish, naming only what differs."""
+    if change is Change.ADDED:
+        return f"ny: {r['new_text']}" + (f", mål {r['new_target_text']}"
+                                         if r["new_target"] is not None else "")
+    if change is Change.REMOVED:
+        return f"fjernes (var {r['old_text']})"
+    if change is Change.SAME:
+        return "uændret"
+    parts = []
+    if "værdi" in what:
+        parts.append(f"{r['old_text']} → {r['new_text']}")
+    if "mål" in what:
+        parts.append(f"mål {r['old_target_text']} → {r['new_target_text']}")
+    if "status" in what:
+        parts.append(f"status {r['old_status_text']} → {r['new_status_text']}")
+    if "antal" in what and "værdi" not in what:
+        parts.append(f"n {r['old_n']} → {r['new_n']}")
+    return "; ".join(parts)
 
 
 def _side(prefix: str, row: dict | None, kpi) -> dict:

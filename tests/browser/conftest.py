@@ -7,6 +7,7 @@ Browser tests are skipped only when /usr/bin/chromium is missing and we are not 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -66,13 +67,15 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture(scope="session")
-def app_url(demo_db: Path, artifacts: Path) -> Iterator[str]:
-    """`streamlit run app.py` on a free loopback port over the test database; killed at the end."""
+@contextlib.contextmanager
+def serve_app(db: Path, artifacts: Path, log_name: str = "streamlit-server.log",
+              **env_extra: str) -> Iterator[str]:
+    """`streamlit run app.py` on a free loopback port over ``db`` (plus any environment given,
+    e.g. a copy of the definitions); stopped when the block ends."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PEJLEMAERKER_DB": str(demo_db)}
-    log_path = artifacts / "streamlit-server.log"
+    env = {**os.environ, "PEJLEMAERKER_DB": str(db), **env_extra}
+    log_path = artifacts / log_name
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             [
@@ -100,6 +103,19 @@ def app_url(demo_db: Path, artifacts: Path) -> Iterator[str]:
         yield url
     finally:
         _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def app_server():
+    """``serve_app`` for tests that need a server of their own (own database or definitions)."""
+    return serve_app
+
+
+@pytest.fixture(scope="session")
+def app_url(demo_db: Path, artifacts: Path) -> Iterator[str]:
+    """`streamlit run app.py` on a free loopback port over the test database; killed at the end."""
+    with serve_app(demo_db, artifacts) as url:
+        yield url
 
 
 def _stop(proc: subprocess.Popen) -> None:

@@ -1,0 +1,35 @@
+"""Shared by the analysts' pages (Nøgletalsdefinitioner, Katalog): the definitions' history and
+the analyst's name. Streamlit glue only; the work is in ``kpis.rules.history``.
+
+Not a page (app.py lists the pages explicitly).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kpis.rules.history import DefinitionsHistory, default_history_dir, history_for
+from kpis.rules.templates import placeholder_problems
+from pages._frame import db_path
+from pages._results import kpis_path
+
+EXTRA_CHECKS = (placeholder_problems,)
+WHO_KEY, WHO_KEPT = "analytiker_navn", "_analytiker_navn"
+
+
+def history() -> DefinitionsHistory:
+    """The history of the definitions the app reads, kept beside the database (or in
+    ``$PEJLEMAERKER_HISTORY``)."""
+    return history_for(kpis_path(), default_history_dir(db_path()), EXTRA_CHECKS)
+
+
+def who_input() -> str:
+    """The analyst's name for the history; kept for the session across pages (there is no
+    sign-in yet: the roles issue will fill it from the signed-in user)."""
+    state = st.session_state
+    if WHO_KEY not in state:
+        state[WHO_KEY] = state.get(WHO_KEPT, "")
+    name = st.text_input("Dit navn", key=WHO_KEY, placeholder="fx Anne Jensen",
+                         help="Står i historikken ved hver ændring.")
+    state[WHO_KEPT] = name
+    return name

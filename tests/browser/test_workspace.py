@@ -1,0 +1,221 @@
+"""The analysts' workspace in Chromium, on its own server over copies of the database and of
+config/kpis.yaml (the repository's file is never touched):
+
+- change a target, preview it, save it with a reason, see it on Overblik, restore the old version;
+- a broken YAML shows its problems and changes nothing;
+- upload the demo export (zipped) with three added bad rows: exactly the known bad rows are
+  quarantined;
+- the catalogue shows the change.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from workspace_data import add_bad_rows, zip_folder
+
+import kpis
+from kpis.data.demo import DEMO_AS_OF, generate
+from kpis.data.inventory import load_inventory
+from kpis.rules.blocks import kpi_block, replace_kpi
+from kpis.rules.history import history_for
+
+pytestmark = pytest.mark.browser
+
+WAIT_MS = 120_000
+KPI_ID, KPI_NAME = "boernesamtale_i_bfu", "Børnesamtale under den børnefaglige undersøgelse"
+OLD_TARGET, NEW_TARGET = "target: 0.95", "target: 0.50"
+
+
+@pytest.fixture(scope="module")
+def workspace(demo_db: Path, artifacts: Path, tmp_path_factory, app_server):
+    """A server of its own: a copy of the demo database, of the definitions and a history."""
+    folder = tmp_path_factory.mktemp("workspace")
+    db = folder / "pejlemaerker.duckdb"
+    shutil.copyfile(demo_db, db)
+    kpis_file = folder / "kpis.yaml"
+    shutil.copyfile(kpis.DEFAULT_KPIS, kpis_file)
+    history = folder / "historik"
+    with app_server(db, artifacts, "streamlit-workspace.log", PEJLEMAERKER_KPIS=str(kpis_file),
+                   PEJLEMAERKER_HISTORY=str(history),
+                   PEJLEMAERKER_PSEUDONYM_KEY="") as url:
+        yield {"url": url, "db": db, "kpis": kpis_file, "history": history, "folder": folder}
+
+
+def idle(page) -> None:
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=WAIT_MS)
+    page.wait_for_timeout(600)
+
+
+def shot(page, artifacts: Path, name: str, height: int = 2600) -> None:
+    idle(page)
+    size = page.viewport_size
+    page.set_viewport_size({"width": 1400, "height": height})
+    page.wait_for_timeout(1200)
+    page.screenshot(path=str(artifacts / f"{name}.png"))
+    page.set_viewport_size(size)
+
+
+def open_editor(page, url: str) -> None:
+    page.goto(f"{url}/definitioner", wait_until="domcontentloaded")
+    page.get_by_role("heading", name="Nøgletalsdefinitioner").wait_for(timeout=WAIT_MS)
+    page.get_by_label("Definitioner (YAML)").wait_for(timeout=WAIT_MS)
+    idle(page)
+
+
+def edit(page, change) -> None:
+    editor = page.get_by_label("Definitioner (YAML)")
+    editor.fill(change(editor.input_value()))
+
+
+def lower_target(text: str) -> str:
+    """The file with one KPI's target changed, everything else as it was."""
+    block = kpi_block(text, KPI_ID)
+    return replace_kpi(text, KPI_ID, block.replace(OLD_TARGET, NEW_TARGET))
+
+
+def tile_target(page, url: str) -> str:
+    page.goto(url, wait_until="domcontentloaded")
+    tile = page.locator(f".st-key-tile_{KPI_ID}")
+    tile.wait_for(timeout=WAIT_MS)
+    idle(page)
+    return tile.inner_text()
+
+
+def test_change_preview_save_overview_restore(page, workspace, artifacts, outside_requests):
+    url, kpis_file = workspace["url"], workspace["kpis"]
+    original = kpis_file.read_text(encoding="utf-8")
+    assert "Mål: 95,0 %" in tile_target(page, url)
+
+    open_editor(page, url)
+    page.get_by_role("textbox", name="Dit navn").fill("Anne Analytiker")
+    edit(page, lower_target)
+    page.get_by_role("button", name="Forhåndsvis").click()
+    page.get_by_role("heading", name=re.compile("^Forhåndsvisning")).wait_for(timeout=WAIT_MS)
+    change = page.locator("li").filter(has_text=f"Ændret: {KPI_NAME}")
+    change.wait_for(timeout=WAIT_MS)
+    assert change.inner_text().endswith("— mål 95,0 % → 50,0 %")  # the value stays
+    assert kpis_file.read_text(encoding="utf-8") == original  # a preview writes nothing
+    shot(page, artifacts, "workspace-preview")
+
+    page.get_by_label("Begrundelse (kræves)").fill("Udvalget sænkede målet midlertidigt")
+    page.get_by_role("button", name="Gem", exact=True).click()
+    page.get_by_text("Gemt som version 2").wait_for(timeout=WAIT_MS)
+    assert kpis_file.read_text(encoding="utf-8") == lower_target(original) != original
+
+    # The overview uses the new target at once, without a restart.
+    assert "Mål: 50,0 %" in tile_target(page, url)
+
+    # The catalogue tells who changed the target, when and why.
+    page.goto(f"{url}/katalog", wait_until="domcontentloaded")
+    entry = page.locator(f".st-key-katalog_{KPI_ID}")
+    entry.wait_for(timeout=WAIT_MS)
+    idle(page)
+    text = entry.inner_text()
+    assert "Anne Analytiker" in text and "Udvalget sænkede målet midlertidigt" in text
+    shot(page, artifacts, "workspace-catalogue", height=3000)
+
+    # Restore version 1 from the history (a new visit is a new session: the name again).
+    open_editor(page, url)
+    page.get_by_role("textbox", name="Dit navn").fill("Anne Analytiker")
+    page.get_by_role("tab", name="Historik").click()
+    page.get_by_role("combobox", name="Version").click()
+    page.get_by_role("option", name=re.compile(r"^Nr\. 1 ·")).click()
+    idle(page)
+    page.get_by_text("filen nu", exact=True).click()
+    idle(page)
+    diff = page.locator('[data-testid="stCode"]').last.inner_text()
+    assert "-    target: 0.95" in diff and "+    target: 0.50" in diff  # version 1 → the file now
+    page.get_by_label("Begrundelse for at gendanne (kræves)").fill("Tilbage til det vedtagne")
+    page.get_by_role("button", name="Gendan version 1").click()
+    page.get_by_text("Version 1 er gendannet som version 3").wait_for(timeout=WAIT_MS)
+    shot(page, artifacts, "workspace-history")
+    assert kpis_file.read_text(encoding="utf-8") == original
+    assert "Mål: 95,0 %" in tile_target(page, url)
+
+    hist = history_for(kpis_file, workspace["history"])
+    assert [(v.seq, v.action.value, v.who) for v in hist.versions()] == [
+        (3, "restore", "Anne Analytiker"), (2, "save", "Anne Analytiker"), (1, "first", "ukendt")]
+    assert outside_requests == []
+
+
+def test_broken_yaml_shows_problems_and_changes_nothing(page, workspace, artifacts,
+                                                        outside_requests):
+    url, kpis_file = workspace["url"], workspace["kpis"]
+    before = kpis_file.read_bytes()
+    open_editor(page, url)
+    page.get_by_role("textbox", name="Dit navn").fill("Bo")
+    edit(page, lambda text: text.replace("source: investigations", "source: investigation", 1))
+    page.get_by_role("button", name="Valider").click()
+    problem = page.locator("li").filter(has_text="ukendt kilde 'investigation'")
+    problem.wait_for(timeout=WAIT_MS)
+    line = next(i for i, ln in enumerate(before.decode().splitlines(), 1)
+                if "source: investigations" in ln)
+    assert f"Linje {line} · bfu_4_mdr · deadline.source" in problem.inner_text()
+    assert "mente du 'investigations'" in problem.inner_text()
+    shot(page, artifacts, "workspace-problems")
+
+    page.get_by_label("Begrundelse (kræves)").fill("prøver at gemme")
+    page.get_by_role("button", name="Gem", exact=True).click()
+    page.get_by_text("Intet er gemt: definitionerne har problemer").wait_for(timeout=WAIT_MS)
+    assert kpis_file.read_bytes() == before
+
+    # Not even valid YAML: the parser's line is shown, and still nothing is written.
+    edit(page, lambda text: text.replace("kind: deadline", "kind: [deadline", 1))
+    page.get_by_role("button", name="Valider").click()
+    page.get_by_text(re.compile("YAML kan ikke læses")).wait_for(timeout=WAIT_MS)
+    page.get_by_role("button", name="Gem", exact=True).click()
+    page.get_by_text("Intet er gemt: definitionerne har problemer").wait_for(timeout=WAIT_MS)
+    assert kpis_file.read_bytes() == before
+    assert outside_requests == []
+
+
+def test_upload_demo_export_quarantines_exactly_the_bad_rows(page, workspace, artifacts,
+                                                             outside_requests, tmp_path):
+    export = tmp_path / "export"
+    manifest = generate(export, as_of=DEMO_AS_OF)
+    added = add_bad_rows(export)
+    archive = zip_folder(export, tmp_path / "udtraek-november.zip")
+    expected_rows = {(b.file, b.row) for b in manifest.bad_rows} | {(f, r) for f, r, _, _ in added}
+
+    page.goto(f"{workspace['url']}/oversigt_data", wait_until="domcontentloaded")
+    page.get_by_role("heading", name="Indlæs et nyt udtræk").wait_for(timeout=WAIT_MS)
+    idle(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(archive))
+    page.get_by_text("udtraek-november.zip").wait_for(timeout=WAIT_MS)
+    # The date field is three spin buttons (day, month, year); typing moves on by itself.
+    page.get_by_role("spinbutton", name=re.compile("^day, Opgjort pr")).click()
+    page.keyboard.type(DEMO_AS_OF.strftime("%d%m%Y"))
+    page.keyboard.press("Tab")
+    idle(page)
+    page.get_by_text("Brug demokommunens offentlige nøgle").click()
+    page.get_by_text(re.compile("Pseudonymnøgle: demokommunens offentlige nøgle")).wait_for(
+        timeout=WAIT_MS)
+    idle(page)
+    page.get_by_role("button", name="Indlæs udtrækket").click()
+    page.get_by_text("Udtrækket er indlæst. Alle sider viser nu de nye data.").wait_for(
+        timeout=240_000)
+    idle(page)
+    summary = page.locator('[data-testid="stCode"]').first.inner_text()
+    assert "udtraek-november.zip" in summary and "pejlemaerker-upload-" not in summary
+
+    inv = load_inventory(workspace["db"])
+    assert inv.meta.as_of == DEMO_AS_OF
+    assert inv.history.height >= 2  # the demo import and this one
+
+    with page.expect_download(timeout=WAIT_MS) as download:
+        page.get_by_role("button", name="Hent hele karantænen som CSV").click()
+    data = Path(download.value.path()).read_bytes().decode("utf-8-sig")
+    records = list(csv.DictReader(io.StringIO(data), delimiter=";"))
+    assert {(r["Fil"], int(r["Række"])) for r in records} == expected_rows
+    got_added = {(r["Fil"], int(r["Række"]), r["Kolonne"], r["Årsag"]) for r in records
+                 if (r["Fil"], int(r["Række"])) in {(f, n) for f, n, _, _ in added}}
+    assert got_added == added
+    assert not any(re.search(r"\d{6}-?\d{4}", r["Værdi"]) for r in records)  # never a CPR
+    shot(page, artifacts, "workspace-data", height=4200)
+    assert outside_requests == []
