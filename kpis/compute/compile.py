@@ -50,6 +50,12 @@ class SqlQuery:
     sql: str
     params: dict[str, object] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # DuckDB refuses parameters the text does not use (e.g. $as_of once a materialised
+        # table has the as-of date built in): keep exactly those the SQL names.
+        used = {k: v for k, v in self.params.items() if re.search(rf"\${k}\b", self.sql)}
+        object.__setattr__(self, "params", used)
+
 
 def _age_band_sql(birth: str, on: str) -> str:
     years = f"date_sub('year', {birth}, {on})"
@@ -361,8 +367,6 @@ def compile_units(kpi, as_of: date, teams: tuple[str, ...] | None = None,
     units = _units_sql(kpi, params, units_table)
     where = " WHERE completed_date IS NULL AND status IN ('pending', 'late')" if only_open else ""
     sql = _with(units, params, teams, units_table) + f"\nSELECT * FROM units{where}"
-    if units_table is not None:
-        params.pop("as_of")  # a materialised table has the as-of date built in
     return SqlQuery(sql, params)
 
 
@@ -376,9 +380,6 @@ def _period_values(periods: list[Period], params: dict[str, object]) -> str:
     return "SELECT * FROM (VALUES " + ", ".join(rows) + ") AS t(label, p_start, p_end, ord)"
 
 
-_DIMS = ", ".join(DIMENSIONS)
-
-
 def is_monthly(kpi) -> bool:
     """KPIs whose figures are sums of per-unit counts: they aggregate through monthly counts."""
     if isinstance(kpi, DurationKpi):
@@ -386,10 +387,15 @@ def is_monthly(kpi) -> bool:
     return not (isinstance(kpi, CountKpi) and kpi.spec.open_from)  # a stock is not a flow
 
 
-def monthly_sql(units_relation: str) -> str:
-    """Per-unit flags summed by month and every dimension. Every reporting period is made of
-    whole months, so any period's figures are sums over this much smaller relation."""
-    return f"""SELECT CAST(date_trunc('month', event_date) AS DATE) AS month, {_DIMS},
+def monthly_dims(by: tuple[str, ...]) -> tuple[str, ...]:
+    """The dimensions monthly counts are kept by: the grouping asked for, plus team (scope)."""
+    return tuple(d for d in DIMENSIONS if d in by or d == "team")
+
+
+def monthly_sql(units_relation: str, dims: tuple[str, ...]) -> str:
+    """Per-unit flags summed by month and the requested dimensions. Every reporting period is
+    made of whole months, so any period's figures are sums over this much smaller relation."""
+    return f"""SELECT CAST(date_trunc('month', event_date) AS DATE) AS month, {', '.join(dims)},
   count(*) FILTER (WHERE in_num) AS n_num, count(*) FILTER (WHERE in_den) AS n_den,
   count(*) FILTER (WHERE is_pending) AS n_pending,
   count(*) FILTER (WHERE is_overdue_open) AS n_overdue
@@ -397,14 +403,14 @@ FROM {units_relation}
 GROUP BY ALL"""
 
 
-def _members(kpi, ordinal: int, relation: str) -> str:
+def _members(kpi, ordinal: int, relation: str, by: tuple[str, ...]) -> str:
     """One KPI's rows paired with the periods they count in, as additive weights.
 
     Monthly KPIs: a month's counts go to every period containing the month; the pending and
     overdue-open counts (states on the as-of date) go to the period containing the as-of date.
     Two joins rather than one OR-join, which DuckDB could only run as a nested loop."""
-    dims = ", ".join(f"r.{d}" for d in DIMENSIONS)
-    head = f"SELECT {ordinal} AS kpi_ord, p.ord, {dims}"
+    dims = "".join(f", r.{d}" for d in by)
+    head = f"SELECT {ordinal} AS kpi_ord, p.ord{dims}"
     if is_monthly(kpi):
         return f"""{head}, r.n_num, r.n_den, 0 AS n_pending, 0 AS n_overdue,
     CAST(NULL AS DOUBLE) AS metric, CAST(NULL AS VARCHAR) AS per_value
@@ -418,11 +424,13 @@ UNION ALL
     0 AS n_overdue, r.metric, CAST(NULL AS VARCHAR) AS per_value
   FROM {relation} r JOIN periods p ON r.event_date BETWEEN p.p_start AND p.p_end"""
     day = "least(p.p_end, $as_of)"  # a stock: rows open on the period's last day (or as-of)
-    return f"""{head}, 1 AS n_num, 0 AS n_den, 0 AS n_pending, 0 AS n_overdue,
+    # Counted per (period, group, per-value) first: the distinct count then sees few rows.
+    return f"""{head}, count(*) AS n_num, 0 AS n_den, 0 AS n_pending, 0 AS n_overdue,
     CAST(NULL AS DOUBLE) AS metric, r.per_value
   FROM {relation} r JOIN periods p
-    ON r.open_from <= {day} AND (r.open_until IS NULL OR r.open_until > {day})
-  WHERE p.p_start <= $as_of"""
+    ON r.open_from <= {day} AND coalesce(r.open_until, DATE '9999-12-31') > {day}
+  WHERE p.p_start <= $as_of
+  GROUP BY ALL"""
 
 
 def _scoped(body: str, params: dict[str, object], teams: tuple[str, ...] | None) -> str:
@@ -464,12 +472,12 @@ def compile_aggregate_many(kpis: list, periods: list[Period], by: tuple[str, ...
         else:
             units = _scoped(_Compiler(kpi, params, f"k{i}_").units(), params, teams)
             compiled.append(units)
-            body = monthly_sql(f"({units})") if is_monthly(kpi) else units
+            body = monthly_sql(f"({units})", monthly_dims(by)) if is_monthly(kpi) else units
         ctes.append(f"r{i} AS ({_scoped(body, params, teams) if tables else body})")
     used = "\n".join(compiled)
     views = [f"{name} AS ({sql})" for name, sql in base_ctes()
              if re.search(rf"\b{name}\b", used)]
-    members = "\nUNION ALL\n".join(_members(k, i, f"r{i}") for i, k in enumerate(kpis))
+    members = "\nUNION ALL\n".join(_members(k, i, f"r{i}", by) for i, k in enumerate(kpis))
     keys = "m.kpi_ord, m.label, m.ord"
     sets = [f"({keys})"] + [
         f"({keys}, " + ", ".join(f"m.{d}" for d in by[: i + 1]) + ")" for i in range(len(by))
@@ -492,11 +500,11 @@ ORDER BY kpi_ord, period_ord{''.join(f', g_{d} DESC, {d}' for d in by)}"""
     return SqlQuery(sql, params)
 
 
-def compile_monthly(kpi, as_of: date) -> SqlQuery:
-    """A monthly KPI's counts by month and dimension, for the unit cache to materialise."""
+def compile_monthly(kpi, as_of: date, dims: tuple[str, ...]) -> SqlQuery:
+    """A monthly KPI's counts by month and ``dims``, for the unit cache to materialise."""
     q = compile_units(kpi, as_of)
-    return SqlQuery(q.sql.replace("\nSELECT * FROM units", "\n" + monthly_sql("units"), 1),
-                    q.params)
+    monthly = monthly_sql("units", dims)
+    return SqlQuery(q.sql.replace("\nSELECT * FROM units", "\n" + monthly, 1), q.params)
 
 
 def compile_aggregate(kpi, periods: list[Period], by: tuple[str, ...], as_of: date,

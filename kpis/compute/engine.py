@@ -85,7 +85,7 @@ class _Direct:
     def units_table(self, kpi, as_of: date) -> None:
         return None
 
-    def monthly_table(self, kpi, as_of: date) -> None:
+    def monthly_table(self, kpi, as_of: date, by: tuple[str, ...]) -> None:
         return None
 
     def query(self, q) -> pl.DataFrame:
@@ -124,8 +124,8 @@ def compute(
     kpis = [kpiset[k] for k in (kpi_ids or kpiset.ids)]
     if not kpis:
         return _empty(by)
-    tables = {k.id: run.monthly_table(k, as_of) if is_monthly(k) else run.units_table(k, as_of)
-              for k in kpis}
+    tables = {k.id: run.monthly_table(k, as_of, by) if is_monthly(k)
+              else run.units_table(k, as_of) for k in kpis}
     q = compile_aggregate_many(kpis, plist, by, as_of, scope.team_list,
                                None if None in tables.values() else tables)
     raw = run.query(q)

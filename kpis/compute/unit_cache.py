@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from kpis.compute.compile import SqlQuery, compile_monthly, compile_units
+from kpis.compute.compile import SqlQuery, compile_monthly, compile_units, monthly_dims
 from kpis.rules.calendar_sql import install_calendar
 from kpis.settings import Settings, default_settings
 
@@ -64,9 +64,12 @@ class SnapshotCache:
         """Every unit of the KPI: for drill-down, the worklist, medians and stocks."""
         return self._table("units", kpi, as_of, compile_units)
 
-    def monthly_table(self, kpi, as_of: date) -> str:
-        """The KPI's counts by month and dimension: what the figures are summed from."""
-        return self._table("monthly", kpi, as_of, compile_monthly)
+    def monthly_table(self, kpi, as_of: date, by: tuple[str, ...]) -> str:
+        """The KPI's counts by month and the grouping asked for: what figures are summed from.
+        Kept per grouping: counts by every dimension would be almost as large as the units."""
+        dims = monthly_dims(by)
+        return self._table(f"monthly_{'_'.join(dims)}", kpi, as_of,
+                           lambda k, a: compile_monthly(k, a, dims))
 
     def _table(self, what: str, kpi, as_of: date, compiler) -> str:
         definition = hashlib.sha256(kpi.model_dump_json().encode()).hexdigest()[:16]
@@ -76,7 +79,7 @@ class SnapshotCache:
                 self._tables.move_to_end(key)
                 return self._tables[key]
             self._counter += 1
-            name = f"memory.main.{what}_{self._counter}"
+            name = f"memory.main.t{self._counter}_{what.split('_')[0]}"
             q = compiler(kpi, as_of)
             self._conn.execute(f"CREATE TABLE {name} AS {q.sql}", q.params)
             self._tables[key] = name

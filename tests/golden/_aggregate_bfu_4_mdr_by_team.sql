@@ -1,5 +1,5 @@
 -- params: {"as_of": "2025-06-30", "k0_0": "Serviceloven § 50: 4 måneder", "k0_1": "Barnets Lov § 20, stk. 3: 4 måneder", "p0_label": "2025-Q1", "p0_start": "2025-01-01", "p0_end": "2025-03-31"}
-r0 AS (SELECT CAST(date_trunc('month', event_date) AS DATE) AS month, team, caseworker, age_band, measure_type, notifier_type, regime,
+r0 AS (SELECT CAST(date_trunc('month', event_date) AS DATE) AS month, team,
   count(*) FILTER (WHERE in_num) AS n_num, count(*) FILTER (WHERE in_den) AS n_den,
   count(*) FILTER (WHERE is_pending) AS n_pending,
   count(*) FILTER (WHERE is_overdue_open) AS n_overdue
@@ -37,11 +37,11 @@ FROM (
 ) x)
 GROUP BY ALL),
 periods AS (SELECT * FROM (VALUES ($p0_label, CAST($p0_start AS DATE), CAST($p0_end AS DATE), 0)) AS t(label, p_start, p_end, ord)),
-members AS (SELECT x.*, p.label FROM (SELECT 0 AS kpi_ord, p.ord, r.team, r.caseworker, r.age_band, r.measure_type, r.notifier_type, r.regime, r.n_num, r.n_den, 0 AS n_pending, 0 AS n_overdue,
+members AS (SELECT x.*, p.label FROM (SELECT 0 AS kpi_ord, p.ord, r.team, r.n_num, r.n_den, 0 AS n_pending, 0 AS n_overdue,
     CAST(NULL AS DOUBLE) AS metric, CAST(NULL AS VARCHAR) AS per_value
   FROM r0 r JOIN periods p ON r.month BETWEEN p.p_start AND p.p_end
 UNION ALL
-SELECT 0 AS kpi_ord, p.ord, r.team, r.caseworker, r.age_band, r.measure_type, r.notifier_type, r.regime, 0, 0, r.n_pending, r.n_overdue, CAST(NULL AS DOUBLE), CAST(NULL AS VARCHAR)
+SELECT 0 AS kpi_ord, p.ord, r.team, 0, 0, r.n_pending, r.n_overdue, CAST(NULL AS DOUBLE), CAST(NULL AS VARCHAR)
   FROM r0 r JOIN periods p ON $as_of BETWEEN p.p_start AND p.p_end
   WHERE r.n_pending > 0 OR r.n_overdue > 0) x JOIN periods p ON p.ord = x.ord)
 SELECT m.kpi_ord, m.label AS period, m.ord AS period_ord, m.team AS team, GROUPING(m.team) AS g_team,
