@@ -150,10 +150,13 @@ def _steps(kpi: str) -> pl.DataFrame | None:
 
 
 def _show_rows(rows: pl.DataFrame) -> None:
-    moment = st.column_config.DatetimeColumn if rows.schema["Frist"] == pl.Datetime else DATE
-    fmt = "DD.MM.YYYY [kl.] HH.mm" if moment is not DATE else "DD.MM.YYYY"
-    config = {c: moment(c, format=fmt) for c in ("Start", "Frist", "Afsluttet")}
-    config |= {c: NUMBER(c, format="localized") for c in ("Dage for sent", "Dage til fristen")}
+    rows = dd.without_empty(rows)
+    timed = isinstance(rows.schema.get("Start"), pl.Datetime)
+    moment = st.column_config.DatetimeColumn if timed else DATE
+    fmt = "DD.MM.YYYY [kl.] HH.mm" if timed else "DD.MM.YYYY"
+    config = {c: moment(c, format=fmt) for c in ("Start", "Frist", "Afsluttet") if c in rows}
+    config |= {c: NUMBER(c, format="localized")
+               for c in ("Dage for sent", "Dage til fristen") if c in rows}
     st.dataframe(rows, hide_index=True, key="steps", placeholder="", column_config=config)
 
 

@@ -289,3 +289,19 @@ def test_step_kpis_and_groups(kpiset):
     assert dd.group_of("Team Nord", None) == {"team": "Team Nord"}
     assert dd.group_of("Team Nord", "Anne") == {"team": "Team Nord", "caseworker": "Anne"}
     assert dd.group_of(None, "Anne") == {}  # a caseworker is always within a team
+
+
+def test_count_summaries_name_what_is_counted(kpiset):
+    totals = dd.StepTotals(rows=32, numerator=32, denominator=0, pending=0, overdue_open=0)
+    assert dd.summary_da(kpiset["sager_pr_sagsbehandler"], totals) == "32 åbne sager"
+    assert dd.summary_da(kpiset["underretninger_antal"], totals) == "32 underretninger i alt"
+
+
+def test_deadline_columns_are_left_out_only_where_there_are_no_deadlines():
+    share = _steps([("C1", "Anne", D("2025-04-01"), None, None, "met", True, True, None)])
+    rows = dd.without_empty(dd.step_rows(share, {"k": "K"}, "k"))
+    assert rows.columns == ["Sagsnummer", "Trin", "Sagsbehandler", "Start", "Status",
+                            "Tæller med i tallet"]
+    # A deadline list keeps its day columns even when every step was on time.
+    on_time = dd.without_empty(dd.step_rows(_steps(STEPS[:1]), {"k": "K"}, "k"))
+    assert {"Frist", "Afsluttet", "Dage for sent", "Dage til fristen"} <= set(on_time.columns)

@@ -36,6 +36,7 @@ from kpis.rules.definitions import (
     Status,
     Unit,
 )
+from kpis.rules.sources import SOURCES
 
 # --- periods --------------------------------------------------------------------------------
 
@@ -393,6 +394,18 @@ def step_rows(steps: pl.DataFrame, kpi_names: dict[str, str], kpi_id: str | None
     )
 
 
+def without_empty(rows: pl.DataFrame) -> pl.DataFrame:
+    """Leave out what a KPI without deadlines cannot fill (a share or a count has no due date,
+    so no days late or left): an empty column only makes a reader look for what is not there."""
+    def empty(column: str) -> bool:
+        return column in rows.columns and rows.height > 0 and (
+            rows[column].null_count() == rows.height)
+
+    drop = ["Frist", "Dage for sent", "Dage til fristen"] if empty("Frist") else []
+    drop += ["Afsluttet"] if empty("Afsluttet") else []
+    return rows.drop([c for c in drop if c in rows.columns])
+
+
 def is_timed(steps: pl.DataFrame) -> bool:
     """Every row has a due moment with a time of day (an hour deadline): show clock times."""
     return ("due_at" in steps.columns and steps.height > 0
@@ -462,7 +475,10 @@ def summary_da(kpi, totals: StepTotals) -> str:
     if kpi.kind is Kind.DURATION:
         median = MISSING if totals.median is None else format_int_da(totals.median)
         return f"{den} afsluttede, median {median} dage"
-    return f"{num} i alt"
+    noun = SOURCES[kpi.spec.source].label_da.lower()
+    if isinstance(kpi, CountKpi) and kpi.spec.open_from:
+        return f"{num} åbne {noun}"
+    return f"{num} {noun} i alt"
 
 
 def _rate(totals: StepTotals) -> str:
