@@ -1,0 +1,225 @@
+"""The audit log: who saw case-level rows, exported, changed a definition, imported or signed in.
+
+Append-only, in its own SQLite file (``$PEJLEMAERKER_AUDIT``, else ``data/audit.sqlite``) — not in
+the snapshot database, which an import replaces. SQLite in WAL mode because several app processes
+and the command line may write at once; each call opens its own connection, so threads never
+share one. Triggers refuse every UPDATE and DELETE, so the log can only grow through this module.
+
+No CPR number ever enters it: every text field is scrubbed of anything shaped like one (ten digits,
+or ddmmyy-xxxx with a separator) before it is written.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import Enum
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from kpis import DATA_DIR
+
+AUDIT_ENV = "PEJLEMAERKER_AUDIT"
+DEFAULT_AUDIT = DATA_DIR / "audit.sqlite"
+BUSY_TIMEOUT_MS = 15_000
+CPR_REDACTED = "[CPR fjernet]"
+DANISH_TZ = ZoneInfo("Europe/Copenhagen")  # entries are read in Danish time
+# Ten digits in a row, or six and four around one separator (space, hyphen, dash, dot, slash),
+# wherever they stand: a CPR number glued to other digits is still a CPR number.
+CPR_LIKE = re.compile(r"\d{6}[ \-\u2010\u2011\u2012\u2013\u2014./]?\d{4}")
+
+
+class AuditAction(str, Enum):
+    VIEW_CASE_ROWS = "view_case_rows"
+    EXPORT = "export"
+    DEFINITION_CHANGE = "definition_change"
+    IMPORT = "import"
+    LOGIN = "login"
+    LOGOUT = "logout"
+    LOGIN_FAILED = "login_failed"
+
+    @property
+    def label_da(self) -> str:
+        return ACTION_LABELS_DA[self]
+
+
+ACTION_LABELS_DA = {
+    AuditAction.VIEW_CASE_ROWS: "Så sager",
+    AuditAction.EXPORT: "Eksport",
+    AuditAction.DEFINITION_CHANGE: "Ændrede definitioner",
+    AuditAction.IMPORT: "Indlæste udtræk",
+    AuditAction.LOGIN: "Logget ind",
+    AuditAction.LOGOUT: "Logget ud",
+    AuditAction.LOGIN_FAILED: "Mislykket login",
+}
+
+COLUMNS = ("id", "at", "actor", "role", "scope", "action", "page", "kpi", "period", "detail")
+SCHEMA = {"id": pl.Int64, "at": pl.String, "actor": pl.String, "role": pl.String,
+          "scope": pl.String, "action": pl.String, "page": pl.String, "kpi": pl.String,
+          "period": pl.String, "detail": pl.String}
+
+_ACTIONS_SQL = ", ".join(f"'{a.value}'" for a in AuditAction)
+# Run one by one inside the writer's transaction (executescript would commit it first).
+SCHEMA_SQL = (
+    f"""CREATE TABLE IF NOT EXISTS audit_log (
+  id     INTEGER PRIMARY KEY AUTOINCREMENT,
+  at     TEXT NOT NULL,
+  actor  TEXT NOT NULL,
+  role   TEXT NOT NULL,
+  scope  TEXT NOT NULL,
+  action TEXT NOT NULL CHECK (action IN ({_ACTIONS_SQL})),
+  page   TEXT,
+  kpi    TEXT,
+  period TEXT,
+  detail TEXT
+)""",
+    "CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log (at)",
+    """CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: UPDATE refused'); END""",
+    """CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: DELETE refused'); END""",
+)
+
+
+def audit_path() -> Path:
+    """``$PEJLEMAERKER_AUDIT``, else ``data/audit.sqlite``."""
+    return Path(os.environ.get(AUDIT_ENV) or DEFAULT_AUDIT)
+
+
+def scrub(text: str | None) -> str | None:
+    """The text with everything shaped like a CPR number replaced."""
+    return None if text is None else CPR_LIKE.sub(CPR_REDACTED, str(text))
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return conn
+
+
+@contextmanager
+def _writer(path: Path) -> Iterator[sqlite3.Connection]:
+    """A connection of its own in one IMMEDIATE transaction (the schema is made inside it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = _open(path)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in SCHEMA_SQL:
+                conn.execute(statement)
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+def record(actor: str, role: str, scope_key: str, action: AuditAction | str, page: str | None = None,
+           kpi: str | None = None, period: str | None = None, detail: str | None = None, *,
+           path: Path | None = None, at: datetime | None = None) -> int:
+    """Append one entry and return its id. ``role`` and ``action`` may be enums or their values."""
+    action = AuditAction(action)  # a value outside the closed list is refused here
+    role = getattr(role, "value", role)
+    when = (at or datetime.now(DANISH_TZ)).astimezone(DANISH_TZ).isoformat(timespec="seconds")
+    values = [scrub(v) for v in (actor or "", str(role or ""), scope_key or "")]
+    values += [action.value]
+    values += [scrub(v) for v in (page, kpi, period, detail)]
+    with _writer(path or audit_path()) as conn:
+        cur = conn.execute(
+            "INSERT INTO audit_log (at, actor, role, scope, action, page, kpi, period, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [when, *values])
+        return int(cur.lastrowid)
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Empty means "all". ``since``/``until`` are Danish days, both included; ``text`` is
+    searched in the page, KPI, period and detail."""
+
+    actor: str | None = None
+    actions: tuple[AuditAction, ...] = ()
+    since: date | None = None
+    until: date | None = None
+    text: str | None = None
+
+
+def filter_sql(f: AuditFilter) -> tuple[str, list[object]]:
+    """The WHERE clause and its bound parameters (values are never formatted into SQL)."""
+    conds: list[str] = []
+    params: list[object] = []
+    if f.actor:
+        conds.append("lower(actor) = lower(?)")
+        params.append(f.actor.strip())
+    if f.actions:
+        conds.append(f"action IN ({', '.join('?' * len(f.actions))})")
+        params += [AuditAction(a).value for a in f.actions]
+    if f.since:
+        conds.append("substr(at, 1, 10) >= ?")
+        params.append(f.since.isoformat())
+    if f.until:
+        conds.append("substr(at, 1, 10) < ?")
+        params.append((f.until + timedelta(days=1)).isoformat())
+    if f.text and f.text.strip():
+        like = "%" + f.text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") \
+            + "%"
+        conds.append("(" + " OR ".join(f"coalesce({c}, '') LIKE ? ESCAPE '\\'"
+                                       for c in ("page", "kpi", "period", "detail")) + ")")
+        params += [like] * 4
+    return (" AND ".join(conds) or "TRUE"), params
+
+
+def read(limit: int | None = 1000, filters: AuditFilter | None = None, *,
+         path: Path | None = None) -> pl.DataFrame:
+    """The newest entries first (at most ``limit``; None for all)."""
+    path = path or audit_path()
+    if not path.exists():
+        return pl.DataFrame(schema=SCHEMA)
+    where, params = filter_sql(filters or AuditFilter())
+    sql = f"SELECT {', '.join(COLUMNS)} FROM audit_log WHERE {where} ORDER BY id DESC"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params = [*params, int(limit)]
+    conn = _open(path)
+    try:
+        try:
+            rows = conn.execute(sql, params).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return pl.DataFrame(schema=SCHEMA)
+            raise
+    finally:
+        conn.close()
+    return pl.DataFrame(rows, schema=SCHEMA, orient="row")
+
+
+def actors(path: Path | None = None) -> list[str]:
+    """Every actor in the log, for a filter's choices."""
+    path = path or audit_path()
+    if not path.exists():
+        return []
+    conn = _open(path)
+    try:
+        return [r[0] for r in conn.execute("SELECT DISTINCT actor FROM audit_log ORDER BY 1")]
+    except sqlite3.OperationalError:
+        return []
+    finally:
+        conn.close()
+
+
+def to_csv_bytes(df: pl.DataFrame) -> bytes:
+    """The log as CSV for Danish Excel: semicolons, UTF-8 with BOM."""
+    return ("\ufeff" + df.write_csv(separator=";", null_value="")).encode("utf-8")
+
+
+__all__ = ["AUDIT_ENV", "AuditAction", "AuditFilter", "actors", "audit_path", "filter_sql",
+           "read", "record", "scrub", "to_csv_bytes"]

@@ -1,0 +1,183 @@
+"""The audit log: append-only (UPDATE and DELETE refused by the database itself), never a CPR
+number in any field, a closed list of actions, filters as bound parameters, and writers in several
+processes at once losing nothing."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from kpis.access import audit
+from kpis.access.audit import AuditAction, AuditFilter, filter_sql, read, record, scrub
+
+CET = audit.DANISH_TZ
+
+
+@pytest.fixture
+def log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "audit" / "audit.sqlite"
+    monkeypatch.setenv(audit.AUDIT_ENV, str(path))
+    return path
+
+
+def test_record_and_read_back_newest_first(log: Path):
+    record("anne", "analyst", "*|None|1", AuditAction.EXPORT, page="fristoversigt",
+           detail="fristoversigt-2025-06-30.csv")
+    record("bo", "department_head", "Team Nord|None|1", "view_case_rows", page="afdeling",
+           kpi="bfu_4_mdr", period="2025-Q2", detail="team=Team Nord")
+    df = read()
+    assert df["actor"].to_list() == ["bo", "anne"]
+    row = df.row(0, named=True)
+    assert row == {**row, "role": "department_head", "scope": "Team Nord|None|1",
+                   "action": "view_case_rows", "page": "afdeling", "kpi": "bfu_4_mdr",
+                   "period": "2025-Q2", "detail": "team=Team Nord"}
+    assert datetime.fromisoformat(row["at"]).utcoffset() is not None  # when, with its offset
+    assert log.exists()
+
+
+def test_the_path_comes_from_the_environment(log: Path):
+    assert audit.audit_path() == log
+    record("anne", "analyst", "*", "login")
+    assert read(path=log).height == 1
+
+
+def test_reading_a_log_that_does_not_exist_yet_is_empty(tmp_path: Path):
+    df = read(path=tmp_path / "none.sqlite")
+    assert df.height == 0 and df.columns == list(audit.COLUMNS)
+    assert not (tmp_path / "none.sqlite").exists()
+
+
+@pytest.mark.parametrize("sql", [
+    "UPDATE audit_log SET actor = 'someone else'",
+    "UPDATE audit_log SET detail = NULL WHERE id = 1",
+    "DELETE FROM audit_log",
+    "DELETE FROM audit_log WHERE id = 1",
+])
+def test_update_and_delete_are_refused_by_the_database(log: Path, sql: str):
+    record("anne", "analyst", "*", "export", detail="x.csv")
+    conn = sqlite3.connect(log)
+    try:
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            conn.execute(sql)
+        conn.rollback()
+    finally:
+        conn.close()
+    assert read()["actor"].to_list() == ["anne"]
+    assert read()["detail"].to_list() == ["x.csv"]
+
+
+def test_an_action_outside_the_closed_list_is_refused(log: Path):
+    with pytest.raises(ValueError):
+        record("anne", "analyst", "*", "peek")
+    record("anne", "analyst", "*", "login")
+    conn = sqlite3.connect(log)  # and the table's CHECK refuses it too, past this module
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute("INSERT INTO audit_log (at, actor, role, scope, action) "
+                     "VALUES ('2025-01-01', 'x', 'y', 'z', 'peek')")
+    conn.close()
+    assert read()["action"].to_list() == ["login"]
+
+
+CPRS = ["0102031234", "010203-1234", "010203 1234", "010203–1234", "010203.1234",
+        "3112994321", "x0102031234y", "120102031234"]
+
+
+@pytest.mark.parametrize("cpr", CPRS)
+def test_scrub_removes_anything_shaped_like_a_cpr_number(cpr: str):
+    out = scrub(f"sag for {cpr} åbnet")
+    assert audit.CPR_REDACTED in out and out.startswith("sag for ")
+    assert not audit.CPR_LIKE.search(out)
+
+
+@pytest.mark.parametrize("text", ["2025-Q2", "Team Nord|5|0", "bfu_4_mdr", "R12-2025-03",
+                                  "2025-06-30T14.07.38-1a2b3c4d", "fristoversigt-2025-06-30.csv",
+                                  "123456789", "12345-67890"])
+def test_scrub_leaves_ordinary_text_alone(text: str):
+    assert scrub(text) == text
+
+
+def test_no_field_ever_holds_a_cpr_number(log: Path):
+    cpr = "0102031234"
+    record(f"bruger {cpr}", f"analyst {cpr}", "010203-1234|None|1", "export",
+           page=f"side {cpr}", kpi=f"kpi {cpr}", period="010203 1234",
+           detail=f"fil sag-{cpr}.csv (CPR 010203-1234)")
+    row = read().row(0, named=True)
+    for column, value in row.items():
+        if isinstance(value, str):
+            assert not audit.CPR_LIKE.search(value), (column, value)
+            assert "010203" not in value, (column, value)
+    # and nothing in the file itself, not even in a page the WAL has not checkpointed yet
+    raw = b"".join(p.read_bytes() for p in log.parent.iterdir() if p.is_file())
+    assert cpr.encode() not in raw and b"010203-1234" not in raw and b"010203 1234" not in raw
+
+
+def test_filters_are_bound_parameters_and_hostile_text_stays_text(log: Path):
+    hostile = "'; DELETE FROM audit_log; --"
+    record("anne", "analyst", "*", "export", detail=hostile)
+    record("bo", "analyst", "*", "import", detail="100% indlæst_ok")
+    sql, params = filter_sql(AuditFilter(actor=hostile, text=hostile))
+    assert "DELETE" not in sql and hostile in params
+    assert read(filters=AuditFilter(text=hostile))["actor"].to_list() == ["anne"]
+    # % and _ are literal in the search, not wildcards
+    assert read(filters=AuditFilter(text="1%"))["actor"].to_list() == []
+    assert read(filters=AuditFilter(text="t%k"))["actor"].to_list() == []
+    assert read(filters=AuditFilter(text="l_st"))["actor"].to_list() == []
+    assert read(filters=AuditFilter(text="100% indlæst_ok"))["actor"].to_list() == ["bo"]
+    assert read().height == 2
+
+
+def test_filters_by_actor_action_and_day(log: Path):
+    record("anne", "analyst", "*", "export", at=datetime(2025, 3, 1, 23, 30, tzinfo=CET))
+    record("Bo", "analyst", "*", "import", at=datetime(2025, 3, 2, 0, 30, tzinfo=CET))
+    record("anne", "analyst", "*", "login", at=datetime(2025, 3, 3, 12, 0, tzinfo=CET))
+    assert read(filters=AuditFilter(actor="bo"))["actor"].to_list() == ["Bo"]
+    got = read(filters=AuditFilter(actions=(AuditAction.EXPORT, AuditAction.LOGIN)))
+    assert got["action"].to_list() == ["login", "export"]
+    day = read(filters=AuditFilter(since=date(2025, 3, 2), until=date(2025, 3, 2)))
+    assert day["action"].to_list() == ["import"]
+    assert read(filters=AuditFilter(until=date(2025, 3, 2))).height == 2
+    assert read(limit=1)["action"].to_list() == ["login"]
+    assert audit.actors() == ["Bo", "anne"]
+
+
+def test_csv_for_danish_excel(log: Path):
+    record("anne", "analyst", "*", "export", detail="a;b")
+    data = audit.to_csv_bytes(read())
+    assert data.startswith("\ufeff".encode())
+    text = data.decode("utf-8-sig")
+    assert text.splitlines()[0].split(";") == list(audit.COLUMNS)
+    assert '"a;b"' in text
+
+
+def _writer(path: str, actor: str, n: int, start) -> None:
+    start.wait()
+    for i in range(n):
+        record(actor, "analyst", "*", "export", detail=f"{actor}-{i}", path=Path(path))
+
+
+def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path):
+    path = tmp_path / "audit.sqlite"
+    ctx = multiprocessing.get_context("spawn")
+    start = ctx.Event()
+    n = 150
+    procs = [ctx.Process(target=_writer, args=(str(path), actor, n, start))
+             for actor in ("proces-a", "proces-b")]
+    for p in procs:
+        p.start()
+    start.set()
+    for p in procs:
+        p.join(timeout=120)
+        assert p.exitcode == 0
+    df = read(None, path=path)
+    assert df.height == 2 * n
+    assert sorted(df["id"].to_list()) == list(range(1, 2 * n + 1))
+    for actor in ("proces-a", "proces-b"):
+        mine = df.filter(df["actor"] == actor).sort("id")["detail"].to_list()
+        assert mine == [f"{actor}-{i}" for i in range(n)]  # each writer's order is kept
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
