@@ -32,10 +32,16 @@ class DepartmentSettings(_Frozen):
     caseload_norm: int = Field(default=25, ge=1)
 
 
+class AccessSettings(_Frozen):
+    # Minutes without any use after which a signed-in person must sign in again.
+    session_timeout_minutes: int = Field(default=30, ge=1)
+
+
 class Settings(_Frozen):
     calendar: CalendarSettings = CalendarSettings()
     privacy: PrivacySettings = PrivacySettings()
     department: DepartmentSettings = DepartmentSettings()
+    access: AccessSettings = AccessSettings()
 
 
 def load_settings(path: Path | None = None) -> Settings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,15 +21,23 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     db = tmp_path_factory.mktemp("demo") / "pejlemaerker.duckdb"
     ensure_demo_db(db)  # the full demo municipality: a few seconds
     assert db.exists(), f"ensure_demo_db did not create {db}"
-    previous = os.environ.get(DB_ENV)
-    os.environ[DB_ENV] = str(db)
-    try:
+    with _environ(DB_ENV, str(db)):
         yield db
+
+
+@contextlib.contextmanager
+def _environ(name: str, value: str) -> Iterator[None]:
+    """Set an environment variable for a session-wide fixture (servers started by tests
+    inherit it), and put back what was there."""
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
     finally:
         if previous is None:
-            os.environ.pop(DB_ENV, None)
+            os.environ.pop(name, None)
         else:
-            os.environ[DB_ENV] = previous
+            os.environ[name] = previous
 
 
 @pytest.fixture
@@ -61,3 +70,50 @@ def apptest_runs_app_py_like_the_server(monkeypatch: pytest.MonkeyPatch) -> None
         original_init(self, *args, **kwargs)
 
     monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+USERS_ENV = "PEJLEMAERKER_USERS"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def demo_users_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The demo users (one per role, docs/authentication.md) in a users file of the run's own:
+    AppTests and the servers of the browser tests sign in with them; data/users.toml is never
+    touched."""
+    from kpis.access.demo_users import write_demo_users
+
+    path = write_demo_users(tmp_path_factory.mktemp("users") / "users.toml")
+    with _environ(USERS_ENV, str(path)):
+        yield path
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "signed_in_as(role): the role AppTests sign in as (default analyst); "
+        "signed_in_as(None) leaves them signed out")
+
+
+@pytest.fixture(autouse=True)
+def apptest_signed_in(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every AppTest starts signed in as the demo analyst, as if the login form had been used
+    (the form itself is tested in tests/test_auth_pages.py). ``@pytest.mark.signed_in_as(role)``
+    picks another role, ``signed_in_as(None)`` none."""
+    from streamlit.testing.v1 import AppTest
+
+    from kpis.access.demo_users import demo_user
+    from kpis.access.roles import Role
+    from pages._auth import session_state_for
+
+    marker = request.node.get_closest_marker("signed_in_as")
+    role = marker.args[0] if marker else Role.ANALYST
+    if role is None:
+        return
+    user = demo_user(Role(role)).user
+    original_init = AppTest.__init__
+
+    def init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        for key, value in session_state_for(user).items():
+            self.session_state[key] = value
+
+    monkeypatch.setattr(AppTest, "__init__", init)

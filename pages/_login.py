@@ -1,0 +1,95 @@
+"""The login page: the municipality's login (OIDC) when configured, and the local users' form.
+
+Rendered by ``pages/_auth.py`` under every page's address while nobody is signed in.
+"""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from kpis.access import users as local_users
+from pages import _auth
+
+
+def _demo_hint(db) -> None:
+    from kpis.access.demo_users import DEMO_USERS
+
+    rows = "\n".join(f"| `{d.user.username}` | `{d.password}` | {d.user.role.label_da}"
+                     + (f" ({', '.join(sorted(d.user.teams))})" if d.user.teams else "") + " |"
+                     for d in DEMO_USERS)
+    with st.expander("Demobrugere (kun på demodata)"):
+        st.markdown("| Brugernavn | Adgangskode | Rolle |\n|---|---|---|\n" + rows)
+
+
+def _try_local_login(username: str, password: str, db) -> None:
+    entry = local_users.verify(username, password)
+    if entry is not None and entry.demo:
+        from kpis.access.demo_users import is_demo_database
+
+        if not is_demo_database(db):
+            st.error("Demobrugerne virker kun på demodata. Opret rigtige brugere med "
+                     "`python -m kpis users add` (se docs/authentication.md).")
+            return
+    if entry is None:
+        failures = st.session_state.get(_auth.FAILURES_KEY, 0) + 1
+        st.session_state[_auth.FAILURES_KEY] = failures
+        time.sleep(min(failures, 10) * 0.2)  # slows guessing in one session; argon2 does the rest
+        st.error(_auth.WRONG_LOGIN)
+        return
+    st.session_state.pop(_auth.FAILURES_KEY, None)
+    st.session_state.update(_auth.session_state_for(entry.user, via="local"))
+    st.rerun()
+
+
+def render_login() -> None:
+    from pages._frame import db_path
+
+    db = db_path()
+    st.title("Pejlemærker")
+    notice = st.session_state.pop(_auth.NOTICE_KEY, None)
+    if notice:
+        st.info(notice)
+
+    provider = _auth.oidc_provider()
+    if provider is not None:
+        if _auth._oidc_logged_in():  # signed in at the provider, but no role here
+            if st.button("Log ud", key="auth_oidc_logout"):
+                st.logout()
+            return
+        st.subheader("Log ind")
+        if st.button("Log ind med kommunens login", key="auth_oidc_login", type="primary"):
+            st.login(provider)
+
+    try:
+        known = local_users.load_users()
+    except local_users.UsersFileError:
+        known = None  # details go to the log of whoever runs the server, not to visitors
+    if provider is None and not known:
+        from kpis.access.demo_users import ensure_demo_users
+
+        if known is None or not ensure_demo_users(db):
+            st.warning("Der er endnu ingen brugere. En administrator opretter den første med "
+                       "`python -m kpis users add NAVN --role admin` (se docs/authentication.md).")
+            return
+        known = local_users.load_users()
+
+    if not known:
+        return
+    if provider is not None:
+        st.caption("Eller log ind med en lokal bruger:")
+    else:
+        st.subheader("Log ind")
+    with st.form("auth_login", enter_to_submit=True):
+        username = st.text_input("Brugernavn", key="auth_username", autocomplete="username")
+        password = st.text_input("Adgangskode", key="auth_password", type="password",
+                                 autocomplete="current-password")
+        submitted = st.form_submit_button("Log ind", type="primary")
+    if submitted:
+        _try_local_login(username, password, db)
+    if any(e.demo for e in known.values()):
+        from kpis.access.demo_users import is_demo_database
+
+        if not db.exists() or is_demo_database(db):
+            _demo_hint(db)
