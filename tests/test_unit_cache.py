@@ -61,3 +61,12 @@ def test_a_replaced_snapshot_gets_a_new_cache(db, tmp_path):
                pseudonym_key=b"test-key-kpi-fixtures")
     second = snapshot_cache(copy)
     assert second is not first and second.as_of == date(2025, 5, 31)
+
+
+def test_stock_case_list_matches_its_figure_also_after_the_as_of_date(db):
+    cache = snapshot_cache(db)
+    for period in ("2025-Q2", "2025-Q3"):  # the as-of date is 2025-06-30: Q3 lies after it
+        fig = compute(cache, KPIS, [period], kpi_ids=["sager_pr_sagsbehandler"]).row(0, named=True)
+        rows = case_steps(cache, KPIS, "sager_pr_sagsbehandler", period)
+        assert len(rows) == fig["numerator"]
+    assert len(case_steps(cache, KPIS, "sager_pr_sagsbehandler", "2025-Q3")) == 0

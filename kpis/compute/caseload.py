@@ -8,7 +8,9 @@ cases, not as a caseworker). Cases are seen as of the snapshot's date through th
 as every KPI, so a closure after the as-of date has not happened yet.
 
 Like the engine: a connection made for the call, values always bound as parameters, and the
-user's ``Scope`` limits every query to the teams they may see.
+user's ``Scope`` limits every query to the teams they may see. Figures per caseworker and per team
+and month are operational detail below a committee's aggregates: a scope without case-level
+access (``case_level=False``) is refused with ``AccessDenied``, as for the engine's case steps.
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ def open_cases_per_caseworker(
     team: str | None = None,
 ) -> pl.DataFrame:
     """One row per team and caseworker holding open cases on ``on`` (default: the as-of date)."""
+    scope.require_case_level()
     as_of = as_of or snapshot_as_of(conn)
     on = on or as_of
     if on > as_of:
@@ -118,6 +121,7 @@ def new_per_month(
     Every month is present, zero when nothing happened: a gap in a chart would read as missing
     data rather than as a quiet month.
     """
+    scope.require_case_level()
     if months < 1:
         raise ValueError("months skal være mindst 1")
     as_of = as_of or snapshot_as_of(conn)

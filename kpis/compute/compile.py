@@ -531,7 +531,9 @@ def compile_steps(kpi, period: Period, group: dict[str, str], as_of: date,
     in_p = f"u.event_date BETWEEN {p.start} AND {p.end}"
     if isinstance(kpi, CountKpi) and kpi.spec.open_from:
         day = f"least({p.end}, $as_of)"
-        member = f"u.open_from <= {day} AND (u.open_until IS NULL OR u.open_until > {day})"
+        # the same membership as the figure's (_members): a period after the as-of date is empty
+        member = (f"u.open_from <= {day} AND coalesce(u.open_until, DATE '9999-12-31') > {day}"
+                  f" AND {p.start} <= $as_of")
         in_num, in_den = "TRUE", "FALSE"
     else:
         member = (f"({in_p} OR ((u.is_pending OR u.is_overdue_open) AND $as_of BETWEEN "
