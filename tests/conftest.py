@@ -73,6 +73,23 @@ def apptest_runs_app_py_like_the_server(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 USERS_ENV = "PEJLEMAERKER_USERS"
+AUDIT_ENV = "PEJLEMAERKER_AUDIT"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def audit_log_of_the_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The audit log the run writes (AppTests, CLI calls, the browser tests' servers): a file of
+    the run's own, so data/audit.sqlite is never touched."""
+    path = tmp_path_factory.mktemp("audit") / "audit.sqlite"
+    previous = os.environ.get(AUDIT_ENV)
+    os.environ[AUDIT_ENV] = str(path)
+    try:
+        yield path
+    finally:
+        if previous is None:
+            os.environ.pop(AUDIT_ENV, None)
+        else:
+            os.environ[AUDIT_ENV] = previous
 
 
 @pytest.fixture(scope="session", autouse=True)
