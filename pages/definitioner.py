@@ -119,6 +119,9 @@ def _save() -> None:
     except ValueError as exc:
         S.defs_error = f"Intet er gemt: {exc}."
         return
+    except OSError as exc:  # a read-only installation or a full disk: the file is untouched
+        S.defs_error = f"Intet er gemt: filen eller historikken kan ikke skrives ({exc})."
+        return
     _open_file()
     S.defs_flash = (f"Gemt som version {version.seq}. Alle sider regner nu med de nye "
                     "definitioner.")
@@ -142,6 +145,9 @@ def _restore(seq: int, seen_hash: str) -> None:
         return
     except ValueError as exc:
         S.defs_history_error = f"Intet er gendannet: {exc}."
+        return
+    except OSError as exc:
+        S.defs_history_error = f"Intet er gendannet: filen kan ikke skrives ({exc})."
         return
     S.defs_restore_reason = ""
     S.defs_history_flash = (f"Version {seq} er gendannet som version {version.seq}. Alle sider "
@@ -174,15 +180,23 @@ def _delete(kpi_id: str) -> None:
                "begrundelse for at slette det; indtil da regner alle sider med det.")
 
 
-def _problem_list(problems) -> None:
-    """Each problem on its own line: where (line, KPI, field), what, and a hint."""
+def _problem_list(problems, text: str | None = None) -> None:
+    """Each problem on its own line: where (line, KPI, field), what, a hint, and the line itself
+    (the editor has no line numbers)."""
+    source = text.splitlines() if text else []
     lines = []
     for p in problems:
         where = " · ".join(x for x in (f"Linje {p.line}" if p.line else "", p.kpi or "",
                                        p.field) if x)
         hint = f" — {p.hint}" if p.hint else ""
-        lines.append(f"- **{where}:** {p.message}{hint}")
+        quoted = source[p.line - 1].strip() if p.line and p.line <= len(source) else ""
+        shown = f" (`{quoted}`)" if quoted and "`" not in quoted else ""
+        lines.append(f"- **{where}:** {p.message}{hint}{shown}")
     st.markdown("\n".join(lines))
+
+
+def _problems_da(n: int) -> str:
+    return f"{n} problem" if n == 1 else f"{n} problemer"
 
 
 def _made(v: Version) -> str:
@@ -209,7 +223,7 @@ if loaded.problems:
     st.error("Filen, som den ligger nu, er ugyldig (ændret uden for appen?). Alle sider regner "
              "videre med den sidst gyldige version. Ret problemerne herunder, eller gendan en "
              "tidligere version under Historik.")
-    _problem_list(loaded.problems)
+    _problem_list(loaded.problems, file_text)
 
 opened = by_hash.get(S.defs_opened)
 unsaved = S.defs_draft != S.defs_opened_text
@@ -291,8 +305,8 @@ with edit_tab:
     checked = S.get("defs_checked")
     if checked and checked[0] == current:
         if checked[1]:
-            st.error(f"{len(checked[1])} problem(er). Intet gemmes, før de er rettet.")
-            _problem_list(checked[1])
+            st.error(f"{_problems_da(len(checked[1]))}. Intet gemmes, før de er rettet.")
+            _problem_list(checked[1], S.defs_draft)
         else:
             st.success("Ingen problemer: definitionerne kan gemmes.")
 

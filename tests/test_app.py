@@ -48,7 +48,8 @@ def test_data_page_shows_tables_files_and_quarantine(demo_db: Path):
     # The page ran inside app.py's frame.
     assert at.sidebar.markdown[0].value.startswith("Data opgjort pr. ")
     headers = [h.value for h in at.subheader]
-    assert headers == ["Tabeller", "Filer i seneste indlæsning", "Karantæne", "Indlæsninger"]
+    assert headers == ["Indlæs et nyt udtræk", "Tabeller", "Dækning",
+                       "Filer i seneste indlæsning", "Karantæne", "Indlæsninger"]
 
     assert f"opgjort pr. **{format_date_da(inv.meta.as_of)}**" in _texts(at)
     metrics = {m.label: m.value for m in at.metric}
@@ -63,18 +64,20 @@ def test_data_page_shows_tables_files_and_quarantine(demo_db: Path):
     ]
     assert (tables["rows"] > 0).all()
 
-    files = frames[1]
+    missing = frames[1]
+    assert (missing["share_missing"].between(0, 1)).all()
+    files = frames[2]
     assert (files["read"] == files["loaded"] + files["quarantined"]).all()
 
     # The demo export carries a handful of bad rows: the page lists each with its reason.
     assert inv.quarantine_records > 0
     assert f"**{format_int_da(inv.rows_quarantined)}** rækker kunne ikke indlæses" in _texts(at)
-    quarantine = frames[3]
+    quarantine = frames[4]
     assert len(quarantine) == inv.quarantine_records
     assert {"file", "row", "column_label", "value", "reason"} <= set(quarantine.columns)
     assert quarantine["reason"].notna().all()
 
-    history = frames[4]
+    history = frames[5]
     assert len(history) >= 1
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import shutil
 from pathlib import Path
@@ -26,6 +27,7 @@ from kpis.rules.blocks import kpi_block, replace_kpi
 from kpis.rules.history import history_for
 
 pytestmark = pytest.mark.browser
+README_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 WAIT_MS = 120_000
 KPI_ID, KPI_NAME = "boernesamtale_i_bfu", "Børnesamtale under den børnefaglige undersøgelse"
@@ -52,13 +54,17 @@ def idle(page) -> None:
     page.wait_for_timeout(600)
 
 
-def shot(page, artifacts: Path, name: str, height: int = 2600) -> None:
+def shot(page, artifacts: Path, name: str, height: int = 2600, readme: str | None = None) -> None:
+    """The page in a tall window (Streamlit scrolls inside it); with
+    PEJLEMAERKER_UPDATE_SCREENSHOTS=1 also copied to docs/screenshots/ for the README."""
     idle(page)
     size = page.viewport_size
     page.set_viewport_size({"width": 1400, "height": height})
     page.wait_for_timeout(1200)
     page.screenshot(path=str(artifacts / f"{name}.png"))
     page.set_viewport_size(size)
+    if readme and os.environ.get("PEJLEMAERKER_UPDATE_SCREENSHOTS"):
+        shutil.copyfile(artifacts / f"{name}.png", README_SCREENSHOTS / readme)
 
 
 def open_editor(page, url: str) -> None:
@@ -101,7 +107,7 @@ def test_change_preview_save_overview_restore(page, workspace, artifacts, outsid
     change.wait_for(timeout=WAIT_MS)
     assert change.inner_text().endswith("— mål 95,0 % → 50,0 %")  # the value stays
     assert kpis_file.read_text(encoding="utf-8") == original  # a preview writes nothing
-    shot(page, artifacts, "workspace-preview")
+    shot(page, artifacts, "workspace-preview", height=1900, readme="definitions.png")
 
     page.get_by_label("Begrundelse (kræves)").fill("Udvalget sænkede målet midlertidigt")
     page.get_by_role("button", name="Gem", exact=True).click()
@@ -197,6 +203,7 @@ def test_upload_demo_export_quarantines_exactly_the_bad_rows(page, workspace, ar
     page.get_by_text(re.compile("Pseudonymnøgle: demokommunens offentlige nøgle")).wait_for(
         timeout=WAIT_MS)
     idle(page)
+    shot(page, artifacts, "workspace-upload", height=1200)
     page.get_by_role("button", name="Indlæs udtrækket").click()
     page.get_by_text("Udtrækket er indlæst. Alle sider viser nu de nye data.").wait_for(
         timeout=240_000)

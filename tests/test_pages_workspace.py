@@ -1,0 +1,275 @@
+"""AppTest: the analysts' pages over the demo database and a COPY of config/kpis.yaml — the
+definitions editor (validate, preview, save, conflict, template, delete, restore), the catalogue
+and the Data page's coverage and upload controls."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import kpis
+from kpis.data.coverage import load_coverage
+from kpis.rules.blocks import kpi_block, kpi_ids, replace_kpi
+from kpis.rules.history import history_for, text_hash
+from kpis.rules.store import store_for
+from kpis.rules.validate import validate_text
+
+pytestmark = pytest.mark.usefixtures("clear_streamlit_caches")
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+DEFS, CATALOGUE, DATA = "pages/definitioner.py", "pages/katalog.py", "pages/oversigt_data.py"
+KPI_ID = "boernesamtale_i_bfu"
+ORIGINAL = kpis.DEFAULT_KPIS.read_text(encoding="utf-8")
+
+
+def lower_target(text: str) -> str:
+    return replace_kpi(text, KPI_ID, kpi_block(text, KPI_ID).replace("target: 0.95",
+                                                                       "target: 0.50"))
+
+
+@pytest.fixture
+def workspace(demo_db: Path, tmp_path: Path, monkeypatch) -> dict:
+    kpis_file = tmp_path / "kpis.yaml"
+    shutil.copyfile(kpis.DEFAULT_KPIS, kpis_file)
+    monkeypatch.setenv("PEJLEMAERKER_KPIS", str(kpis_file))
+    monkeypatch.setenv("PEJLEMAERKER_HISTORY", str(tmp_path / "historik"))
+    monkeypatch.setenv("PEJLEMAERKER_PSEUDONYM_KEY", "")
+    return {"kpis": kpis_file, "history": history_for(kpis_file, tmp_path / "historik")}
+
+
+def run(page: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def frame_with(at: AppTest, column: str):
+    """The dataframe that has ``column`` (AppTest finds dataframes by position only)."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def widget(items, label: str):
+    return next(w for w in items if w.label == label)
+
+
+def editor(at: AppTest):
+    return widget(at.text_area, "Definitioner (YAML)")
+
+
+def click(at: AppTest, key: str) -> AppTest:
+    at.button(key=key).click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [x.value for kind in (at.error, at.success, at.warning, at.info) for x in kind]
+    return "\n".join(parts)
+
+
+def test_editor_shows_the_file_and_its_first_version(workspace):
+    at = run(DEFS)
+    assert [t.value for t in at.title] == ["Nøgletalsdefinitioner"]
+    assert editor(at).value == ORIGINAL
+    assert "Du har åbnet **version 1**" in texts(at)
+    assert [v.reason for v in workspace["history"].versions()] == [
+        "første version i historikken"]
+
+
+def test_validate_lists_each_problem_and_saving_changes_nothing(workspace):
+    at = run(DEFS)
+    broken = ORIGINAL.replace("completion: completed_on", "completion: completed", 1)
+    editor(at).input(broken)
+    click(at, "defs_validate")
+    assert "1 problem. Intet gemmes, før de er rettet." in texts(at)
+    line = broken.splitlines().index("      completion: completed") + 1
+    problem = next(m.value for m in at.markdown if "ukendt kolonne" in m.value)
+    assert problem.startswith(f"- **Linje {line} · bfu_4_mdr · deadline.completion:**")
+    assert problem.endswith("mente du 'completed_on'? (`completion: completed`)")
+
+    at.text_input(key="analytiker_navn").input("Anne")
+    widget(at.text_input, "Begrundelse (kræves)").input("forsøg")
+    click(at, "defs_save")
+    assert "Intet er gemt: definitionerne har problemer (se listen)." in texts(at)
+    assert workspace["kpis"].read_text(encoding="utf-8") == ORIGINAL
+    assert editor(at).value == broken  # the analyst's text stays in the editor
+
+
+def test_preview_then_save_with_reason_is_used_at_once(workspace):
+    at = run(DEFS)
+    editor(at).input(lower_target(ORIGINAL))
+    click(at, "defs_preview_button")
+    assert at.subheader[0].value.startswith("Forhåndsvisning, ")
+    summary = next(m.value for m in at.markdown if m.value.startswith("- **Ændret: "))
+    assert summary == ("- **Ændret: Børnesamtale under den børnefaglige undersøgelse** — "
+                       "mål 95,0 % → 50,0 %")
+    table = frame_with(at, "summary")
+    assert (table["change"] == "ændret").sum() == 1 and len(table) == len(kpi_ids(ORIGINAL))
+    assert workspace["kpis"].read_text(encoding="utf-8") == ORIGINAL  # nothing saved yet
+
+    click(at, "defs_save")  # no name, no reason
+    assert "Intet er gemt: skriv dit navn" in texts(at)
+    at.text_input(key="analytiker_navn").input("Anne Analytiker")
+    click(at, "defs_save")
+    assert "Intet er gemt: skriv en begrundelse for ændringen." in texts(at)
+    widget(at.text_input, "Begrundelse (kræves)").input("Udvalget sænkede målet")
+    click(at, "defs_save")
+    assert "Gemt som version 2. Alle sider regner nu med de nye definitioner." in texts(at)
+    assert workspace["kpis"].read_text(encoding="utf-8") == lower_target(ORIGINAL)
+    # The app's definitions store follows the file without a restart.
+    assert store_for(workspace["kpis"]).get().kpis[KPI_ID].target[0].value == 0.5
+    newest = workspace["history"].versions()[0]
+    assert (newest.who, newest.reason) == ("Anne Analytiker", "Udvalget sænkede målet")
+    # The reason field is empty again, the editor holds the saved file.
+    assert widget(at.text_input, "Begrundelse (kræves)").value == ""
+    assert editor(at).value == lower_target(ORIGINAL)
+
+
+def test_second_analyst_sees_the_difference_and_keeps_the_text(workspace):
+    at = run(DEFS)
+    mine = ORIGINAL.replace("owner: Afdelingsledelsen", "owner: Familieafdelingen")
+    editor(at).input(mine)
+    at.run()
+    # Meanwhile a colleague saves a lower target.
+    workspace["history"].save(lower_target(ORIGINAL), opened_hash=text_hash(ORIGINAL),
+                              who="Bo", reason="lavere mål")
+    at.text_input(key="analytiker_navn").input("Anne")
+    widget(at.text_input, "Begrundelse (kræves)").input("ny ejer")
+    click(at, "defs_save")
+    assert any(e.value.startswith("Filen er ændret, siden du åbnede den — af Bo") for e in at.error)
+    diffs = [c.value for c in at.code]
+    assert any("-    target: 0.95\n+    target: 0.50" in d for d in diffs)
+    assert any("+    owner: Familieafdelingen" in d for d in diffs)
+    assert editor(at).value == mine
+    assert workspace["kpis"].read_text(encoding="utf-8") == lower_target(ORIGINAL)
+    # Opening the new version puts the colleague's file in the editor.
+    click(at, "defs_reopen")
+    assert editor(at).value == lower_target(ORIGINAL)
+    assert not at.error
+
+
+def test_template_must_get_its_own_id(workspace):
+    at = run(DEFS)
+    at.selectbox(key="defs_template_kind").select("share").run()
+    click(at, "defs_add_template")
+    assert at.radio(key="defs_view").value == "Ét nøgletal"
+    assert at.selectbox(key="defs_kpi").value == "nyt_noegletal_andel"
+    block = widget(at.text_area, "Definitionen af nyt_noegletal_andel (YAML)")
+    assert block.value.startswith("  - id: nyt_noegletal_andel")
+    at.text_input(key="analytiker_navn").input("Anne")
+    widget(at.text_input, "Begrundelse (kræves)").input("ny andel")
+    click(at, "defs_save")
+    assert any("skabelonens id er ikke skiftet" in m.value for m in at.markdown)
+    # With its own id (edited in the one-KPI view) it validates and saves.
+    block = widget(at.text_area, "Definitionen af nyt_noegletal_andel (YAML)")
+    block.input(block.value.replace("nyt_noegletal_andel", "planer_med_maal")).run()
+    click(at, "defs_save")
+    assert "Gemt som version 2." in texts(at)
+    assert "planer_med_maal" in validate_text(workspace["kpis"].read_text("utf-8"))[0]
+
+
+def test_delete_asks_first_and_saves_only_with_a_reason(workspace):
+    at = run(DEFS)
+    at.selectbox(key="defs_delete_kpi").select("bfu_varighed_dage").run()
+    click(at, "defs_delete")
+    assert any("Vil du fjerne `bfu_varighed_dage`" in w.value for w in at.warning)
+    assert "bfu_varighed_dage" in editor(at).value  # not yet
+    click(at, "defs_delete_yes")
+    assert "bfu_varighed_dage" not in editor(at).value
+    assert workspace["kpis"].read_text(encoding="utf-8") == ORIGINAL
+    at.text_input(key="analytiker_navn").input("Anne")
+    widget(at.text_input, "Begrundelse (kræves)").input("Udgår efter udvalgets beslutning")
+    click(at, "defs_save")
+    assert "bfu_varighed_dage" not in validate_text(workspace["kpis"].read_text("utf-8"))[0]
+
+
+def test_restore_from_history(workspace):
+    workspace["history"].save(lower_target(ORIGINAL), opened_hash=text_hash(ORIGINAL),
+                              who="Bo", reason="lavere mål")
+    at = run(DEFS)
+    versions = frame_with(at, "who")
+    assert versions["who"].tolist() == ["Bo", "ukendt"]
+    at.selectbox(key="defs_version").select(1).run()
+    at.radio(key="defs_diff_against").set_value("filen nu").run()
+    assert "+    target: 0.50" in at.code[-1].value
+    at.text_input(key="analytiker_navn").input("Anne")
+    at.text_input(key="defs_restore_reason").input("Tilbage til det vedtagne")
+    click(at, "defs_restore")
+    assert "Version 1 er gendannet som version 3." in texts(at)
+    assert workspace["kpis"].read_text(encoding="utf-8") == ORIGINAL
+    assert editor(at).value == ORIGINAL
+    assert frame_with(at, "who")["action"].tolist()[0] == "Gendannet fra nr. 1"
+
+
+def test_an_outside_edit_is_shown_in_the_history(workspace):
+    workspace["history"].versions()
+    workspace["kpis"].write_text(lower_target(ORIGINAL), encoding="utf-8")  # by hand, or git
+    at = run(DEFS)
+    versions = frame_with(at, "who")
+    assert versions["action"].tolist() == ["Ændret uden for appen", "Første version"]
+    assert editor(at).value == lower_target(ORIGINAL)
+
+
+def test_invalid_file_on_disk_is_explained(workspace):
+    workspace["kpis"].write_text(ORIGINAL.replace("kind: share", "kind: shares", 1), "utf-8")
+    at = run(DEFS)
+    assert any("Filen, som den ligger nu, er ugyldig" in e.value for e in at.error)
+    assert any("ukendt type 'shares'" in m.value for m in at.markdown)
+
+
+def test_catalogue_lists_every_kpi_with_its_last_change(workspace):
+    workspace["history"].versions()
+    workspace["history"].save(lower_target(ORIGINAL), opened_hash=text_hash(ORIGINAL),
+                              who="Bo", reason="lavere mål")
+    at = run(CATALOGUE)
+    assert [t.value for t in at.title] == ["Katalog"]
+    kpiset = validate_text(ORIGINAL)[0]
+    assert f"Viser {len(kpiset)} af {len(kpiset)} nøgletal." in texts(at)
+    assert [h.value for h in at.subheader] == [
+        "Faglig udredning", "Valg af indsats", "Opfølgning", "Inddragelse", "Kontekst"]
+    names = [m.value for m in at.markdown if m.value.startswith("#### ")]
+    assert names == [f"#### {k.name}" for k in sorted(kpiset, key=lambda k: (
+        [h.value for h in at.subheader].index("Kontekst" if k.context else
+                                              k.pejlemaerke.label_da)))]
+    all_text = texts(at)
+    assert "Ændret (mål) af Bo" in all_text and "Begrundelse: lavere mål" in all_text
+    assert "- 50,0 % fra " in all_text and "(Bo: lavere mål)" in all_text
+    assert "- 95,0 %: gældende, da historikken begyndte" in all_text
+
+    at.text_input(key="katalog_soeg").input("§ 50").run()
+    shown = [m.value for m in at.markdown if m.value.startswith("#### ")]
+    assert shown and all(k.name in " ".join(shown) for k in kpiset
+                         if "§ 50" in (k.legal_basis.sel or ""))
+    at.text_input(key="katalog_soeg").input("findes ikke").run()
+    assert any(i.value == "Ingen nøgletal passer til søgningen." for i in at.info)
+
+
+def test_data_page_coverage_and_upload_controls(workspace, demo_db):
+    at = run(DATA)
+    assert "Dækning" in [h.value for h in at.subheader]
+    assert at.get("vega_lite_chart")  # rows per month
+    missing = frame_with(at, "share_missing")
+    expected = load_coverage(demo_db).missing
+    assert len(missing) == (expected["rows"] > 0).sum()
+    # Without a key, the page says so and offers the demo key only by an explicit choice.
+    assert any("Pseudonymnøgle: ingen nøgle fundet" in w.value for w in at.warning)
+    assert at.button(key="data_import_button").disabled  # nothing uploaded yet
+    at.checkbox(key="data_demo_key").check().run()
+    assert any("demokommunens offentlige nøgle (valgt her på siden)" in i.value for i in at.info)
+    assert any(b.label == "Hent hele karantænen som CSV" for b in at.get("download_button"))
+
+
+def test_data_page_names_a_demo_key_from_the_environment(workspace, monkeypatch):
+    from kpis.data.pseudonym import DEMO_KEY
+
+    monkeypatch.setenv("PEJLEMAERKER_PSEUDONYM_KEY", DEMO_KEY.decode())
+    at = run(DATA)
+    assert any("demokommunens offentlige nøgle (miljøvariablen PEJLEMAERKER_PSEUDONYM_KEY)"
+               in i.value for i in at.info)
+    assert DEMO_KEY.decode() not in texts(at)  # the key itself is never shown
