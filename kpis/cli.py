@@ -60,12 +60,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "import":
         from kpis.data.importer import cli_import
 
-        return cli_import(args.path, args.db, profile=args.profile, as_of=args.as_of)
+        code = cli_import(args.path, args.db, profile=args.profile, as_of=args.as_of)
+        _audit_import(args.path, args.db, code)
+        return code
     if args.command == "demo":
         from kpis.data.demo import cli_demo
 
-        return cli_demo(args.out, seed=args.seed, scale=args.scale, as_of=args.as_of,
+        code = cli_demo(args.out, seed=args.seed, scale=args.scale, as_of=args.as_of,
                         db=args.db if args.do_import else None)
+        if args.do_import:
+            _audit_import(args.out, args.db, code, "demodata")
+        return code
     if args.command == "validate":
         from kpis.rules.validate import cli_validate
 
@@ -75,6 +80,17 @@ def main(argv: list[str] | None = None) -> int:
 
         return cli_compute(args)
     return 2  # pragma: no cover - argparse rejects unknown commands
+
+
+def _audit_import(path: Path, db: Path, code: int, what: str = "udtræk") -> None:
+    """An import from the command line goes in the audit log under the OS user's name."""
+    import getpass
+
+    from kpis.access.audit import AuditAction, record
+
+    outcome = "indlæst" if code == 0 else f"afvist (kode {code})"
+    record(getpass.getuser(), "kommandolinje", "*", AuditAction.IMPORT, page="python -m kpis",
+           detail=f"{what} {path} → {db}: {outcome}")
 
 
 if __name__ == "__main__":  # pragma: no cover

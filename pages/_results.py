@@ -17,7 +17,7 @@ import polars as pl
 import streamlit as st
 
 import kpis
-from kpis.compute.engine import ALL, Scope, case_steps, compute, open_steps
+from kpis.compute.engine import Scope, case_steps, compute, open_steps
 from kpis.compute.unit_cache import snapshot_cache
 from kpis.rules.definitions import KpiSet
 from kpis.rules.store import Loaded, store_for
@@ -69,20 +69,21 @@ def worklist(db: str, snapshot_id: str, _kpiset: KpiSet, defs_version: str, _sco
     return open_steps(snapshot_cache(Path(db)), _kpiset, as_of=as_of, scope=_scope)
 
 
-def get_results(db: Path, snapshot_id: str, kpiset: KpiSet, periods, by=(), kpi_ids=None,
-                scope: Scope = ALL, as_of: date | None = None) -> pl.DataFrame:
-    """Cached ``kpis.compute.engine.compute`` for the pages."""
+def get_results(db: Path, snapshot_id: str, kpiset: KpiSet, periods, by=(), kpi_ids=None, *,
+                scope: Scope, as_of: date | None = None) -> pl.DataFrame:
+    """Cached ``kpis.compute.engine.compute`` for the pages. ``scope`` has no default here: a
+    page passes the signed-in user's (``pages._auth.current_scope``) or it does not run."""
     return results(str(db), snapshot_id, kpiset, kpiset.version, tuple(periods), tuple(by),
                    tuple(kpi_ids) if kpi_ids else None, scope, scope.key, as_of)
 
 
 def get_steps(db: Path, snapshot_id: str, kpiset: KpiSet, kpi_id: str, period: str,
-              group: dict[str, str] | None = None, scope: Scope = ALL,
+              group: dict[str, str] | None = None, *, scope: Scope,
               as_of: date | None = None) -> pl.DataFrame:
     return steps(str(db), snapshot_id, kpiset, kpiset.version, kpi_id, period,
                  tuple(sorted((group or {}).items())), scope, scope.key, as_of)
 
 
-def get_worklist(db: Path, snapshot_id: str, kpiset: KpiSet, scope: Scope = ALL,
+def get_worklist(db: Path, snapshot_id: str, kpiset: KpiSet, *, scope: Scope,
                  as_of: date | None = None) -> pl.DataFrame:
     return worklist(str(db), snapshot_id, kpiset, kpiset.version, scope, scope.key, as_of)

@@ -13,16 +13,14 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from kpis.compute.engine import ALL, AccessDenied
+from kpis.compute.engine import AccessDenied
 from kpis.compute.periods import parse_period
 from kpis.present import drilldown as dd
 from kpis.present.formatting import format_date_da
 from kpis.present.period_choice import period_label_da
+from pages._access import NO_CASE_LEVEL_DA, case_level_scope, record_view
 from pages._frame import current_snapshot
 from pages._results import current_kpis, get_results, get_steps
-
-# The roles issue replaces this with the signed-in user's Scope; every engine call below takes it.
-scope = ALL
 
 TEXT = st.column_config.TextColumn
 DATE = st.column_config.DateColumn
@@ -31,6 +29,8 @@ PERIOD_PARAM = "periode"
 PERIOD_KEY = "afdeling_periode"
 
 db, meta = current_snapshot()
+# The user's Scope: every engine call below takes it. Without case-level access the run stops.
+scope = case_level_scope()
 kpiset = current_kpis()
 as_of = meta.as_of
 names = {k.id: k.name for k in kpiset}
@@ -142,7 +142,7 @@ def _steps(kpi: str) -> pl.DataFrame | None:
         return get_steps(db, meta.snapshot_id, kpiset, kpi, period,
                          dd.group_of(team, caseworker), scope=scope)
     except AccessDenied:
-        st.info("Din rolle giver ikke adgang til oplysninger på sagsniveau.")
+        st.info(NO_CASE_LEVEL_DA)
     except duckdb.Error:
         # An engine fault must not take the page down; the figures above are still right.
         st.error(f"Sagerne bag »{names[kpi]}« kan ikke vises lige nu (fejl i beregningen).")
@@ -166,6 +166,7 @@ if kpi_id:
     figure = _figure(kpi_id)
     steps = _steps(kpi_id)
     if steps is not None and figure is not None:
+        record_view("afdeling", kpi=kpi_id, period=period, detail=where)
         totals = dd.reconcile(steps, holds_as_of)
         status = dd.Status(figure["status"])
         shown = dd.cell_text(kpi, figure["value"], figure["numerator"], figure["denominator"],
@@ -197,6 +198,7 @@ elif caseworker:
                        "Giver tallet i tabellen": "Ja" if dd.matches(kpiset[k], totals, figure)
                        else "NEJ – fejl"})
         frames.append(steps.with_columns(pl.lit(k).alias("kpi")))
+    record_view("afdeling", period=period, detail=where)
     st.markdown(f"Alle sager bag **{caseworker}**s tal i perioden, nøgletal for nøgletal.")
     st.dataframe(pl.DataFrame(checks), hide_index=True, key="checks")
     if frames:

@@ -11,21 +11,21 @@ from dataclasses import replace
 
 import streamlit as st
 
-from kpis.compute.engine import ALL, AccessDenied
+from kpis.compute.engine import AccessDenied
 from kpis.present import worklist as wl
 from kpis.present.drilldown import danish_sort_key
 from kpis.present.formatting import format_date_da, format_int_da
+from pages._access import NO_CASE_LEVEL_DA, audited_export, case_level_scope, record_view
 from pages._frame import current_snapshot
 from pages._results import current_kpis, get_worklist
-
-# The roles issue replaces this with the signed-in user's Scope; every engine call below takes it.
-scope = ALL
 
 DATE = st.column_config.DateColumn
 NUMBER = st.column_config.NumberColumn
 TEXT = st.column_config.TextColumn
 
 db, meta = current_snapshot()
+# The user's Scope: every engine call below takes it. Without case-level access the run stops.
+scope = case_level_scope()
 kpiset = current_kpis()
 as_of = meta.as_of
 
@@ -39,7 +39,7 @@ st.caption(
 try:
     steps = wl.prepare(get_worklist(db, meta.snapshot_id, kpiset, scope=scope), as_of)
 except AccessDenied:
-    st.info("Din rolle giver ikke adgang til oplysninger på sagsniveau.")
+    st.info(NO_CASE_LEVEL_DA)
     st.stop()
 opts = wl.options(steps, kpiset.ids)
 
@@ -76,18 +76,26 @@ for col, h in zip(cols, (wl.Horizon.OVERDUE, wl.Horizon.DUE_7, wl.Horizon.DUE_14
 
 rows = wl.apply_filter(steps, chosen)
 shown = wl.table(rows)
+filters = wl.filter_text_da(chosen)  # for the audit log
 
 st.subheader(f"{horizon.label_da}: {format_int_da(shown.height)} sagstrin")
 if shown.height == 0:
     st.success("Ingen åbne frister med de valgte filtre.")
 else:
+    record_view("fristoversigt", detail=f"{filters}; {shown.height} rækker")
     d1, d2, _ = st.columns([1, 1, 3])
     stem = f"fristoversigt-{as_of.isoformat()}"
-    d1.download_button("Hent som CSV", wl.to_csv_bytes(shown), file_name=f"{stem}.csv",
-                       mime="text/csv", key="csv")
-    d2.download_button("Hent som Excel", wl.to_excel_bytes(shown), file_name=f"{stem}.xlsx",
+    # Made when clicked, and logged then, with the filters that chose the rows.
+    d1.download_button("Hent som CSV",
+                       audited_export(lambda: wl.to_csv_bytes(shown), "fristoversigt",
+                                      f"{stem}.csv ({filters}; {shown.height} rækker)"),
+                       file_name=f"{stem}.csv", mime="text/csv", key="csv", on_click="ignore")
+    d2.download_button("Hent som Excel",
+                       audited_export(lambda: wl.to_excel_bytes(shown), "fristoversigt",
+                                      f"{stem}.xlsx ({filters}; {shown.height} rækker)"),
+                       file_name=f"{stem}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       key="xlsx")
+                       key="xlsx", on_click="ignore")
     st.dataframe(
         shown,
         hide_index=True,

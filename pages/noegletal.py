@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kpis.compute.engine import ALL, AccessDenied
+from kpis.compute.engine import AccessDenied
 from kpis.present.charts import (
     deadline_distribution_chart,
     team_chart,
@@ -24,12 +24,12 @@ from kpis.present.tiles import (
     group_rows,
 )
 from kpis.rules.definitions import DeadlineKpi
+from pages._auth import current_scope
 from pages._committee import QP_KPI, period_controls, render_tile
 from pages._frame import current_snapshot
 from pages._results import current_kpis, get_results, get_steps
 
-# The roles issue replaces this with the signed-in user's Scope; every engine call below takes it.
-scope = ALL
+scope = current_scope()  # every engine call below takes it; a committee member's is suppressed
 threshold = scope.suppress_below or SUPPRESSION_THRESHOLD
 KEY_KPI = "udvalg_kpi"
 

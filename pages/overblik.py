@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kpis.compute.engine import ALL
 from kpis.present.formatting import format_date_da, format_datetime_da
 from kpis.present.meeting_papers import (
     PDF_MIME,
@@ -23,12 +22,13 @@ from kpis.present.period_choice import (
     trend_periods,
 )
 from kpis.present.tiles import SUPPRESSION_THRESHOLD, build_tiles, sections, suppressed_text
+from pages._access import audited_export
+from pages._auth import current_scope
 from pages._committee import period_controls, render_tile
 from pages._frame import current_snapshot
 from pages._results import current_kpis, get_results
 
-# The roles issue replaces this with the signed-in user's Scope; every engine call below takes it.
-scope = ALL
+scope = current_scope()  # every engine call below takes it; a committee member's is suppressed
 threshold = scope.suppress_below or SUPPRESSION_THRESHOLD
 TILES_PER_ROW = 3
 
@@ -59,10 +59,14 @@ st.markdown(
 papers = MeetingPapers(kpiset, results, period, comparison, as_of, meta.imported_at, threshold)
 c1, c2, _ = st.columns([1.3, 1.1, 2])
 # The files are made on the server when clicked (a callable), so the page itself stays fast.
-c1.download_button("Hent bilag til udvalgsmøde (PDF)", data=lambda: build_pdf(papers),
+c1.download_button("Hent bilag til udvalgsmøde (PDF)",
+                   data=audited_export(lambda: build_pdf(papers), "overblik",
+                                       f"{papers.file_stem}.pdf", period=period.label),
                    file_name=f"{papers.file_stem}.pdf", mime=PDF_MIME, on_click="ignore",
                    key="bilag_pdf", icon="📄")
-c2.download_button("Hent tallene i Excel", data=lambda: build_xlsx(papers),
+c2.download_button("Hent tallene i Excel",
+                   data=audited_export(lambda: build_xlsx(papers), "overblik",
+                                       f"{papers.file_stem}.xlsx", period=period.label),
                    file_name=f"{papers.file_stem}.xlsx", mime=XLSX_MIME, on_click="ignore",
                    key="bilag_xlsx", icon="📊")
 with st.expander("Sådan læses tallene"):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from kpis.access.audit import AuditAction
 from kpis.data import inventory
 from kpis.data.coverage import Coverage, load_coverage
 from kpis.data.importer import ImportRefused, run_import
@@ -19,6 +20,7 @@ from kpis.data.upload import ACCEPTED_SUFFIXES, demo_key_info, key_info, unpack
 from kpis.present.coverage_charts import months_chart, since, with_order
 from kpis.present.formatting import format_date_da, format_datetime_da, format_int_da
 from kpis.settings import default_settings
+from pages._access import audited_export, record
 from pages._frame import current_snapshot
 
 QUARANTINE_SHOWN = 1000
@@ -39,11 +41,6 @@ def _coverage(db: str, snapshot_id: str) -> Coverage:
     return load_coverage(Path(db))
 
 
-@st.cache_data(show_spinner=False, max_entries=4, ttl=3600)
-def _quarantine_csv(db: str, snapshot_id: str) -> bytes:
-    return inventory.quarantine_csv(Path(db))
-
-
 def _import(db: Path, upload, as_of: date, key: bytes | None) -> None:
     """Unpack and import with progress; the outcome is kept for the next run of the page."""
     progress = st.progress(0.0, text="Pakker udtrækket ud …")
@@ -59,8 +56,13 @@ def _import(db: Path, upload, as_of: date, key: bytes | None) -> None:
         except ImportRefused as exc:
             progress.progress(1.0, text="Afvist")
             status.update(label="Importen er afvist", state="error")
+            record(AuditAction.IMPORT, page="oversigt_data",
+                   detail=f"{upload.name}: afvist ({exc.message})")
             S.data_import = ("refused", f"{exc.message} Databasen er ikke ændret.")
             return
+        record(AuditAction.IMPORT, page="oversigt_data", period=as_of.isoformat(),
+               detail=f"{upload.name}: " + ("uændret" if result.unchanged
+                                            else f"snapshot {result.snapshot_id}"))
         progress.progress(1.0, text="Færdig")
         status.update(label="Udtrækket er indlæst", state="complete", expanded=False)
         # The temporary folder means nothing to a reader: name the uploaded file instead.
@@ -208,9 +210,11 @@ else:
             "records": COUNT("Antal", format="localized"),
         },
     )
-    st.download_button("Hent hele karantænen som CSV",
-                       data=_quarantine_csv(str(db), meta.snapshot_id),
-                       file_name=f"karantaene-{meta.as_of.isoformat()}.csv", mime="text/csv",
+    quarantine_file = f"karantaene-{meta.as_of.isoformat()}.csv"
+    st.download_button("Hent hele karantænen som CSV",  # made when clicked, and logged then
+                       data=audited_export(lambda: inventory.quarantine_csv(db), "oversigt_data",
+                                           quarantine_file),
+                       file_name=quarantine_file, mime="text/csv",
                        key="data_quarantine_csv", on_click="ignore")
     shown = inv.quarantine_rows.height
     if inv.quarantine_records > shown:

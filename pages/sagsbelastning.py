@@ -14,16 +14,15 @@ import polars as pl
 import streamlit as st
 
 from kpis.compute import caseload
-from kpis.compute.engine import ALL, Scope
+from kpis.compute.engine import Scope
 from kpis.data.snapshot import connect
 from kpis.present import caseload_charts as charts
 from kpis.present.drilldown import danish_sort_key
 from kpis.present.formatting import format_date_da, format_int_da, format_number_da
 from kpis.settings import default_settings
+from pages._access import case_level_scope
 from pages._frame import current_snapshot
 
-# The roles issue replaces this with the signed-in user's Scope; every query below takes it.
-scope = ALL
 MONTHS_SHOWN = 24
 
 
@@ -47,6 +46,8 @@ def _monthly(db: str, snapshot_id: str, team: str | None, _scope: Scope,
 
 
 db, meta = current_snapshot()
+# The user's Scope: every query below takes it. Without case-level access the run stops.
+scope = case_level_scope()
 as_of = meta.as_of
 norm = default_settings().department.caseload_norm
 

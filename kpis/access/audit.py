@@ -216,10 +216,28 @@ def actors(path: Path | None = None) -> list[str]:
         conn.close()
 
 
+COLUMNS_DA = {"id": "Nr.", "at": "Tidspunkt", "actor": "Bruger", "role": "Rolle",
+              "scope": "Adgang", "action": "Handling", "page": "Side", "kpi": "Nøgletal",
+              "period": "Periode", "detail": "Detaljer"}
+
+
+def table_da(df: pl.DataFrame, role_labels: dict[str, str] | None = None) -> pl.DataFrame:
+    """The entries as an administrator reads them: Danish headings, actions and (given their
+    labels) roles; the time as Danish local time without its offset."""
+    actions = {a.value: a.label_da for a in AuditAction}
+    return df.with_columns(
+        pl.col("at").str.slice(0, 19).str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False),
+        pl.col("action").replace_strict(actions, default=pl.col("action"),
+                                        return_dtype=pl.String),
+        pl.col("role").replace_strict(role_labels or {}, default=pl.col("role"),
+                                      return_dtype=pl.String),
+    ).rename(COLUMNS_DA)
+
+
 def to_csv_bytes(df: pl.DataFrame) -> bytes:
     """The log as CSV for Danish Excel: semicolons, UTF-8 with BOM."""
     return ("\ufeff" + df.write_csv(separator=";", null_value="")).encode("utf-8")
 
 
 __all__ = ["AUDIT_ENV", "AuditAction", "AuditFilter", "actors", "audit_path", "filter_sql",
-           "read", "record", "scrub", "to_csv_bytes"]
+           "read", "record", "scrub", "table_da", "to_csv_bytes"]

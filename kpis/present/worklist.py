@@ -161,6 +161,16 @@ def apply_filter(df: pl.DataFrame, f: WorklistFilter) -> pl.DataFrame:
     return df.filter(*conds) if conds else df
 
 
+def filter_text_da(f: WorklistFilter) -> str:
+    """The filter in words, as the audit log keeps it: "Overskredne; team: Team Nord"."""
+    parts = [f.horizon.label_da]
+    for label, values in (("team", f.teams), ("sagsbehandler", f.caseworkers),
+                          ("trin", f.kpis), ("lovgrundlag", f.regimes)):
+        if values:
+            parts.append(f"{label}: {', '.join(values)}")
+    return "; ".join(parts)
+
+
 def bucket_counts(df: pl.DataFrame) -> dict[Bucket, int]:
     """Rows per bucket; every bucket is present, zero when empty."""
     counts = dict(df.group_by("bucket").len().iter_rows()) if df.height else {}

@@ -1,0 +1,81 @@
+"""Shared by the pages that show case-level rows or offer an export: the case-level guard and the
+audit log's entries. Streamlit glue only; the log itself is ``kpis.access.audit``.
+
+Not a page (app.py lists the pages explicitly).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+import streamlit as st
+
+from kpis.access import audit
+from kpis.access.audit import AuditAction
+from kpis.compute.engine import AccessDenied, Scope
+from pages._auth import current_scope, current_user
+
+NO_CASE_LEVEL_DA = ("Din rolle giver ikke adgang til oplysninger på sagsniveau. Se nøgletallene "
+                    "under Overblik og Nøgletal.")
+NOT_LOGGED_DA = ("Sagerne kan ikke vises, fordi adgangsloggen ikke kan skrives lige nu. Kontakt "
+                 "administratoren.")
+SEEN_KEY = "_audit_seen"  # page -> the last view of case rows logged in this session
+
+
+def case_level_scope() -> Scope:
+    """The user's scope on a page of case-level rows; anyone else gets a Danish message and the
+    run stops (the menu hides these pages from them, and a typed address ends here)."""
+    scope = current_scope()
+    try:
+        scope.require_case_level()
+    except AccessDenied:
+        st.info(NO_CASE_LEVEL_DA)
+        st.stop()
+    return scope
+
+
+def _who() -> tuple[str, str, str]:
+    user = current_user()
+    return user.username, user.role.value, current_scope().key
+
+
+def record_view(page: str, kpi: str | None = None, period: str | None = None,
+                detail: str | None = None) -> None:
+    """Log a view of case-level rows, once per distinct selection in this session: a rerun that
+    shows the same rows again is not a new view. When the log cannot be written the rows are not
+    shown: the run stops with a message."""
+    key = (kpi, period, detail)
+    seen = st.session_state.setdefault(SEEN_KEY, {})
+    if seen.get(page) == key:
+        return
+    try:
+        audit.record(*_who(), AuditAction.VIEW_CASE_ROWS, page=page, kpi=kpi, period=period,
+                     detail=detail)
+    except (sqlite3.Error, OSError):
+        st.error(NOT_LOGGED_DA)
+        st.stop()
+    seen[page] = key
+
+
+def record(action: AuditAction, page: str | None = None, kpi: str | None = None,
+           period: str | None = None, detail: str | None = None) -> None:
+    """Log one event of the signed-in user (a definition change, an import)."""
+    audit.record(*_who(), action, page=page, kpi=kpi, period=period, detail=detail)
+
+
+def audited_export(build: Callable[[], bytes], page: str, file_name: str,
+                   kpi: str | None = None, period: str | None = None) -> Callable[[], bytes]:
+    """``data`` for a download button: builds the file when it is clicked and logs the export.
+
+    Who and what are taken now, during the page's run: the callable runs later, outside it. The
+    file is handed over only when the entry is written."""
+    actor, role, scope_key = _who()
+
+    def make() -> bytes:
+        data = build()
+        audit.record(actor, role, scope_key, AuditAction.EXPORT, page=page, kpi=kpi,
+                     period=period, detail=file_name)
+        return data
+
+    return make
