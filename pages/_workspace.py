@@ -10,6 +10,7 @@ import streamlit as st
 
 from kpis.rules.history import DefinitionsHistory, default_history_dir, history_for
 from kpis.rules.templates import placeholder_problems
+from pages._auth import USER_KEY
 from pages._frame import db_path
 from pages._results import kpis_path
 
@@ -23,10 +24,23 @@ def history() -> DefinitionsHistory:
     return history_for(kpis_path(), default_history_dir(db_path()), EXTRA_CHECKS)
 
 
+def who() -> str:
+    """The name the history records: the signed-in user's, else what was typed (an installation
+    without sign-in)."""
+    user = st.session_state.get(USER_KEY)
+    if user is not None:
+        return user.display_name
+    return st.session_state.get(WHO_KEY, "")
+
+
 def who_input() -> str:
-    """The analyst's name for the history; kept for the session across pages (there is no
-    sign-in yet: the roles issue will fill it from the signed-in user)."""
+    """Who is changing the definitions: the signed-in user, shown; without sign-in a name field
+    kept for the session across pages."""
     state = st.session_state
+    user = state.get(USER_KEY)
+    if user is not None:
+        st.markdown(f"Ændringer gemmes i dit navn: **{user.display_name}**")
+        return user.display_name
     if WHO_KEY not in state:
         state[WHO_KEY] = state.get(WHO_KEPT, "")
     name = st.text_input("Dit navn", key=WHO_KEY, placeholder="fx Anne Jensen",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from kpis.compute.engine import ALL
+from kpis.access.audit import AuditAction
 from kpis.compute.periods import PeriodKind, parse_period
 from kpis.present.formatting import format_datetime_da
 from kpis.present.period_choice import choices, latest_complete, period_label_da
@@ -28,9 +28,11 @@ from kpis.rules.history import (
     validate_draft,
 )
 from kpis.rules.templates import KIND_LABELS_DA, PLACEHOLDER_IDS, add_template, delete_kpi
+from pages._access import record
+from pages._auth import current_scope
 from pages._frame import current_snapshot
 from pages._results import definitions, get_results, kpis_path
-from pages._workspace import EXTRA_CHECKS, history, who_input
+from pages._workspace import EXTRA_CHECKS, history, who, who_input
 
 S = st.session_state
 VIEW_FILE, VIEW_ONE = "Hele filen", "Ét nøgletal"
@@ -104,7 +106,7 @@ def _preview() -> None:
 def _save() -> None:
     S.defs_draft = _current_draft()
     try:
-        version = hist.save(S.defs_draft, opened_hash=S.defs_opened, who=S.get("analytiker_navn", ""),
+        version = hist.save(S.defs_draft, opened_hash=S.defs_opened, who=who(),
                             reason=S.get(f"defs_reason_{S.defs_gen}", ""))
     except SaveConflict as conflict:
         S.defs_conflict = conflict
@@ -122,6 +124,8 @@ def _save() -> None:
     except OSError as exc:  # a read-only installation or a full disk: the file is untouched
         S.defs_error = f"Intet er gemt: filen eller historikken kan ikke skrives ({exc})."
         return
+    record(AuditAction.DEFINITION_CHANGE, page="definitioner",
+           detail=f"gemt som version {version.seq}: {version.reason}")
     _open_file()
     S.defs_flash = (f"Gemt som version {version.seq}. Alle sider regner nu med de nye "
                     "definitioner.")
@@ -130,7 +134,7 @@ def _save() -> None:
 def _restore(seq: int, seen_hash: str) -> None:
     unsaved = S.defs_draft != S.defs_opened_text
     try:
-        version = hist.restore(seq, opened_hash=seen_hash, who=S.get("analytiker_navn", ""),
+        version = hist.restore(seq, opened_hash=seen_hash, who=who(),
                                reason=S.get("defs_restore_reason", ""))
     except SaveConflict:
         S.defs_history_error = ("Filen er ændret, mens du så på historikken. Se den nyeste "
@@ -149,6 +153,8 @@ def _restore(seq: int, seen_hash: str) -> None:
     except OSError as exc:
         S.defs_history_error = f"Intet er gendannet: filen kan ikke skrives ({exc})."
         return
+    record(AuditAction.DEFINITION_CHANGE, page="definitioner",
+           detail=f"version {seq} gendannet som version {version.seq}: {version.reason}")
     S.defs_restore_reason = ""
     S.defs_history_flash = (f"Version {seq} er gendannet som version {version.seq}. Alle sider "
                             "regner nu med den.")
@@ -229,7 +235,7 @@ opened = by_hash.get(S.defs_opened)
 unsaved = S.defs_draft != S.defs_opened_text
 left, right = st.columns([1, 2])
 with left:
-    who = who_input()
+    who_input()
 with right:
     st.markdown(
         (f"Du har åbnet **version {opened.seq}** ({_made(opened)})." if opened
@@ -316,8 +322,10 @@ with edit_tab:
         old_kpis = loaded.kpis
         period = shown[1]
         with st.spinner("Beregner de gamle og de nye tal …"):
-            new_results = get_results(db, meta.snapshot_id, new_kpis, [period], scope=ALL)
-            old_results = (get_results(db, meta.snapshot_id, old_kpis, [period], scope=ALL)
+            new_results = get_results(db, meta.snapshot_id, new_kpis, [period],
+                                      scope=current_scope())
+            old_results = (get_results(db, meta.snapshot_id, old_kpis, [period],
+                                       scope=current_scope())
                            if old_kpis is not None else new_results.clear())
         table = compare(old_kpis, old_results, new_kpis, new_results, period)
         n = counts(table)

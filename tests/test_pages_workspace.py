@@ -11,6 +11,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import kpis
+from kpis.access.demo_users import demo_user
+from kpis.access.roles import Role
 from kpis.data.coverage import load_coverage
 from kpis.rules.blocks import kpi_block, kpi_ids, replace_kpi
 from kpis.rules.history import history_for, text_hash
@@ -23,6 +25,7 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 DEFS, CATALOGUE, DATA = "pages/definitioner.py", "pages/katalog.py", "pages/oversigt_data.py"
 KPI_ID = "boernesamtale_i_bfu"
 ORIGINAL = kpis.DEFAULT_KPIS.read_text(encoding="utf-8")
+ANALYST = demo_user(Role.ANALYST).user.display_name  # AppTests run signed in as the demo analyst
 
 
 def lower_target(text: str) -> str:
@@ -75,6 +78,7 @@ def texts(at: AppTest) -> str:
 
 def test_editor_shows_the_file_and_its_first_version(workspace):
     at = run(DEFS)
+    assert f"Ændringer gemmes i dit navn: **{ANALYST}**" in texts(at)
     assert [t.value for t in at.title] == ["Nøgletalsdefinitioner"]
     assert editor(at).value == ORIGINAL
     assert "Du har åbnet **version 1**" in texts(at)
@@ -93,7 +97,6 @@ def test_validate_lists_each_problem_and_saving_changes_nothing(workspace):
     assert problem.startswith(f"- **Linje {line} · bfu_4_mdr · deadline.completion:**")
     assert problem.endswith("mente du 'completed_on'? (`completion: completed`)")
 
-    at.text_input(key="analytiker_navn").input("Anne")
     widget(at.text_input, "Begrundelse (kræves)").input("forsøg")
     click(at, "defs_save")
     assert "Intet er gemt: definitionerne har problemer (se listen)." in texts(at)
@@ -113,10 +116,7 @@ def test_preview_then_save_with_reason_is_used_at_once(workspace):
     assert (table["change"] == "ændret").sum() == 1 and len(table) == len(kpi_ids(ORIGINAL))
     assert workspace["kpis"].read_text(encoding="utf-8") == ORIGINAL  # nothing saved yet
 
-    click(at, "defs_save")  # no name, no reason
-    assert "Intet er gemt: skriv dit navn" in texts(at)
-    at.text_input(key="analytiker_navn").input("Anne Analytiker")
-    click(at, "defs_save")
+    click(at, "defs_save")  # no reason
     assert "Intet er gemt: skriv en begrundelse for ændringen." in texts(at)
     widget(at.text_input, "Begrundelse (kræves)").input("Udvalget sænkede målet")
     click(at, "defs_save")
@@ -125,7 +125,7 @@ def test_preview_then_save_with_reason_is_used_at_once(workspace):
     # The app's definitions store follows the file without a restart.
     assert store_for(workspace["kpis"]).get().kpis[KPI_ID].target[0].value == 0.5
     newest = workspace["history"].versions()[0]
-    assert (newest.who, newest.reason) == ("Anne Analytiker", "Udvalget sænkede målet")
+    assert (newest.who, newest.reason) == (ANALYST, "Udvalget sænkede målet")
     # The reason field is empty again, the editor holds the saved file.
     assert widget(at.text_input, "Begrundelse (kræves)").value == ""
     assert editor(at).value == lower_target(ORIGINAL)
@@ -139,7 +139,6 @@ def test_second_analyst_sees_the_difference_and_keeps_the_text(workspace):
     # Meanwhile a colleague saves a lower target.
     workspace["history"].save(lower_target(ORIGINAL), opened_hash=text_hash(ORIGINAL),
                               who="Bo", reason="lavere mål")
-    at.text_input(key="analytiker_navn").input("Anne")
     widget(at.text_input, "Begrundelse (kræves)").input("ny ejer")
     click(at, "defs_save")
     assert any(e.value.startswith("Filen er ændret, siden du åbnede den — af Bo") for e in at.error)
@@ -162,7 +161,6 @@ def test_template_must_get_its_own_id(workspace):
     assert at.selectbox(key="defs_kpi").value == "nyt_noegletal_andel"
     block = widget(at.text_area, "Definitionen af nyt_noegletal_andel (YAML)")
     assert block.value.startswith("  - id: nyt_noegletal_andel")
-    at.text_input(key="analytiker_navn").input("Anne")
     widget(at.text_input, "Begrundelse (kræves)").input("ny andel")
     click(at, "defs_save")
     assert any("skabelonens id er ikke skiftet" in m.value for m in at.markdown)
@@ -183,7 +181,6 @@ def test_delete_asks_first_and_saves_only_with_a_reason(workspace):
     click(at, "defs_delete_yes")
     assert "bfu_varighed_dage" not in editor(at).value
     assert workspace["kpis"].read_text(encoding="utf-8") == ORIGINAL
-    at.text_input(key="analytiker_navn").input("Anne")
     widget(at.text_input, "Begrundelse (kræves)").input("Udgår efter udvalgets beslutning")
     click(at, "defs_save")
     assert "bfu_varighed_dage" not in validate_text(workspace["kpis"].read_text("utf-8"))[0]
@@ -198,10 +195,10 @@ def test_restore_from_history(workspace):
     at.selectbox(key="defs_version").select(1).run()
     at.radio(key="defs_diff_against").set_value("filen nu").run()
     assert "+    target: 0.50" in at.code[-1].value
-    at.text_input(key="analytiker_navn").input("Anne")
     at.text_input(key="defs_restore_reason").input("Tilbage til det vedtagne")
     click(at, "defs_restore")
     assert "Version 1 er gendannet som version 3." in texts(at)
+    assert workspace["history"].versions()[0].who == ANALYST
     assert workspace["kpis"].read_text(encoding="utf-8") == ORIGINAL
     assert editor(at).value == ORIGINAL
     assert frame_with(at, "who")["action"].tolist()[0] == "Gendannet fra nr. 1"
