@@ -1,28 +1,57 @@
-"""Pejlemærker: the Streamlit entry. Navigation and the shared frame; each page is a thin file in
-pages/ that reads its widgets, calls ``kpis`` and renders. Start it with ``bash scripts/start``.
+"""Pejlemærker: the Streamlit entry. Login, navigation per role and the shared frame; each page is a
+thin file in pages/ that reads its widgets, calls ``kpis`` and renders. Start it with
+``bash scripts/start``.
+
+The menu shows each role its pages; what a role may see is enforced in ``kpis`` (every engine call
+takes the user's scope), so the menu is convenience, not the lock.
 """
+
+from pathlib import Path
 
 import streamlit as st
 
 st.set_page_config(page_title="Pejlemærker", page_icon="🧭", layout="wide")
 
-# Navigation first, before the heavy imports: until st.navigation is called (on a server's first
+from kpis.access.roles import Role
+from pages._auth import render_user_sidebar, require_login
+
+EVERYONE = frozenset(Role)
+LEADERS = frozenset({Role.DEPARTMENT_HEAD, Role.ANALYST, Role.ADMINISTRATOR})
+ANALYSTS = frozenset({Role.ANALYST, Role.ADMINISTRATOR})
+ADMINS = frozenset({Role.ADMINISTRATOR})
+
+# (file, title, icon, roles that see it), in menu order.
+PAGES = [
+    ("pages/overblik.py", "Overblik", "🧭", EVERYONE),
+    ("pages/noegletal.py", "Nøgletal", "📈", EVERYONE),
+    ("pages/oversigt_data.py", "Data", "🗂️", ANALYSTS),
+    ("pages/afdeling.py", "Teams og sagsbehandlere", "👥", LEADERS),
+    ("pages/fristoversigt.py", "Fristoversigt", "⏰", LEADERS),
+    ("pages/sagsbelastning.py", "Sagsbelastning", "📚", LEADERS),
+    ("pages/katalog.py", "Katalog", "📖", EVERYONE),
+    ("pages/definitioner.py", "Nøgletalsdefinitioner", "✏️", ANALYSTS),
+    ("pages/admin.py", "Administration", "🔐", ADMINS),
+]
+PAGES = [p for p in PAGES if (Path(__file__).parent / p[0]).exists()]
+
+
+def pages_for(role: Role) -> list[tuple[str, str, str, frozenset[Role]]]:
+    return [p for p in PAGES if role in p[3]]
+
+
+# Before anything else: nobody signed in gets the login form, under whatever address they opened.
+user = require_login([Path(f).stem for f, *_ in PAGES])
+
+# Navigation next, before the heavy imports: until st.navigation is called (on a server's first
 # run), Streamlit lists every file in pages/ by itself.
 page = st.navigation(
-    [
-        st.Page("pages/overblik.py", title="Overblik", icon="🧭", default=True),
-        st.Page("pages/noegletal.py", title="Nøgletal", icon="📈"),
-        st.Page("pages/oversigt_data.py", title="Data", icon="🗂️"),
-        st.Page("pages/afdeling.py", title="Teams og sagsbehandlere", icon="👥"),
-        st.Page("pages/fristoversigt.py", title="Fristoversigt", icon="⏰"),
-        st.Page("pages/sagsbelastning.py", title="Sagsbelastning", icon="📚"),
-        st.Page("pages/katalog.py", title="Katalog", icon="📖"),
-        st.Page("pages/definitioner.py", title="Nøgletalsdefinitioner", icon="✏️"),
-    ]
+    [st.Page(f, title=title, icon=icon, default=i == 0)
+     for i, (f, title, icon, _) in enumerate(pages_for(user.role))]
 )
 
 from pages._frame import current_snapshot, render_sidebar
 
 _, meta = current_snapshot()  # builds the demo on the very first start
 render_sidebar(meta)
+render_user_sidebar(user)
 page.run()

@@ -60,6 +60,9 @@ def current_snapshot() -> tuple[Path, SnapshotMeta]:
     message when there is no readable snapshot.
     """
     _run_through_app_py()
+    from pages._auth import require_login
+
+    require_login()  # a page that ran without app.py is still behind the login
     db = db_path()
     if not db.exists():
         _ensure_db.clear()  # a database deleted while the app runs is built again
