@@ -21,6 +21,8 @@ import pytest
 from workspace_data import add_bad_rows, zip_folder
 
 import kpis
+from kpis.access.demo_users import demo_user
+from kpis.access.roles import Role
 from kpis.data.demo import DEMO_AS_OF, generate
 from kpis.data.inventory import load_inventory
 from kpis.rules.blocks import kpi_block, replace_kpi
@@ -32,6 +34,7 @@ README_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots
 WAIT_MS = 120_000
 KPI_ID, KPI_NAME = "boernesamtale_i_bfu", "Børnesamtale under den børnefaglige undersøgelse"
 OLD_TARGET, NEW_TARGET = "target: 0.95", "target: 0.50"
+ANALYST = demo_user(Role.ANALYST).user.display_name  # the page fixture signs in as the analyst
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +102,6 @@ def test_change_preview_save_overview_restore(page, workspace, artifacts, outsid
     assert "Mål: 95,0 %" in tile_target(page, url)
 
     open_editor(page, url)
-    page.get_by_role("textbox", name="Dit navn").fill("Anne Analytiker")
     edit(page, lower_target)
     page.get_by_role("button", name="Forhåndsvis").click()
     page.get_by_role("heading", name=re.compile("^Forhåndsvisning")).wait_for(timeout=WAIT_MS)
@@ -123,12 +125,11 @@ def test_change_preview_save_overview_restore(page, workspace, artifacts, outsid
     entry.wait_for(timeout=WAIT_MS)
     idle(page)
     text = entry.inner_text()
-    assert "Anne Analytiker" in text and "Udvalget sænkede målet midlertidigt" in text
+    assert ANALYST in text and "Udvalget sænkede målet midlertidigt" in text
     shot(page, artifacts, "workspace-catalogue", height=3000)
 
-    # Restore version 1 from the history (a new visit is a new session: the name again).
+    # Restore version 1 from the history.
     open_editor(page, url)
-    page.get_by_role("textbox", name="Dit navn").fill("Anne Analytiker")
     page.get_by_role("tab", name="Historik").click()
     page.get_by_role("combobox", name="Version").click()
     page.get_by_role("option", name=re.compile(r"^Nr\. 1 ·")).click()
@@ -146,7 +147,7 @@ def test_change_preview_save_overview_restore(page, workspace, artifacts, outsid
 
     hist = history_for(kpis_file, workspace["history"])
     assert [(v.seq, v.action.value, v.who) for v in hist.versions()] == [
-        (3, "restore", "Anne Analytiker"), (2, "save", "Anne Analytiker"), (1, "first", "ukendt")]
+        (3, "restore", ANALYST), (2, "save", ANALYST), (1, "first", "ukendt")]
     assert outside_requests == []
 
 
@@ -155,7 +156,6 @@ def test_broken_yaml_shows_problems_and_changes_nothing(page, workspace, artifac
     url, kpis_file = workspace["url"], workspace["kpis"]
     before = kpis_file.read_bytes()
     open_editor(page, url)
-    page.get_by_role("textbox", name="Dit navn").fill("Bo")
     edit(page, lambda text: text.replace("source: investigations", "source: investigation", 1))
     page.get_by_role("button", name="Valider").click()
     problem = page.locator("li").filter(has_text="ukendt kilde 'investigation'")
