@@ -337,7 +337,7 @@ with edit_tab:
                               for r in changed.iter_rows(named=True))
                     or "Ingen tal ændrer sig.")
         st.dataframe(
-            table, hide_index=True, key="defs_preview_table", height=36 * (table.height + 1) + 3,
+            table, hide_index=True, key="defs_preview_table", height=35 * (table.height + 1) + 3,
             column_order=["change", "name", "old_text", "new_text", "old_target_text",
                           "new_target_text", "old_status_text", "new_status_text", "old_n",
                           "new_n", "what_changed"],

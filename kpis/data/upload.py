@@ -15,7 +15,7 @@ from io import BytesIO
 from pathlib import Path, PurePosixPath
 
 from kpis.data.errors import ImportRefused
-from kpis.data.pseudonym import DEMO_KEY, MissingKey, resolve_key
+from kpis.data.pseudonym import DEMO_KEY, MIN_KEY_BYTES, MissingKey, resolve_key
 from kpis.data.readers import DATA_SUFFIXES, WORKBOOK_SUFFIX
 from kpis.settings import PrivacySettings
 
@@ -89,8 +89,8 @@ def key_info(privacy: PrivacySettings) -> KeyInfo:
     """The key an upload uses, found the way ``python -m kpis import`` finds it."""
     try:
         key = resolve_key(None, privacy)
-    except MissingKey as exc:
-        return KeyInfo(None, str(exc), False)
+    except MissingKey:
+        return KeyInfo(None, f"den fundne nøgle er for kort (mindst {MIN_KEY_BYTES} tegn)", False)
     if key is None:
         return KeyInfo(None, "ingen nøgle fundet (hverken miljøvariablen "
                        f"{privacy.pseudonym_key_env} eller filen {privacy.pseudonym_key_file})",
