@@ -281,6 +281,8 @@ with edit_tab:
             st.warning(f"Udkastet kan ikke deles op i nøgletal ({exc}). Ret det i hele filen.")
             ids = []
         if ids:
+            if "defs_kpi_renamed" in S:  # the id was changed in the editor: stay on that KPI
+                S.defs_kpi = S.pop("defs_kpi_renamed")
             if S.get("defs_kpi") not in ids:
                 S.defs_kpi = ids[0]
             kpi_id = st.selectbox("Nøgletal", ids, key="defs_kpi")
@@ -289,6 +291,13 @@ with edit_tab:
                                   key=f"defs_kpi_{kpi_id}_{S.defs_gen}", height=EDITOR_HEIGHT)
             if edited != block:
                 S.defs_draft = blocks.replace_kpi(draft, kpi_id, edited)
+                try:
+                    renamed = [i for i in blocks.kpi_ids(S.defs_draft) if i not in ids]
+                except blocks.BlockError:
+                    renamed = []
+                if renamed:
+                    S.defs_kpi_renamed = renamed[0]
+                    st.rerun()
     else:
         S.defs_draft = st.text_area("Definitioner (YAML)", draft, key=f"defs_full_{S.defs_gen}",
                                     height=EDITOR_HEIGHT)

@@ -167,6 +167,7 @@ def test_template_must_get_its_own_id(workspace):
     # With its own id (edited in the one-KPI view) it validates and saves.
     block = widget(at.text_area, "Definitionen af nyt_noegletal_andel (YAML)")
     block.input(block.value.replace("nyt_noegletal_andel", "planer_med_maal")).run()
+    assert at.selectbox(key="defs_kpi").value == "planer_med_maal"  # the view follows the rename
     click(at, "defs_save")
     assert "Gemt som version 2." in texts(at)
     assert "planer_med_maal" in validate_text(workspace["kpis"].read_text("utf-8"))[0]
