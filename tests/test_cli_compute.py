@@ -8,7 +8,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from kpis import DEFAULT_KPIS
 from kpis.cli import main
+from kpis.rules.definitions import CountKpi, load_kpis
 
 FIXTURE = Path(__file__).parent / "fixtures" / "engine"
 
@@ -66,6 +68,37 @@ def test_committee_role_suppresses(run, db):
     (total,) = json.loads(r.stdout)
     assert total["suppressed"] is True and total["value"] is None
     assert total["numerator"] is None and total["denominator"] is None
+
+
+@pytest.mark.parametrize("by", ["", "team", "team,caseworker"])
+def test_committee_json_has_no_count_under_five_anywhere(run, demo_db, by):
+    """Every KPI of the demo over months, quarters and a year, by each grouping: no count of
+    cases the committee's JSON holds is between 1 and 4 — the count a figure is withheld by
+    (a share's or a duration's denominator, a count KPI's count), the pending and the
+    overdue-open steps. The small numbers allowed: a share's numerator over a denominator of 5
+    or more ("4 af 10" is not a small figure under the issue's rule), and the caseworkers a
+    "per caseworker" figure divides by (people on the staff, not children's cases)."""
+    periods = ["2025-01", "2025-02", "2025-03", "2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4",
+               "2025", "R12-2025-12"]
+    args = ["--db", str(demo_db), "--format", "json", "--role", "committee"]
+    r = run(*args, *[x for p in periods for x in ("--period", p)], *(["--by", by] if by else []))
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout)
+    assert not by or any(x["suppressed"] for x in rows), "the demo has small teams to withhold"
+
+    def small(n) -> bool:
+        return n is not None and 0 < n < 5
+
+    kpiset = load_kpis(DEFAULT_KPIS)
+    for x in rows:
+        count = isinstance(kpiset[x["kpi"]], CountKpi)
+        for field in ("numerator" if count else "denominator", "pending", "overdue_open"):
+            assert not small(x[field]), (field, x)
+        if not count and small(x["numerator"]):
+            assert x["denominator"] is not None and x["denominator"] >= 5, x  # "4 af 10"
+        if x["suppressed"]:
+            assert x["value"] is None and x["p90"] is None
+            assert x["numerator"] is None and x["denominator"] is None
 
 
 def test_table_is_danish_and_xlsx_written(run, db, tmp_path):
