@@ -1,4 +1,5 @@
-"""Command line: python -m kpis {import,demo,validate,compute}. Each command delegates to the engine."""
+"""Command line: python -m kpis {import,demo,validate,compute,users}. Each command delegates to
+the engine."""
 
 from __future__ import annotations
 
@@ -52,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     comp.add_argument("--teams", default=None, help="the teams of a department head (comma-separated)")
     comp.add_argument("--format", choices=["table", "csv", "json", "xlsx"], default="table")
     comp.add_argument("--out", type=Path, default=None)
+    from kpis.access.users_cli import add_parser as add_users_parser
+
+    add_users_parser(sub)
     return p
 
 
@@ -79,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
         from kpis.compute.cli_compute import cli_compute
 
         return cli_compute(args)
+    if args.command == "users":
+        from kpis.access.users_cli import cli_users
+
+        return cli_users(args)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 
@@ -88,8 +96,14 @@ def _audit_import(path: Path, db: Path, code: int, what: str = "udtræk") -> Non
 
     from kpis.access.audit import AuditAction, record
 
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container without a passwd entry)
+        import os
+
+        who = f"uid {os.getuid()}"
     outcome = "indlæst" if code == 0 else f"afvist (kode {code})"
-    record(getpass.getuser(), "kommandolinje", "*", AuditAction.IMPORT, page="python -m kpis",
+    record(who, "kommandolinje", "*", AuditAction.IMPORT, page="python -m kpis",
            detail=f"{what} {path} → {db}: {outcome}")
 
 

@@ -181,3 +181,25 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path):
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
+
+
+def test_an_import_from_the_command_line_is_logged_under_the_os_user(log: Path, tmp_path: Path,
+                                                                    capsys):
+    import getpass
+
+    from kpis.cli import main
+    from tests.tiny_export import write_tiny_export
+
+    export = write_tiny_export(tmp_path / "udtraek-0102031234")  # a CPR number in a file name
+    db = tmp_path / "s.duckdb"
+    assert main(["import", str(export), "--db", str(db), "--profile", "canonical",
+                 "--as-of", "2025-06-30"]) == 0
+    assert main(["import", str(tmp_path / "findes-ikke"), "--db", str(db)]) == 2
+    capsys.readouterr()
+    entries = read(filters=AuditFilter(actions=(AuditAction.IMPORT,)))
+    assert entries["actor"].to_list() == [getpass.getuser()] * 2
+    assert set(entries["role"]) == {"kommandolinje"}
+    refused, done = entries["detail"].to_list()
+    assert done.endswith(": indlæst") and str(db) in done
+    assert "afvist" in refused
+    assert "0102031234" not in done and audit.CPR_REDACTED in done
