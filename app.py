@@ -14,6 +14,7 @@ st.set_page_config(page_title="Pejlemærker", page_icon="🧭", layout="wide")
 
 from kpis.access.roles import Role
 from pages._auth import render_user_sidebar, require_login
+from pages._results import start_warm_up
 
 EVERYONE = frozenset(Role)
 LEADERS = frozenset({Role.DEPARTMENT_HEAD, Role.ANALYST, Role.ADMINISTRATOR})
@@ -38,6 +39,10 @@ PAGES = [p for p in PAGES if (Path(__file__).parent / p[0]).exists()]
 def pages_for(role: Role) -> list[tuple[str, str, str, frozenset[Role]]]:
     return [p for p in PAGES if role in p[3]]
 
+
+# The committee's default overview is computed in the background while the first visitor signs in
+# (and again after each import): see pages/_results.py.
+start_warm_up()
 
 # Before anything else: nobody signed in gets the login form, under whatever address they opened.
 user = require_login([Path(f).stem for f, *_ in PAGES])

@@ -1,15 +1,30 @@
 """Streamlit glue around the engine: the current definitions and cached results.
 
 Not a page. The engine runs on the snapshot's unit cache (``kpis.compute.unit_cache``), which
-derives each KPI's case steps once per snapshot. Results are cached across sessions, keyed on everything that changes the answer:
-the snapshot, the definitions' version, the periods, the grouping, the as-of date and the user's
-scope. Arguments starting with ``_`` are not hashed; their identity is carried by the key next to
-them (``defs_version`` for the definitions, ``scope_key`` for the scope).
+derives each KPI's case steps once per snapshot and is shared by every session of the process.
+Results are cached across sessions, keyed on everything that changes the answer: the snapshot,
+the definitions' version, the periods, the grouping, the as-of date and the user's scope.
+Arguments starting with ``_`` are not hashed; their identity is carried by the key next to them
+(``defs_version`` for the definitions, ``scope_key`` for the scope).
+
+An import replaces the snapshot file at any moment. A page reads the snapshot's id and dates
+first and its figures after; if the file was replaced in between, the figures would come from
+the new snapshot under the old one's dates. So each cached call checks that the unit cache holds
+the snapshot the page asked for, and otherwise the page runs again on the new one.
+
+Warm-up: the first run of the app (app.py, before the login form) starts one background thread
+per process and database (``_warm_up``). It computes the committee's default overview — and the tables behind
+the detail and drill-down pages — for the current snapshot, and again whenever an import has
+replaced the file, so the first person after a server start or an import does not wait for the
+case steps to be derived. Its errors are logged, never raised.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
+import time
 from datetime import date
 from pathlib import Path
 
@@ -17,12 +32,29 @@ import polars as pl
 import streamlit as st
 
 import kpis
+from kpis.compute.compile import SqlQuery
 from kpis.compute.engine import Scope, case_steps, compute, open_steps
-from kpis.compute.unit_cache import snapshot_cache
+from kpis.compute.unit_cache import SnapshotCache, snapshot_cache
 from kpis.rules.definitions import KpiSet
 from kpis.rules.store import Loaded, store_for
 
 KPIS_ENV = "PEJLEMAERKER_KPIS"
+WARM_POLL_S = 5.0  # how often the warm-up looks for a replaced snapshot file (one stat call)
+
+log = logging.getLogger(__name__)
+
+
+class SnapshotChanged(RuntimeError):
+    """The snapshot file was replaced after the page read which snapshot it shows."""
+
+
+def _cache_of(db: str, snapshot_id: str) -> SnapshotCache:
+    """The unit cache of ``db``, which must hold the snapshot ``snapshot_id``."""
+    cache = snapshot_cache(Path(db))
+    held = cache.query(SqlQuery("SELECT snapshot_id FROM snap.snapshot_meta")).item()
+    if held != snapshot_id:
+        raise SnapshotChanged(f"{db}: {snapshot_id} was replaced by {held}")
+    return cache
 
 
 def kpis_path() -> Path:
@@ -51,7 +83,7 @@ def current_kpis() -> KpiSet:
 def results(db: str, snapshot_id: str, _kpiset: KpiSet, defs_version: str,
             periods: tuple[str, ...], by: tuple[str, ...], kpi_ids: tuple[str, ...] | None,
             _scope: Scope, scope_key: str, as_of: date | None = None) -> pl.DataFrame:
-    return compute(snapshot_cache(Path(db)), _kpiset, list(periods), by, as_of=as_of,
+    return compute(_cache_of(db, snapshot_id), _kpiset, list(periods), by, as_of=as_of,
                    kpi_ids=list(kpi_ids) if kpi_ids else None, scope=_scope)
 
 
@@ -59,31 +91,107 @@ def results(db: str, snapshot_id: str, _kpiset: KpiSet, defs_version: str,
 def steps(db: str, snapshot_id: str, _kpiset: KpiSet, defs_version: str, kpi_id: str,
           period: str, group: tuple[tuple[str, str], ...], _scope: Scope, scope_key: str,
           as_of: date | None = None) -> pl.DataFrame:
-    return case_steps(snapshot_cache(Path(db)), _kpiset, kpi_id, period, dict(group),
+    return case_steps(_cache_of(db, snapshot_id), _kpiset, kpi_id, period, dict(group),
                       as_of=as_of, scope=_scope)
 
 
 @st.cache_data(show_spinner=False, max_entries=32, ttl=3600)
 def worklist(db: str, snapshot_id: str, _kpiset: KpiSet, defs_version: str, _scope: Scope,
              scope_key: str, as_of: date | None = None) -> pl.DataFrame:
-    return open_steps(snapshot_cache(Path(db)), _kpiset, as_of=as_of, scope=_scope)
+    return open_steps(_cache_of(db, snapshot_id), _kpiset, as_of=as_of, scope=_scope)
 
 
 def get_results(db: Path, snapshot_id: str, kpiset: KpiSet, periods, by=(), kpi_ids=None, *,
                 scope: Scope, as_of: date | None = None) -> pl.DataFrame:
     """Cached ``kpis.compute.engine.compute`` for the pages. ``scope`` has no default here: a
     page passes the signed-in user's (``pages._auth.current_scope``) or it does not run."""
-    return results(str(db), snapshot_id, kpiset, kpiset.version, tuple(periods), tuple(by),
-                   tuple(kpi_ids) if kpi_ids else None, scope, scope.key, as_of)
+    _warm_up(str(db))
+    try:
+        return results(str(db), snapshot_id, kpiset, kpiset.version, tuple(periods), tuple(by),
+                       tuple(kpi_ids) if kpi_ids else None, scope, scope.key, as_of)
+    except SnapshotChanged:
+        st.rerun()  # an import replaced the snapshot meanwhile: show the new one whole
+        raise
 
 
 def get_steps(db: Path, snapshot_id: str, kpiset: KpiSet, kpi_id: str, period: str,
               group: dict[str, str] | None = None, *, scope: Scope,
               as_of: date | None = None) -> pl.DataFrame:
-    return steps(str(db), snapshot_id, kpiset, kpiset.version, kpi_id, period,
-                 tuple(sorted((group or {}).items())), scope, scope.key, as_of)
+    try:
+        return steps(str(db), snapshot_id, kpiset, kpiset.version, kpi_id, period,
+                     tuple(sorted((group or {}).items())), scope, scope.key, as_of)
+    except SnapshotChanged:
+        st.rerun()
+        raise
 
 
 def get_worklist(db: Path, snapshot_id: str, kpiset: KpiSet, *, scope: Scope,
                  as_of: date | None = None) -> pl.DataFrame:
-    return worklist(str(db), snapshot_id, kpiset, kpiset.version, scope, scope.key, as_of)
+    try:
+        return worklist(str(db), snapshot_id, kpiset, kpiset.version, scope, scope.key, as_of)
+    except SnapshotChanged:
+        st.rerun()
+        raise
+
+
+# --- warm-up -------------------------------------------------------------------------------
+
+
+def start_warm_up() -> None:
+    """app.py calls this on every run, before the login form: the first visitor's figures are
+    computed while they sign in. Cheap after the first call (a cached resource)."""
+    from pages._frame import db_path
+
+    _warm_up(str(db_path()))
+
+
+@st.cache_resource(show_spinner=False)
+def _warm_up(db: str) -> threading.Thread | None:
+    """Start the background warm-up of ``db`` once per process (see the module's docstring).
+
+    Only under a served app: a session without HTTP headers is an AppTest or a script, where a
+    thread outliving the run would only compete with the next test."""
+    if not st.context.headers.get("Host"):
+        return None
+    thread = threading.Thread(target=_warm_loop, args=(Path(db), kpis_path()),
+                              name=f"pejlemaerker-warm-up:{Path(db).name}", daemon=True)
+    thread.start()
+    return thread
+
+
+def _warm_loop(db: Path, kpis_file: Path) -> None:
+    from kpis.data.inventory import file_fingerprint
+
+    seen = None
+    while True:
+        identity = file_fingerprint(db)
+        if identity is not None and identity != seen:
+            seen = identity
+            started = time.perf_counter()
+            try:
+                warm(db, kpis_file)
+                log.info("warmed %s in %.1f s", db, time.perf_counter() - started)
+            except Exception:  # a failed warm-up must never break the app
+                log.exception("warming the results of %s failed", db)
+        time.sleep(WARM_POLL_S)
+
+
+def warm(db: Path, kpis_file: Path) -> None:
+    """Compute what the first visitors of a snapshot ask for: the committee's default overview
+    (into the shared results cache) and the engine's tables behind the detail and drill-down
+    pages (by team, by team and caseworker) for the default period."""
+    from kpis.access.roles import Role, scope_for
+    from kpis.present.period_choice import periods_needed, resolve, resolve_comparison
+
+    kpiset = store_for(kpis_file).get().kpis
+    if kpiset is None:
+        return
+    cache = snapshot_cache(db)
+    snapshot_id = cache.query(SqlQuery("SELECT snapshot_id FROM snap.snapshot_meta")).item()
+    period = resolve(None, cache.as_of)  # the overview's default: as pages/_committee.py
+    needed = tuple(p.label for p in periods_needed(period, resolve_comparison(None), cache.as_of))
+    committee = scope_for(Role.COMMITTEE)
+    results(str(db), snapshot_id, kpiset, kpiset.version, needed, (), None, committee,
+            committee.key, None)
+    for by in (("team",), ("team", "caseworker")):
+        compute(cache, kpiset, [period.label], by)
