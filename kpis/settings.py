@@ -35,6 +35,8 @@ class DepartmentSettings(_Frozen):
 class AccessSettings(_Frozen):
     # Minutes without any use after which a signed-in person must sign in again.
     session_timeout_minutes: int = Field(default=30, ge=1)
+    # Hours after signing in after which everyone signs in again, however busy.
+    session_max_hours: int = Field(default=10, ge=1)
 
 
 class Settings(_Frozen):

@@ -22,6 +22,7 @@ from kpis.compute.engine import Scope
 
 USER_KEY = "_auth_user"
 SEEN_KEY = "_auth_last_seen"
+SINCE_KEY = "_auth_signed_in_at"
 VIA_KEY = "_auth_via"
 NOTICE_KEY = "_auth_notice"
 FAILURES_KEY = "_auth_failures"
@@ -44,43 +45,69 @@ def current_scope() -> Scope:
     return scope_for(user.role, user.teams)
 
 
-def session_state_for(user: User, via: str = "local") -> dict[str, object]:
-    """The session-state entries of a signed-in user (the login form sets them; tests may too)."""
-    return {USER_KEY: user, SEEN_KEY: time.time(), VIA_KEY: via}
+def session_state_for(user: User, via: str = "local",
+                      since: float | None = None) -> dict[str, object]:
+    """The session-state entries of a signed-in user (the login form sets them; tests may too).
+    ``since`` is when they signed in (for OIDC the ID token's ``iat``), default now."""
+    now = time.time()
+    return {USER_KEY: user, SEEN_KEY: now, SINCE_KEY: now if since is None else since,
+            VIA_KEY: via}
 
 
 # --- signing in and out --------------------------------------------------------------------
 
 
 def timeout_seconds() -> float:
+    """Idle time after which a session ends (``access.session_timeout_minutes``)."""
     from kpis.settings import default_settings
 
     return default_settings().access.session_timeout_minutes * 60.0
 
 
+def max_session_seconds() -> float:
+    """Time after signing in at which every session ends (``access.session_max_hours``)."""
+    from kpis.settings import default_settings
+
+    return default_settings().access.session_max_hours * 3600.0
+
+
 def _signed_in_user() -> User | None:
-    """The session's user if still within the idle timeout (the run counts as activity)."""
+    """The session's user while within the idle timeout and the session's longest life (this
+    run counts as use)."""
     user = st.session_state.get(USER_KEY)
     if not isinstance(user, User):
-        oidc_user = _user_from_oidc()
-        if oidc_user is None:
-            return None
-        st.session_state.update(session_state_for(oidc_user, via="oidc"))
-        return oidc_user
-    seen = st.session_state.get(SEEN_KEY)
-    if not isinstance(seen, (int, float)) or time.time() - seen > timeout_seconds():
+        return _start_oidc_session()
+    now = time.time()
+    seen, since = st.session_state.get(SEEN_KEY), st.session_state.get(SINCE_KEY)
+    if not isinstance(seen, (int, float)) or now - seen > timeout_seconds():
         minutes = round(timeout_seconds() / 60)
         _sign_out(notice=f"Du er logget ud, fordi du ikke har brugt Pejlemærker i {minutes} "
                          "minutter. Log ind igen.")
         return None
-    st.session_state[SEEN_KEY] = time.time()
+    if not isinstance(since, (int, float)) or now - since > max_session_seconds():
+        hours = round(max_session_seconds() / 3600)
+        _sign_out(notice=f"Du er logget ud, fordi det er mere end {hours} timer siden, du "
+                         "loggede ind. Log ind igen.")
+        return None
+    st.session_state[SEEN_KEY] = now
     return user
+
+
+def _start_oidc_session() -> User | None:
+    """A new browser session of someone signed in with the municipality's login (Streamlit's
+    identity cookie): their user from the claims, if the mapping gives them a role."""
+    signed_in = _user_from_oidc()
+    if signed_in is None:
+        return None
+    user, issued_at = signed_in
+    st.session_state.update(session_state_for(user, via="oidc", since=issued_at))
+    return _signed_in_user()  # the cookie may be older than a session may live
 
 
 def _sign_out(notice: str | None = None) -> bool:
     """Forget the session's user; True when the browser is being sent to the provider's logout."""
     via = st.session_state.get(VIA_KEY)
-    for key in (USER_KEY, SEEN_KEY, VIA_KEY):
+    for key in (USER_KEY, SEEN_KEY, SINCE_KEY, VIA_KEY):
         st.session_state.pop(key, None)
     if notice:
         st.session_state[NOTICE_KEY] = notice
@@ -163,16 +190,20 @@ def _oidc_logged_in() -> bool:
     return bool(st.user.to_dict().get("is_logged_in", False))
 
 
-def _user_from_oidc() -> User | None:
+def _user_from_oidc() -> tuple[User, float | None] | None:
+    """The user the provider vouches for and when they signed in there (``iat``), or None."""
     if oidc_provider() is None or not _oidc_logged_in():
         return None
     from kpis.access.identity import IdentityError, load_mapping, user_from_claims
 
+    claims = st.user.to_dict()
     try:
-        return user_from_claims(st.user.to_dict(), load_mapping())
+        user = user_from_claims(claims, load_mapping())
     except IdentityError as exc:
         st.session_state[NOTICE_KEY] = str(exc)
         return None
+    issued_at = claims.get("iat")
+    return user, float(issued_at) if isinstance(issued_at, (int, float)) else None
 
 
 # --- the login page ------------------------------------------------------------------------

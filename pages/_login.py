@@ -5,12 +5,15 @@ Rendered by ``pages/_auth.py`` under every page's address while nobody is signed
 
 from __future__ import annotations
 
+import logging
 import time
 
 import streamlit as st
 
 from kpis.access import users as local_users
 from pages import _auth
+
+_LOG = logging.getLogger(__name__)
 
 
 def _demo_hint(db) -> None:
@@ -44,6 +47,12 @@ def _try_local_login(username: str, password: str, db) -> None:
 
 
 def render_login() -> None:
+    _, middle, _ = st.columns([1, 2, 1])
+    with middle:
+        _render_login()
+
+
+def _render_login() -> None:
     from pages._frame import db_path
 
     db = db_path()
@@ -64,12 +73,15 @@ def render_login() -> None:
 
     try:
         known = local_users.load_users()
-    except local_users.UsersFileError:
-        known = None  # details go to the log of whoever runs the server, not to visitors
+    except local_users.UsersFileError as exc:
+        _LOG.error("%s", exc)  # the details to whoever runs the server, not to visitors
+        st.error("Brugerfilen kan ikke læses. En administrator kan se fejlen i serverens log "
+                 "(eller med `python -m kpis users list`).")
+        return
     if provider is None and not known:
         from kpis.access.demo_users import ensure_demo_users
 
-        if known is None or not ensure_demo_users(db):
+        if not ensure_demo_users(db):
             st.warning("Der er endnu ingen brugere. En administrator opretter den første med "
                        "`python -m kpis users add NAVN --role admin` (se docs/authentication.md).")
             return

@@ -45,8 +45,8 @@ class RoleMapping(BaseModel):
     @classmethod
     def _parse_roles(cls, value: object) -> object:
         if isinstance(value, Mapping):
-            return {str(k): parse_role(str(v)) if isinstance(v, str) else v
-                    for k, v in value.items()}
+            return {str(k): parse_role(v) if isinstance(v, str) and not isinstance(v, Role)
+                    else v for k, v in value.items()}
         return value
 
     @field_validator("teams", mode="before")
