@@ -27,7 +27,16 @@ st.caption("Alle nøgletal, som de er defineret i dag: hvad de måler, lovgrundl
            "tælles, målet og dets historik, hvem der ejer definitionen, og hvornår den sidst blev "
            "ændret. Teksten dannes af definitionerne, den samme som beregningen bruger.")
 
-entries = build_catalogue(kpiset, versions, hist.text_of if versions else None)
+@st.cache_data(show_spinner=False, max_entries=8, ttl=3600)
+def _catalogue(defs_version: str, history_dir: str, log: tuple, _kpiset, _versions, _text_of):
+    """Every version is parsed once per change of the definitions or the history, not per view
+    (the key: the definitions' version, the history's folder and its entries)."""
+    return build_catalogue(_kpiset, _versions, _text_of)
+
+
+entries = _catalogue(kpiset.version, str(hist.history_dir),
+                     tuple((v.seq, v.hash, v.at, v.who, v.reason) for v in versions), kpiset,
+                     versions, hist.text_of if versions else None)
 sections = list(dict.fromkeys(e.section for e in entries))
 c1, c2 = st.columns([2, 1])
 query = c1.text_input("Søg", key="katalog_soeg", placeholder="fx undersøgelse, § 50 eller bfu")
