@@ -9,6 +9,7 @@ import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
+import polars as pl
 import streamlit as st
 
 from kpis.access.audit import AuditAction
@@ -16,7 +17,14 @@ from kpis.data import inventory
 from kpis.data.coverage import Coverage, load_coverage
 from kpis.data.importer import ImportRefused, run_import
 from kpis.data.schema import TABLE_ORDER
-from kpis.data.upload import ACCEPTED_SUFFIXES, demo_key_info, key_info, unpack
+from kpis.data.upload import (
+    ACCEPTED_SUFFIXES,
+    UPLOAD_DIR_PREFIX,
+    demo_key_info,
+    key_info,
+    source_label,
+    unpack,
+)
 from kpis.present.coverage_charts import months_chart, since, with_order
 from kpis.present.formatting import format_date_da, format_datetime_da, format_int_da
 from kpis.settings import default_settings
@@ -45,7 +53,7 @@ def _import(db: Path, upload, as_of: date, key: bytes | None) -> None:
     """Unpack and import with progress; the outcome is kept for the next run of the page."""
     progress = st.progress(0.0, text="Pakker udtrækket ud …")
     with st.status("Indlæser udtrækket …", expanded=True) as status, \
-            tempfile.TemporaryDirectory(prefix="pejlemaerker-upload-") as tmp:
+            tempfile.TemporaryDirectory(prefix=UPLOAD_DIR_PREFIX) as tmp:
         try:
             st.write(f"Pakker {upload.name} ud …")
             path = unpack(upload.name, upload.getvalue(), Path(tmp))
@@ -236,7 +244,8 @@ else:
 
 st.subheader("Indlæsninger")
 st.dataframe(
-    inv.history,
+    inv.history.with_columns(inv.history["source"].map_elements(source_label,
+                                                                return_dtype=pl.String)),
     hide_index=True,
     column_order=["imported_at", "as_of", "source", "profile", "files", "read", "loaded",
                   "quarantined"],

@@ -11,7 +11,7 @@ import pytest
 
 from kpis.data.errors import ImportRefused
 from kpis.data.pseudonym import DEMO_KEY
-from kpis.data.upload import demo_key_info, key_info, unpack
+from kpis.data.upload import demo_key_info, key_info, source_label, unpack
 from kpis.settings import PrivacySettings
 
 
@@ -28,9 +28,16 @@ def zipped(files: dict[str, bytes], links: tuple[str, ...] = ()) -> bytes:
 
 
 def test_zip_with_files_in_its_root(tmp_path):
-    path = unpack("udtraek.zip", zipped({"sager.csv": b"a\n", "underretninger.csv": b"b\n"}),
+    path = unpack("Udtræk marts.zip", zipped({"sager.csv": b"a\n", "underretninger.csv": b"b\n"}),
                   tmp_path)
     assert sorted(p.name for p in path.iterdir()) == ["sager.csv", "underretninger.csv"]
+    assert path == tmp_path / "Udtræk_marts"  # the import records it as its source
+
+
+def test_source_label():
+    assert source_label("/tmp/pejlemaerker-upload-ab12/udtraek/eksport") == "upload: udtraek/eksport"
+    assert source_label("/tmp/pejlemaerker-upload-x/Marts.xlsx") == "upload: Marts.xlsx"
+    assert source_label("/data/export") == "/data/export"
 
 
 def test_zip_with_one_folder_and_mac_debris(tmp_path):

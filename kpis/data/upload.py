@@ -9,6 +9,7 @@ before anything is written.
 from __future__ import annotations
 
 import os
+import re
 import zipfile
 from dataclasses import dataclass
 from io import BytesIO
@@ -22,6 +23,13 @@ from kpis.settings import PrivacySettings
 MAX_UNPACKED_BYTES = 4 * 1024**3  # a national five-year export is far below this
 MAX_FILES = 200
 ACCEPTED_SUFFIXES = (".zip", WORKBOOK_SUFFIX)
+UPLOAD_DIR_PREFIX = "pejlemaerker-upload-"  # the temporary folder an upload is unpacked into
+_UPLOAD_DIR = re.compile(rf"^.*[/\\]{UPLOAD_DIR_PREFIX}[^/\\]+[/\\]")
+
+
+def source_label(source: str) -> str:
+    """An import's source as a person reads it: an upload's temporary folder becomes "upload:"."""
+    return _UPLOAD_DIR.sub("upload: ", source)
 
 
 def unpack(name: str, data: bytes, dest: Path) -> Path:
@@ -42,7 +50,8 @@ def unpack(name: str, data: bytes, dest: Path) -> Path:
     with archive:
         members = [m for m in archive.infolist() if not m.is_dir()]
         _check_members(name, members)
-        root = dest / "eksport"
+        # Named after the upload: the import records this path as its source.
+        root = dest / (re.sub(r"[^\w.-]+", "_", Path(name).stem).strip("._") or "eksport")
         for member in members:
             parts = PurePosixPath(member.filename).parts
             target = root.joinpath(*parts)
