@@ -6,6 +6,8 @@ in kpis.data.upload, the import in kpis.data.importer, the views in inventory an
 from __future__ import annotations
 
 import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -49,6 +51,19 @@ def _coverage(db: str, snapshot_id: str) -> Coverage:
     return load_coverage(Path(db))
 
 
+def _run_with_clock(progress, path: Path, db: Path, as_of: date, key: bytes | None):
+    """``run_import`` in a worker thread while the page counts the seconds: the importer reports
+    no steps of its own, and a long import must not look like a hung page."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        job = pool.submit(run_import, path, db, as_of=as_of, pseudonym_key=key)
+        started = time.monotonic()
+        while not job.done():
+            time.sleep(0.5)
+            seconds = int(time.monotonic() - started)
+            progress.progress(0.2, text=f"Læser og kontrollerer hver række … ({seconds} s)")
+        return job.result()  # an ImportRefused is raised here, in the page's thread
+
+
 def _import(db: Path, upload, as_of: date, key: bytes | None) -> None:
     """Unpack and import with progress; the outcome is kept for the next run of the page."""
     progress = st.progress(0.0, text="Pakker udtrækket ud …")
@@ -60,7 +75,7 @@ def _import(db: Path, upload, as_of: date, key: bytes | None) -> None:
             progress.progress(0.2, text="Læser og kontrollerer hver række …")
             st.write("Læser og kontrollerer hver række (det tager et øjeblik for et stort "
                      "udtræk) …")
-            result = run_import(path, db, as_of=as_of, pseudonym_key=key)
+            result = _run_with_clock(progress, path, db, as_of, key)
         except ImportRefused as exc:
             progress.progress(1.0, text="Afvist")
             status.update(label="Importen er afvist", state="error")
