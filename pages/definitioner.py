@@ -43,11 +43,12 @@ path = kpis_path()
 hist = history()
 try:
     versions = hist.versions()  # also records an edit made outside the app
-except OSError as exc:
-    st.error(f"Historikken kan ikke læses eller skrives ({exc}). Gem er slået fra.")
-    versions = []
+    history_ok = True
+except OSError as exc:  # a read-only installation: the definitions can be read, not changed
+    st.error(f"Historikken kan ikke læses eller skrives ({exc}). Gem og Gendan er slået fra.")
+    versions, history_ok = [], False
 file_text, file_hash = hist.current()
-by_hash = {v.hash: v for v in reversed(versions)}  # the first version with each text
+by_hash = {v.hash: v for v in reversed(versions)}  # the newest version with each text
 
 
 def _open_file() -> None:
@@ -364,7 +365,7 @@ with edit_tab:
     st.subheader("Gem")
     st.text_input("Begrundelse (kræves)", key=f"defs_reason_{S.defs_gen}",
                   placeholder="fx Udvalget hævede målet på mødet 12. marts")
-    st.button("Gem", type="primary", key="defs_save", on_click=_save)
+    st.button("Gem", type="primary", key="defs_save", on_click=_save, disabled=not history_ok)
     st.caption("Gem validerer først; en ugyldig tekst gemmes aldrig. Hver gemt version kommer i "
                "historikken med navn, tidspunkt og begrundelse.")
 

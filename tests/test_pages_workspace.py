@@ -271,3 +271,15 @@ def test_data_page_names_a_demo_key_from_the_environment(workspace, monkeypatch)
     assert any("demokommunens offentlige nøgle (miljøvariablen PEJLEMAERKER_PSEUDONYM_KEY)"
                in i.value for i in at.info)
     assert DEMO_KEY.decode() not in texts(at)  # the key itself is never shown
+
+
+def test_unwritable_history_disables_saving(workspace, tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv("PEJLEMAERKER_HISTORY", str(blocker / "historik"))
+    at = run(DEFS)
+    assert any("Historikken kan ikke læses eller skrives" in e.value for e in at.error)
+    assert at.button(key="defs_save").disabled
+    assert editor(at).value == ORIGINAL  # the definitions can still be read
+    at = run(CATALOGUE)  # and the catalogue shows them, without a history
+    assert "Ingen historik endnu." in texts(at)
