@@ -60,13 +60,6 @@ def _open_file() -> None:
         S.pop(key, None)
 
 
-if "defs_draft" not in S:
-    _open_file()
-elif S.defs_opened != file_hash and S.defs_draft == S.defs_opened_text \
-        and "defs_conflict" not in S:
-    _open_file()  # the file changed and this analyst had changed nothing: just follow it
-
-
 def _editor_key() -> str:
     if S.get("defs_view") == VIEW_ONE and S.get("defs_kpi"):
         return f"defs_kpi_{S.defs_kpi}_{S.defs_gen}"
@@ -84,6 +77,15 @@ def _current_draft() -> str:
         return blocks.replace_kpi(S.defs_draft, S.defs_kpi, S[key])
     except blocks.BlockError:
         return S.defs_draft
+
+
+if "defs_draft" not in S:
+    _open_file()
+elif S.defs_opened != file_hash and "defs_conflict" not in S \
+        and _current_draft() == S.defs_opened_text:
+    # The file changed and this analyst has changed nothing (counting what is being typed into
+    # the editor right now): just follow it.
+    _open_file()
 
 
 def _set_draft(text: str, message: str | None = None) -> None:

@@ -226,3 +226,56 @@ def test_upload_demo_export_quarantines_exactly_the_bad_rows(page, workspace, ar
     assert not any(re.search(r"\d{6}-?\d{4}", r["Værdi"]) for r in records)  # never a CPR
     shot(page, artifacts, "workspace-data", height=4200)
     assert outside_requests == []
+
+
+def signed_in_page(browser, url: str, role: Role):
+    """A second person in a browser of their own, signed in through the login form."""
+    who = demo_user(role)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="da-DK")
+    other = context.new_page()
+    other.goto(f"{url}/definitioner", wait_until="domcontentloaded")
+    other.get_by_label("Brugernavn").fill(who.user.username)
+    other.get_by_label("Adgangskode").fill(who.password)
+    other.get_by_role("button", name="Log ind", exact=True).click()
+    other.get_by_role("heading", name="Nøgletalsdefinitioner").wait_for(timeout=WAIT_MS)
+    other.get_by_label("Definitioner (YAML)").wait_for(timeout=WAIT_MS)
+    idle(other)
+    return context, other
+
+
+def test_two_analysts_save_at_once_nothing_is_lost(page, browser, workspace, artifacts,
+                                                   outside_requests):
+    url, kpis_file = workspace["url"], workspace["kpis"]
+    original = kpis_file.read_text(encoding="utf-8")
+    open_editor(page, url)  # the analyst opens the file ...
+    context, colleague = signed_in_page(browser, url, Role.ADMINISTRATOR)
+    try:
+        # ... and a colleague saves a lower target meanwhile.
+        edit(colleague, lower_target)
+        colleague.get_by_label("Begrundelse (kræves)").fill("Kollegaens ændring")
+        colleague.get_by_role("button", name="Gem", exact=True).click()
+        colleague.get_by_text(re.compile(r"Gemt som version \d+")).wait_for(timeout=WAIT_MS)
+    finally:
+        context.close()
+    theirs = kpis_file.read_text(encoding="utf-8")
+    assert theirs == lower_target(original)
+
+    def new_owner(text: str) -> str:
+        return text.replace("owner: Afdelingsledelsen", "owner: Familieafdelingen")
+
+    edit(page, new_owner)
+    page.get_by_label("Begrundelse (kræves)").fill("Ny ejer")
+    page.get_by_role("button", name="Gem", exact=True).click()
+    administrator = demo_user(Role.ADMINISTRATOR).user.display_name
+    page.get_by_text(f"Filen er ændret, siden du åbnede den — af {administrator}").wait_for(
+        timeout=WAIT_MS)
+    diffs = " ".join(page.locator('[data-testid="stCode"]').all_inner_texts())
+    assert "+    target: 0.50" in diffs
+    assert kpis_file.read_text(encoding="utf-8") == theirs  # their save stands
+    mine = new_owner(original)
+    assert page.get_by_label("Definitioner (YAML)").input_value() == mine  # kept in the editor
+    with page.expect_download(timeout=WAIT_MS) as download:
+        page.get_by_role("button", name="Hent din tekst").click()
+    assert Path(download.value.path()).read_text(encoding="utf-8") == mine
+    shot(page, artifacts, "workspace-conflict", height=1600)
+    assert outside_requests == []
