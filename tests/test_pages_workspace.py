@@ -283,3 +283,19 @@ def test_unwritable_history_disables_saving(workspace, tmp_path, monkeypatch):
     assert editor(at).value == ORIGINAL  # the definitions can still be read
     at = run(CATALOGUE)  # and the catalogue shows them, without a history
     assert "Ingen historik endnu." in texts(at)
+
+
+def test_a_change_elsewhere_never_replaces_text_being_typed(workspace):
+    at = run(DEFS)
+    workspace["history"].save(lower_target(ORIGINAL), opened_hash=text_hash(ORIGINAL),
+                              who="Bo", reason="lavere mål")
+    mine = ORIGINAL.replace("owner: Afdelingsledelsen", "owner: Familieafdelingen")
+    editor(at).input(mine).run()  # the rerun that carries the typed text
+    assert editor(at).value == mine
+    assert any(w.value.startswith("Filen er ændret, siden du åbnede den") for w in at.warning)
+    # Someone who typed nothing simply follows the new file.
+    fresh = run(DEFS)
+    workspace["history"].save(ORIGINAL, opened_hash=text_hash(lower_target(ORIGINAL)),
+                              who="Bo", reason="tilbage")
+    fresh.run()
+    assert editor(fresh).value == ORIGINAL and not fresh.warning
