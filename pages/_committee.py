@@ -11,6 +11,7 @@ from datetime import date
 import streamlit as st
 
 from kpis.compute.periods import Period, PeriodKind, parse_period
+from kpis.present.charts import sparkline_svg
 from kpis.present.period_choice import (
     KIND_LABELS_DA,
     KIND_ORDER,
@@ -22,7 +23,8 @@ from kpis.present.period_choice import (
     resolve,
     resolve_comparison,
 )
-from kpis.present.tiles import Tile
+from kpis.present.tiles import Tile, format_value
+from kpis.rules.definitions import Unit
 
 QP_PERIOD, QP_COMPARISON, QP_KPI = "periode", "sammenlign", "kpi"
 KEY_KIND, KEY_PERIOD, KEY_COMPARISON = "udvalg_periodetype", "udvalg_periode", "udvalg_sammenlign"
@@ -104,8 +106,13 @@ def render_tile(tile: Tile, period: Period, comparison: Comparison, link: bool =
             delta=change.summary if change else None,
             delta_color=CHANGE_COLOR[change.tone] if change else "off",
             delta_arrow="off",  # the arrow is in the text, next to the word that explains it
-            chart_data=[p.value for p in tile.trend] or None, chart_type="line",
         )
+        values = [p.value for p in tile.trend]
+        spark = sparkline_svg(values, min_span=0.10 if tile.unit is Unit.PERCENT
+                              else 0.10 * max(values, default=0))
+        if spark:
+            st.image(spark, alt="Udvikling: " + ", ".join(
+                f"{p.label} {format_value(p.value, tile.unit)}" for p in tile.trend))
         st.badge(tile.status_text, color=STATUS_BADGE.get(tile.status, "gray"))
         compared = f"{tile.comparison_da}: {tile.comparison_value_text}"
         lines = [f"Sammenlignet med {compared}" if change else f"{tile.change_text}. {compared}",

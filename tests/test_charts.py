@@ -178,3 +178,11 @@ def test_trend_in_words_for_screen_readers_withholds_the_same():
     assert text.startswith("Linjediagram, Undersøgelser til tiden. 4. kvartal 2024: 80,0 %;")
     assert "4. kvartal 2025: færre end 5;" in text and "75,0" not in text
     assert text.endswith("Mål: 90,0 %.")
+
+
+def test_sparkline_is_a_small_svg_with_a_floor_under_its_range():
+    svg = charts.sparkline_svg([0.80, 0.81, 0.805], min_span=0.10, width=100, height=40)
+    assert svg.startswith("<svg") and "polyline" in svg and "<circle" in svg
+    ys = [float(p.split(",")[1]) for p in svg.split('points="')[1].split('"')[0].split()]
+    assert max(ys) - min(ys) < 40 * 0.2  # one point of wobble is a fifth of the height at most
+    assert charts.sparkline_svg([0.8]) is None
