@@ -188,3 +188,31 @@ def test_the_choice_survives_a_visit_to_another_page(demo_db: Path):
     at.switch_page("pages/overblik.py").run()
     assert not at.exception
     assert at.selectbox(key="udvalg_periode").value == "2025-Q3"
+
+
+@pytest.mark.signed_in_as("committee")
+def test_a_committee_member_sees_suppressed_figures_and_no_case_level_distribution(demo_db):
+    from kpis.access.roles import Role, scope_for
+
+    scope = scope_for(Role.COMMITTEE)
+    at = open_app("pages/noegletal.py", kpi="bfu_4_mdr", periode="2025-03")
+    as_of = snapshot_info(demo_db).as_of
+    period = parse_period("2025-03")
+    conn = connect(demo_db)
+    try:
+        df = compute(conn, KPIS, periods_needed(period, Comparison.PREVIOUS, as_of), scope=scope)
+        teams = compute(conn, KPIS, [period], by=("team",), kpi_ids=["bfu_4_mdr"], scope=scope)
+    finally:
+        conn.close()
+    tile = next(t for t in build_tiles(KPIS, df, period, Comparison.PREVIOUS,
+                                       trend_periods(period), as_of) if t.kpi_id == "bfu_4_mdr")
+    assert shown(at) == {KPIS["bfu_4_mdr"].name: tile.value_text}
+    body = texts(at)
+    assert "vises ikke for din rolle" in body or "færre end" in body
+    assert len(at.get("vega_lite_chart")) == 2  # trend and teams; no case-level distribution
+    table = at.dataframe[0].value
+    hidden = teams.filter(teams["suppressed"] & (teams["group_level"] == "team"))["team"]
+    assert hidden.len() >= 1  # a month by team has teams under 5 in the demo
+    for team in hidden.to_list():
+        assert table.loc[table["gruppe"] == team, "værdi"].item() == "færre end 5"
+    assert not any(str(v).startswith("0,") for v in table["værdi"])
