@@ -155,3 +155,19 @@ def test_overview_period_detail_and_meeting_papers(page, app_url, demo_db, artif
     full_screenshot(page, artifacts / "committee-kpi-detail.png")
 
     assert outside_requests == []
+
+
+@pytest.mark.signed_in_as("committee")
+def test_committee_member_sees_faerre_end_5_not_the_figure(page, app_url, artifacts,
+                                                            outside_requests):
+    # A month by team: in the demo some teams have fewer than 5 BFUs.
+    page.goto(f"{app_url}/noegletal?kpi=bfu_4_mdr&periode=2025-03", wait_until="domcontentloaded")
+    page.get_by_role("heading", name=KPIS["bfu_4_mdr"].name).wait_for(timeout=WAIT_MS)
+    page.get_by_text("vises ikke for din rolle").wait_for(timeout=WAIT_MS)
+    page.wait_for_function(
+        "document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]').length >= 2",
+        timeout=WAIT_MS)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.wait_for_timeout(1500)
+    full_screenshot(page, artifacts / "committee-kpi-detail-suppressed.png")
+    assert outside_requests == []
