@@ -131,3 +131,10 @@ def test_definitions_sheet_has_every_kpi_and_its_counting_rule(workbook):
     assert bfu[2] == "Faglig udredning" and "Serviceloven § 50" in bfu[4]
     assert "Frist efter Barnets Lov (fra 1. januar 2024): 4 måneder" in bfu[5]
     assert rows[2][2] == "Kontekst"
+
+
+def test_pdf_says_when_it_was_made():
+    papers = MeetingPapers(KPIS, results(), Q3, Comparison.PREVIOUS, AS_OF,
+                           made_at=datetime(2026, 11, 24, 9, 30))
+    text = PdfReader(io.BytesIO(build_pdf(papers))).pages[0].extract_text()
+    assert "Dannet 24. november 2026 kl. 09.30" in text

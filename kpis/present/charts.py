@@ -29,6 +29,7 @@ from kpis.present.tiles import (
     suppressed_text,
 )
 from kpis.rules.definitions import DeadlineKpi, Direction, Unit
+from kpis.rules.regime import Regime
 
 # Okabe & Ito (2008), "Color Universal Design".
 BLUE = "#0072B2"
@@ -324,8 +325,7 @@ def distribution_data(kpi: DeadlineKpi, steps: pl.DataFrame, as_of: date) -> tup
     counted = steps.filter(pl.col("in_denominator"))
     if counted.is_empty():
         return [], "dage"
-    hours = any(r.hours is not None for reg in ("sel", "barnets_lov")
-                for r in kpi.spec.due.rules(_regime(reg)))
+    hours = any(r.hours is not None for reg in Regime for r in kpi.spec.due.rules(reg))
     if hours and "due_at" in counted.columns:
         now = datetime.combine(as_of, datetime.min.time())
         # A value recorded without a time of day has no moment: its date (midnight) stands in.
@@ -354,12 +354,6 @@ def distribution_data(kpi: DeadlineKpi, steps: pl.DataFrame, as_of: date) -> tup
               .group_by("fra", "slags").len("antal").sort("fra", "slags"))
     return [{"fra": int(r["fra"]), "til": int(r["fra"]) + width, "slags": r["slags"],
              "antal": int(r["antal"])} for r in binned.iter_rows(named=True)], unit
-
-
-def _regime(value: str):
-    from kpis.rules.regime import Regime
-
-    return Regime(value)
 
 
 DISTRIBUTION_KINDS = (("Til tiden", BLUE), ("For sent", VERMILLION),

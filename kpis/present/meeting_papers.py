@@ -26,6 +26,7 @@ from kpis.present.tiles import (
     build_tiles,
     rounded,
     sections,
+    shown_value,
     suppressed_text,
 )
 from kpis.rules.definitions import KpiSet, Unit
@@ -47,7 +48,7 @@ class MeetingPapers:
     as_of: date
     imported_at: datetime | None = None
     threshold: int = SUPPRESSION_THRESHOLD
-    made_at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
+    made_at: datetime = field(default_factory=lambda: _now_danish())
 
     @property
     def trend(self) -> list[Period]:
@@ -70,6 +71,17 @@ class MeetingPapers:
             + (f", indlæst {format_datetime_da(self.imported_at)}" if self.imported_at else ""),
         ]
         return lines
+
+
+def _now_danish() -> datetime:
+    """Now in Danish local time (the server may run in UTC), for "Dannet …" on the papers."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        now = datetime.now(ZoneInfo("Europe/Copenhagen"))
+    except ZoneInfoNotFoundError:
+        now = datetime.now()
+    return now.replace(tzinfo=None, microsecond=0)
 
 
 READING_GUIDE = (
@@ -206,6 +218,7 @@ class _Pdf:
         pdf.ln(2)
         for line in papers.header_lines():
             self.text(line, 10, h=5)
+        self.text(f"Dannet {format_datetime_da(papers.made_at)}", 8.5, h=4.5, color=(90, 90, 90))
         pdf.ln(3)
         self.text(READING_GUIDE.format(hidden=suppressed_text(papers.threshold)), 8.5, h=4.3,
                   color=(60, 60, 60))
@@ -290,7 +303,7 @@ def build_xlsx(papers: MeetingPapers) -> bytes:
             ws.write(r, 4, t.change_text, plain)
             ws.write(r, 5, t.comparison_da, plain)
             cmp_value = None if t.comparison_value_text in (hidden, "–") else \
-                _value_of(totals.get((t.kpi_id, papers.comparison.of(papers.period).label)),
+                shown_value(totals.get((t.kpi_id, papers.comparison.of(papers.period).label)),
                           t.unit)
             number(ws, r, 6, cmp_value, t.unit, t.comparison_value_text)
             if t.n is None:
@@ -313,7 +326,7 @@ def build_xlsx(papers: MeetingPapers) -> bytes:
                 if row is not None and row.get("suppressed"):
                     ws.write_string(r, 13 + j, hidden, right)
                 else:
-                    v = _value_of(row, t.unit)
+                    v = shown_value(row, t.unit)
                     number(ws, r, 13 + j, v, t.unit, "–")
         ws.set_column(0, 0, 46)
         ws.set_column(1, 2, 10)
@@ -348,9 +361,3 @@ def build_xlsx(papers: MeetingPapers) -> bytes:
     ws.freeze_panes(4, 2)
     wb.close()
     return buf.getvalue()
-
-
-def _value_of(row: dict | None, unit: Unit) -> float | None:
-    if row is None or row.get("suppressed"):
-        return None
-    return rounded(row.get("value"), unit)

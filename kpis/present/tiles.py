@@ -141,7 +141,8 @@ def _is_suppressed(row: dict | None) -> bool:
     return bool(row and row.get("suppressed"))
 
 
-def _shown(row: dict | None, unit: Unit) -> float | None:
+def shown_value(row: dict | None, unit: Unit) -> float | None:
+    """A result row's value as shown: rounded, or None when withheld or empty."""
     if row is None or _is_suppressed(row):
         return None
     return rounded(row.get("value"), unit)
@@ -242,7 +243,7 @@ def build_tile(kpi, results: pl.DataFrame | dict, period: Period, comparison: Co
     row = totals.get((kpi.id, period.label))
     suppressed = _is_suppressed(row)
     unit = kpi.unit
-    value = _shown(row, unit)
+    value = shown_value(row, unit)
     hidden = suppressed_text(threshold)
 
     target = kpi.target_on(period.end)
@@ -251,7 +252,7 @@ def build_tile(kpi, results: pl.DataFrame | dict, period: Period, comparison: Co
 
     other = comparison.of(period)
     other_row = totals.get((kpi.id, other.label))
-    other_value = _shown(other_row, unit)
+    other_value = shown_value(other_row, unit)
     other_text = hidden if _is_suppressed(other_row) else format_value(other_value, unit)
     change = None
     if value is not None and other_value is not None:
@@ -282,7 +283,7 @@ def build_tile(kpi, results: pl.DataFrame | dict, period: Period, comparison: Co
         if _is_suppressed(r):
             withheld.append(period_short_da(p))
             continue
-        v = _shown(r, unit)
+        v = shown_value(r, unit)
         if v is not None:
             points.append(TrendPoint(p.label, period_short_da(p), v))
 
@@ -341,7 +342,7 @@ def group_rows(kpi, results: pl.DataFrame, period: Period, dimension: str,
     out = []
     for r in rows.iter_rows(named=True):
         hidden = _is_suppressed(r)
-        value = _shown(r, kpi.unit)
+        value = shown_value(r, kpi.unit)
         _, n_text, numerator_text = _n_texts(kpi, r, threshold)
         status = "none" if hidden else (r.get("status") or "none")
         out.append({
