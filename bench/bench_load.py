@@ -46,7 +46,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
-WAIT_MS = 300_000  # a cold national page on a busy machine: generous, but bounded
+WAIT_MS = 900_000  # 30 browsers on a busy 2-core machine: generous, but bounded (15 min)
 STARTUP_S = 180
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -296,6 +296,8 @@ class PageTiming:
     cold: float
     warm: list[float]
     errors: list[str] = field(default_factory=list)
+    cpu_server: float = 0.0  # CPU seconds over all of this page's views (cold and warm)
+    cpu_browser: float = 0.0
 
 
 def bench_pages(db: Path, runs: int, logdir: Path) -> dict:
@@ -323,7 +325,8 @@ def bench_pages(db: Path, runs: int, logdir: Path) -> dict:
                         rss = max(rss, peak_rss_mb(srv.proc.pid))
                     for k in cpu:
                         cpu[k] += getattr(meter, k)
-                    timings.append(PageTiming(spec.name, cold, warm, errors))
+                    timings.append(PageTiming(spec.name, cold, warm, errors, meter.server,
+                                              meter.browser))
                     print(f"  {spec.name}: cold {cold:.2f} s, warm median "
                           f"{statistics.median(warm):.2f} s", flush=True)
             finally:
@@ -347,13 +350,14 @@ class SessionResult:
 
 
 async def _session(browser, base: str, tiles: int, other: str, other_da: str,
-                   gate: asyncio.Event) -> SessionResult:
+                   gate: asyncio.Event, delay: float) -> SessionResult:
     from playwright.async_api import Error as PlaywrightError
 
     out = SessionResult()
     context, page = await new_page(browser, out.errors)
     try:
         await gate.wait()
+        await asyncio.sleep(delay)
         start = time.perf_counter()
         await page.goto(base + "/", wait_until="commit")
         login = await login_if_asked(page, "committee")
@@ -377,8 +381,10 @@ async def _session(browser, base: str, tiles: int, other: str, other_da: str,
     return out
 
 
-def bench_load(db: Path, users: int, logdir: Path, warm_first: bool = True) -> dict:
-    """``users`` sessions at the same moment: open the overview, then choose another period."""
+def bench_load(db: Path, users: int, logdir: Path, warm_first: bool = True,
+               ramp: float = 0.0) -> dict:
+    """``users`` sessions: open the overview, then choose another period. All at the same
+    moment, or (``ramp`` seconds) one after the other at even intervals."""
     from playwright.async_api import async_playwright
 
     from kpis.compute.periods import PeriodKind
@@ -399,8 +405,9 @@ def bench_load(db: Path, users: int, logdir: Path, warm_first: bool = True) -> d
                         "committee")
                 gate = asyncio.Event()
                 tasks = [asyncio.create_task(_session(browser, srv.url, tiles, other.label,
-                                                      period_label_da(other), gate))
-                         for _ in range(users)]
+                                                      period_label_da(other), gate,
+                                                      i * ramp / users))
+                         for i in range(users)]
                 await asyncio.sleep(0.5)  # every context is open: now all at once
                 with CpuMeter(srv.proc.pid) as meter:
                     gate.set()
@@ -411,16 +418,17 @@ def bench_load(db: Path, users: int, logdir: Path, warm_first: bool = True) -> d
                 await browser.close()
 
     load_before = load_average()
-    with serve(db, logdir / "load-server.log", **bench_env(logdir)) as srv:
+    log_path = logdir / f"load-{users}-ramp{ramp:g}.log"
+    with serve(db, log_path, **bench_env(logdir)) as srv:
         asyncio.run(run(srv))
         figures["server_peak_rss_mb"] = peak_rss_mb(srv.proc.pid)
-    log = (logdir / "load-server.log").read_text(errors="replace")
+    log = log_path.read_text(errors="replace")
     server_errors = [line for line in log.splitlines() if "Traceback" in line or "ERROR" in line]
     opens = [r.open_s for r in results if r.open_s is not None]
     changes = [r.change_s for r in results if r.change_s is not None]
     signed_in = [r.signed_in_s for r in results if r.signed_in_s is not None]
     errors = [e for r in results for e in r.errors] + [f"server: {e}" for e in server_errors]
-    return {"db": str(db), "users": users, "warm_first": warm_first, "open": opens,
+    return {"db": str(db), "users": users, "warm_first": warm_first, "ramp": ramp, "open": opens,
             "signed_in": signed_in,
             "change": changes, "errors": errors, "load_before": load_before,
             "load_after": load_average(), **figures}
@@ -452,6 +460,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("db", type=Path, help="snapshot database to serve")
     p.add_argument("--users", type=int, default=30)
     p.add_argument("--cold", action="store_true", help="no warming view before the load")
+    p.add_argument("--ramp", type=float, default=0.0,
+                   help="start the sessions over this many seconds (default: all at once)")
     p.add_argument("--pages", action="store_true", help="also time each page cold and warm")
     p.add_argument("--runs", type=int, default=3, help="warm views per page")
     p.add_argument("--logs", type=Path, default=ROOT / "bench" / "out" / "logs")
@@ -460,7 +470,7 @@ def main(argv: list[str] | None = None) -> int:
     out = {}
     if args.pages:
         out["pages"] = bench_pages(args.db.resolve(), args.runs, args.logs)
-    out["load"] = bench_load(args.db.resolve(), args.users, args.logs, not args.cold)
+    out["load"] = bench_load(args.db.resolve(), args.users, args.logs, not args.cold, args.ramp)
     load = out["load"]
     print(f"{args.users} users: open median {statistics.median(load['open'] or [0]):.2f} s, "
           f"p95 {percentile(load['open'], 95) or 0:.2f} s; period change median "

@@ -21,6 +21,7 @@ case steps to be derived. Its errors are logged, never raised.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import threading
@@ -40,6 +41,8 @@ from kpis.rules.store import Loaded, store_for
 
 KPIS_ENV = "PEJLEMAERKER_KPIS"
 WARM_POLL_S = 5.0  # how often the warm-up looks for a replaced snapshot file (one stat call)
+WARM_IMPORTS = ("kpis.present.meeting_papers", "kpis.present.charts", "kpis.present.drilldown",
+                "kpis.present.worklist")
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +186,8 @@ def warm(db: Path, kpis_file: Path) -> None:
     from kpis.access.roles import Role, scope_for
     from kpis.present.period_choice import periods_needed, resolve, resolve_comparison
 
+    for module in WARM_IMPORTS:  # the pages' libraries, imported once per process
+        importlib.import_module(module)
     kpiset = store_for(kpis_file).get().kpis
     if kpiset is None:
         return

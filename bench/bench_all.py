@@ -1,0 +1,261 @@
+"""Every benchmark of issue 8 in one command: import, engine, pages and load, against the goals.
+
+    /work/venv/bin/python bench/bench_all.py                    # municipality + national
+    /work/venv/bin/python bench/bench_all.py --reuse-import     # keep the national snapshot
+    /work/venv/bin/python bench/bench_all.py --no-national      # municipality only (~10 min)
+
+Writes ``bench/RESULTS.md`` (``--out``) and prints the summary against the goals. Steps:
+
+1. *Import and engine* — ``bench_engine.py`` (import throughput, the whole starter set cold and
+   warm on the direct and the cached path, each KPI, the scan floor, the polars baseline, peak
+   memory). The national export is generated once into ``bench/out/`` (gitignored; 5–10 min);
+   ``--reuse-import`` keeps its last snapshot and import figures (the municipality is always
+   imported again: two seconds).
+2. *Pages in Chromium* — ``bench_load.bench_pages``: overview, KPI detail, team drill-down and
+   worklist, each cold (first view of a fresh server) and warm (later sessions).
+3. *Load* — ``bench_load.bench_load``: ``--users`` browser sessions opening the overview and
+   changing the period, all at once and spread over ``--ramp`` seconds.
+
+The machine is shared: every section gives wall-clock beside CPU time and the load average.
+Nothing here asserts; the figures are what they are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+import baseline_polars as bp
+import bench_engine as be
+import bench_load as bl
+
+from kpis import DEFAULT_KPIS
+from kpis.rules.validate import load_and_validate
+
+GIB = 1024.0  # MB
+
+
+def _s(seconds: float | None) -> str:
+    return "–" if seconds is None else f"{seconds:.2f} s"
+
+
+def _mp(values: list[float]) -> str:
+    """Median / 95th percentile."""
+    median = statistics.median(values) if values else None
+    return f"{_s(median)} / {_s(bl.percentile(values, 95))}"
+
+
+def _cpu_now() -> float:
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def run(args: argparse.Namespace) -> dict:
+    """Every step; the report is written again after each one, so a run that is stopped still
+    leaves what it measured."""
+    started = datetime.now().strftime("%Y-%m-%d %H:%M")
+    wall, cpu = time.perf_counter(), _cpu_now()
+    info = be.machine()
+    kpiset = load_and_validate(DEFAULT_KPIS)
+    engine: list[dict] = []
+    browser: dict[str, dict] = {}
+
+    def so_far() -> dict:
+        return {"started": started, "info": info, "engine": engine, "browser": browser,
+                "wall": time.perf_counter() - wall, "cpu": _cpu_now() - cpu,
+                "load_end": bl.load_average()}
+
+    for ds in be.datasets(args.national, args.national_scale):
+        national = ds.name == "national"
+        runs = args.national_runs if national else args.runs
+        print(f"== import and engine: {ds.name}", flush=True)
+        engine.append(be.run_dataset(ds, kpiset, runs, args.reuse_import and national))
+        args.out.write_text(report(so_far()), encoding="utf-8")
+    for r in engine:
+        ds = r["dataset"]
+        logs = ROOT / "bench" / "out" / "logs" / ds.name
+        logs.mkdir(parents=True, exist_ok=True)
+        print(f"== pages in Chromium: {ds.name}", flush=True)
+        pages = bl.bench_pages(ds.db, args.page_runs, logs)
+        loads: list[dict] = []
+        browser[ds.name] = {"pages": pages, "loads": loads}
+        args.out.write_text(report(so_far()), encoding="utf-8")
+        for ramp in sorted({0.0, args.ramp}):
+            print(f"== load: {args.users} sessions on {ds.name}, "
+                  f"{'all at once' if not ramp else f'over {ramp:g} s'}", flush=True)
+            loads.append(bl.bench_load(ds.db, args.users, logs, ramp=ramp))
+            print(f"   open p95 {_s(bl.percentile(loads[-1]['open'], 95))}, "
+                  f"errors {len(loads[-1]['errors'])}", flush=True)
+            args.out.write_text(report(so_far()), encoding="utf-8")
+    return so_far()
+
+
+# --------------------------------------------------------------------------- the report
+
+
+def _table(head: list[str], rows: list[list[str]]) -> list[str]:
+    return be._table(head, rows)
+
+
+def _ok(flag: bool | None) -> str:
+    return "–" if flag is None else be._ok(flag)
+
+
+def _goals(res: dict) -> list[list[str]]:
+    rows = []
+    by_name = {r["dataset"].name: r for r in res["engine"]}
+    nat = by_name.get("national")
+    if nat:
+        warm = nat["engine"]["cached"]["warm"]
+        rows.append(["national starter set (14 KPIs × 21 quarters by team, cached, warm)",
+                     "< 1 s", be._t(warm), _ok(warm.wall < 1.0)])
+        eng = sum((nat["engine"]["cached"]["per_kpi"][k] for k in bp.HEADLINE), be.ZERO)
+        floor = sum(nat["floor"].values(), be.ZERO)
+        polars = nat["baseline"]["polars"]
+        rows.append(["three headline KPIs, national: engine ÷ polars baseline", "< 1×",
+                     f"{eng.wall / polars.wall:.2f}× (CPU {eng.cpu / polars.cpu:.2f}×)",
+                     _ok(eng.wall < polars.wall)])
+        rows.append(["three headline KPIs, national: engine ÷ in-memory scan floor", "≤ 3×",
+                     f"{eng.wall / floor.wall:.1f}× (CPU {eng.cpu / floor.cpu:.1f}×)",
+                     _ok(eng.wall <= 3 * floor.wall)])
+        diffs = sum(d.height for d in nat["baseline"]["differences"].values())
+        rows.append(["baseline ≡ engine (national)", "0 differ", f"{diffs} differ",
+                     _ok(diffs == 0)])
+    for name, b in res["browser"].items():
+        overview = next(t for t in b["pages"]["timings"] if t.page == "overview")
+        warm = statistics.median(overview.warm)
+        rows.append([f"warm overview, {name} (median of {len(overview.warm)})", "< 1 s",
+                     _s(warm), _ok(warm < 1.0)])
+    for name, b in res["browser"].items():
+        for load in b["loads"]:
+            how = "all at once" if not load["ramp"] else f"over {load['ramp']:g} s"
+            p95 = bl.percentile(load["open"], 95)
+            p95c = bl.percentile(load["change"], 95)
+            met = (p95 is not None and p95c is not None and max(p95, p95c) < 3.0
+                   and not load["errors"] and len(load["open"]) == load["users"])
+            what = (f"{load['users']} sessions, {name}, {how}: p95 overview opened / "
+                    "period changed, errors")
+            rows.append([what, "< 3 s, 0",
+                         f"{_s(p95)} / {_s(p95c)}, {len(load['errors'])}", _ok(met)])
+    if nat:
+        engine_peak = nat["peak_rss_mb"]["cached"]
+        served = res["browser"].get("national")
+        server_peak = max([served["pages"]["server_peak_rss_mb"]]
+                          + [ld["server_peak_rss_mb"] for ld in served["loads"]]) if served else 0.0
+        peak = max(engine_peak, server_peak)
+        rows.append(["memory at national scale (engine process; app server under load)",
+                     "< 2 GiB", f"{engine_peak:,.0f} MB; {server_peak:,.0f} MB",
+                     _ok(peak < 2 * GIB)])
+    return rows
+
+
+def _pages_section(res: dict) -> list[str]:
+    rows, notes = [], []
+    for name, b in res["browser"].items():
+        p = b["pages"]
+        for t in p["timings"]:
+            views = 1 + len(t.warm)
+            rows.append([name, t.page, _s(t.cold), _s(statistics.median(t.warm)),
+                         f"{min(t.warm):.2f}–{max(t.warm):.2f} s",
+                         f"{t.cpu_server / views:.2f} s / {t.cpu_browser / views:.2f} s",
+                         str(len(t.errors))])
+        cpu = p["cpu"]
+        notes.append(f"- {name}: {cpu['wall']:.0f} s wall for all views; CPU: app server "
+                     f"{cpu['server']:.1f} s, Chromium {cpu['browser']:.1f} s; app server peak "
+                     f"RSS {p['server_peak_rss_mb']:,.0f} MB; load average "
+                     f"{p['load_before']} → {p['load_after']}.")
+    return ["## Pages in Chromium", "",
+            ("From `goto` until the page's content is shown and its script run has finished, "
+             "signed in (the local login form is answered on each load; the typing is not "
+             "counted, the login's run is). Cold: the first view of that page on a freshly "
+             "started server (its caches empty, the warm-up thread just started). Warm: later "
+             "views, each a new browser session."), "",
+            *_table(["data set", "page", "cold", "warm (median)", "warm (range)",
+                     "CPU per view: server / Chromium", "errors"], rows), "", *notes, ""]
+
+
+def _load_section(res: dict) -> list[str]:
+    rows, notes, errors = [], [], []
+    for name, b in res["browser"].items():
+        for ld in b["loads"]:
+            how = "all at once" if not ld["ramp"] else f"over {ld['ramp']:g} s"
+            rows.append([
+                name, f"{ld['users']} ({how})", str(len(ld["open"])), _mp(ld["open"]),
+                _mp(ld["signed_in"]), _mp(ld["change"]),
+                str(len(ld["errors"])),
+                f"{ld['cpu']['wall']:.0f} s",
+                f"{ld['cpu']['server']:.0f} s ({ld['cpu']['server'] / ld['users']:.2f} s each)",
+                f"{ld['cpu']['browser']:.0f} s ({ld['cpu']['browser'] / ld['users']:.1f} s each)",
+                f"{ld['server_peak_rss_mb']:,.0f} MB",
+                f"{ld['load_before']} → {ld['load_after']}"])
+            errors += [f"- {name}, {how}: {e}" for e in ld["errors"][:10]]
+        notes.append("")
+    out = ["## Load: concurrent browser sessions", "",
+           ("Each session is a new Chromium context (its own cookies: a new person) in one "
+            "headless Chromium on this machine: it opens the overview, signs in as a committee "
+            "member, waits until every tile shows a value (*opened*; the part after the login "
+            "form was sent: *after login*), then chooses the previous quarter and waits until "
+            "the page is redrawn (*period changed*). One session warms the server first. "
+            "Times are median / 95th percentile. CPU: the app server's process and Chromium's "
+            "(all sessions) while the sessions ran; both share the machine's two cores."), "",
+           *_table(["data set", "sessions", "completed", "opened", "after login",
+                    "period changed", "errors", "wall", "CPU server", "CPU Chromium",
+                    "server peak RSS", "load average"], rows), ""]
+    if errors:
+        out += ["Errors (first ten per run):", "", *errors, ""]
+    return out
+
+
+def report(res: dict) -> str:
+    engine_md = be.report(res["engine"], res["info"], res["started"])
+    engine_md = engine_md.split("\n", 1)[1]  # drop its title: it becomes a section here
+    engine_md = engine_md.replace("\n## ", "\n### ")
+    lines = ["# Benchmarks (issue 8)", "",
+             (f"Written by `bench/bench_all.py` on {res['started']}; the whole run took "
+              f"{res['wall'] / 60:.0f} min wall and {res['cpu'] / 60:.0f} min CPU of this "
+              f"process and its children (the browser and the app servers included). Load "
+              f"average at the start {res['info']['load average at start (1, 5, 15 min)']}, at "
+              f"the end {res['load_end']}: the machine is shared, so compare CPU times where "
+              "the load was high. What each figure means: bench/README.md."), "",
+             "## Goals", "",
+             *_table(["goal", "target", "measured: wall (CPU)", "met"], _goals(res)), ""]
+    lines += _pages_section(res)
+    lines += _load_section(res)
+    lines += ["## Import and engine", "", engine_md]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--no-national", dest="national", action="store_false",
+                   help="the municipality only")
+    p.add_argument("--reuse-import", action="store_true",
+                   help="keep the national snapshot and its import figures from the last run")
+    p.add_argument("--national-scale", type=float, default=105.0)
+    p.add_argument("--runs", type=int, default=5, help="engine runs per figure (municipality)")
+    p.add_argument("--national-runs", type=int, default=3, help="engine runs (national)")
+    p.add_argument("--page-runs", type=int, default=3, help="warm views per page")
+    p.add_argument("--users", type=int, default=30, help="concurrent browser sessions")
+    p.add_argument("--ramp", type=float, default=60.0,
+                   help="the second load run starts its sessions over this many seconds "
+                        "(0: only the run with all sessions at once)")
+    p.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    args = p.parse_args(argv)
+    res = run(args)
+    text = report(res)
+    args.out.write_text(text, encoding="utf-8")
+    goals = text.split("## Goals", 1)[1].split("\n## ", 1)[0]
+    print(f"\nWritten to {args.out}.\n\nGoals:{goals}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
