@@ -4,8 +4,9 @@ processes at once losing nothing."""
 
 from __future__ import annotations
 
-import multiprocessing
 import sqlite3
+import subprocess
+import sys
 from datetime import date, datetime
 from pathlib import Path
 
@@ -153,25 +154,29 @@ def test_csv_for_danish_excel(log: Path):
     assert '"a;b"' in text
 
 
-def _writer(path: str, actor: str, n: int, start) -> None:
-    start.wait()
-    for i in range(n):
-        record(actor, "analyst", "*", "export", detail=f"{actor}-{i}", path=Path(path))
+_WRITER = """
+import sys, time
+from pathlib import Path
+from kpis.access.audit import record
+path, actor, n, go = sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4])
+while not go.exists():
+    time.sleep(0.01)
+for i in range(n):
+    record(actor, "analyst", "*", "export", detail=f"{actor}-{i}", path=Path(path))
+"""
 
 
 def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path):
+    # Separate interpreters (not multiprocessing): a spawned child would re-run whatever script
+    # an earlier AppTest left as __main__.
     path = tmp_path / "audit.sqlite"
-    ctx = multiprocessing.get_context("spawn")
-    start = ctx.Event()
+    go = tmp_path / "go"
     n = 150
-    procs = [ctx.Process(target=_writer, args=(str(path), actor, n, start))
+    procs = [subprocess.Popen([sys.executable, "-c", _WRITER, str(path), actor, str(n), str(go)])
              for actor in ("proces-a", "proces-b")]
+    go.touch()  # both start writing at once
     for p in procs:
-        p.start()
-    start.set()
-    for p in procs:
-        p.join(timeout=120)
-        assert p.exitcode == 0
+        assert p.wait(timeout=120) == 0
     df = read(None, path=path)
     assert df.height == 2 * n
     assert sorted(df["id"].to_list()) == list(range(1, 2 * n + 1))
