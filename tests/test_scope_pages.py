@@ -33,7 +33,7 @@ from kpis.access.demo_users import demo_user
 from kpis.access.roles import Role, scope_for
 from kpis.compute import caseload
 from kpis.compute.engine import AccessDenied, case_steps, compute, open_steps, snapshot_as_of
-from kpis.compute.periods import Period, PeriodKind, parse_period
+from kpis.compute.periods import PeriodKind
 from kpis.data.snapshot import connect
 from kpis.present import worklist as wl
 from kpis.present.formatting import format_int_da
@@ -46,6 +46,7 @@ from kpis.present.period_choice import (
 from kpis.present.tiles import build_tiles, format_value
 from kpis.rules.definitions import DeadlineKpi, load_kpis
 from pages._access import NO_CASE_LEVEL_DA
+from tests.withheld import withheld_teams, withheld_total
 
 pytestmark = pytest.mark.usefixtures("clear_streamlit_caches")
 
@@ -123,37 +124,13 @@ def _chart_data(at: AppTest) -> list[tuple[str, list[dict]]]:
     return out
 
 
-def _suppressed_total(conn, kpiset, as_of) -> tuple[str, Period]:
-    """A KPI and a complete month whose department figure the committee may not see."""
-    months = [latest_complete(PeriodKind.MONTH, as_of)]
-    while len(months) < 36:
-        months.append(months[-1].previous())
-    res = compute(conn, kpiset, months, scope=COMMITTEE)
-    row = res.filter(pl.col("suppressed")).row(0, named=True)
-    return row["kpi"], parse_period(row["period"])
-
-
-def _suppressed_teams(conn, kpiset, as_of) -> tuple[str, Period, list[str]]:
-    """A KPI and a complete quarter in which the committee sees some teams withheld."""
-    quarter = latest_complete(PeriodKind.QUARTER, as_of)
-    for _ in range(12):
-        res = compute(conn, kpiset, [quarter], by=("team",), scope=COMMITTEE)
-        hidden = res.filter(pl.col("suppressed") & (pl.col("group_level") == "team"))
-        if hidden.height:
-            kpi = hidden["kpi"][0]
-            return kpi, quarter, hidden.filter(pl.col("kpi") == kpi)["team"].to_list()
-        quarter = quarter.previous()
-    pytest.fail("the demo has no quarter with a withheld team")
-
-
 # --- committee ---------------------------------------------------------------------------------
 
 
 @committee
 def test_committee_overview_shows_the_withheld_tile_and_none_of_its_numbers(conn, kpiset, as_of):
-    kpi_id, month = _suppressed_total(conn, kpiset, as_of)
+    kpi_id, month, full = withheld_total(conn, kpiset, as_of)  # full: as an analyst sees it
     kpi = kpiset[kpi_id]
-    full = compute(conn, kpiset, [month], kpi_ids=[kpi_id]).row(0, named=True)  # an analyst's
     assert 0 < full[("numerator" if full["denominator"] is None else "denominator")] < 5
 
     at = _open(OVERVIEW, {"periode": month.label})
@@ -178,9 +155,9 @@ def test_committee_overview_shows_the_withheld_tile_and_none_of_its_numbers(conn
 
 @committee
 def test_committee_detail_page_withholds_small_teams_in_table_and_chart(conn, kpiset, as_of):
-    kpi_id, quarter, hidden = _suppressed_teams(conn, kpiset, as_of)
+    kpi_id, quarter, full = withheld_teams(conn, kpiset, as_of)
     kpi = kpiset[kpi_id]
-    full = compute(conn, kpiset, [quarter], by=("team",), kpi_ids=[kpi_id])
+    hidden = full["team"].to_list()
     at = _open(DETAIL, {"periode": quarter.label, "kpi": kpi_id})
     assert at.selectbox(key="udvalg_kpi").value == kpi_id
 
@@ -188,8 +165,7 @@ def test_committee_detail_page_withholds_small_teams_in_table_and_chart(conn, kp
     for team in hidden:
         row = table.filter(pl.col("gruppe") == team).row(0, named=True)
         assert HIDDEN in row["værdi"] and HIDDEN in str(row["n"]), row
-        secret = full.filter((pl.col("team") == team) & (pl.col("group_level") == "team")).row(
-            0, named=True)
+        secret = full.filter(pl.col("team") == team).row(0, named=True)
         assert format_value(secret["value"], kpi.unit) not in row.values()
 
     text = _texts(at)

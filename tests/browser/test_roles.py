@@ -19,7 +19,6 @@ from pathlib import Path
 from urllib.parse import quote_plus
 
 import openpyxl
-import polars as pl
 import pyarrow as pa
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -31,18 +30,18 @@ from kpis.access.audit import AuditAction, AuditFilter
 from kpis.access.demo_users import demo_user
 from kpis.access.roles import Role, scope_for
 from kpis.compute.engine import compute, open_steps, snapshot_as_of
-from kpis.compute.periods import Period, PeriodKind
+from kpis.compute.periods import Period
 from kpis.data.snapshot import connect
 from kpis.present.charts import trend_alt_text
 from kpis.present.period_choice import (
     Comparison,
-    latest_complete,
     periods_needed,
     trend_periods,
 )
 from kpis.present.tiles import build_tile, format_value, group_rows
 from kpis.rules.definitions import load_kpis
 from tests.browser.test_department import NO_FILE_PICKER, _grid, _grid_csv, _headers, _idle
+from tests.withheld import withheld_teams, withheld_total
 
 pytestmark = pytest.mark.browser
 
@@ -162,35 +161,6 @@ def _cells(xlsx: bytes) -> list[list[object]]:
     return [list(row) for ws in book.worksheets for row in ws.iter_rows(values_only=True)]
 
 
-def _suppressed_total(conn, kpiset, as_of) -> tuple[str, Period, dict]:
-    """A KPI and a complete month whose department figure the committee may not see, with the
-    figure an analyst sees."""
-    months = [latest_complete(PeriodKind.MONTH, as_of)]
-    while len(months) < 36:
-        months.append(months[-1].previous())
-    hidden = compute(conn, kpiset, months, scope=COMMITTEE).filter(pl.col("suppressed"))
-    kpi_id, label = hidden.row(0)[:2]
-    month = next(m for m in months if m.label == label)
-    full = compute(conn, kpiset, [month], kpi_ids=[kpi_id]).row(0, named=True)
-    return kpi_id, month, full
-
-
-def _suppressed_teams(conn, kpiset, as_of) -> tuple[str, Period, pl.DataFrame]:
-    """A KPI and a complete quarter with withheld teams, and those teams' figures as an analyst
-    sees them."""
-    quarter = latest_complete(PeriodKind.QUARTER, as_of)
-    for _ in range(12):
-        res = compute(conn, kpiset, [quarter], by=("team",), scope=COMMITTEE)
-        hidden = res.filter(pl.col("suppressed") & (pl.col("group_level") == "team"))
-        if hidden.height:
-            kpi_id = hidden["kpi"][0]
-            teams = hidden.filter(pl.col("kpi") == kpi_id)["team"].to_list()
-            full = compute(conn, kpiset, [quarter], by=("team",), kpi_ids=[kpi_id])
-            return kpi_id, quarter, full.filter(pl.col("team").is_in(teams))
-        quarter = quarter.previous()
-    pytest.fail("the demo has no quarter with a withheld team")
-
-
 def _secrets(kpi, rows: list[dict]) -> set[str]:
     """How a withheld figure would read if it leaked: "2 af 4", "n = 4"."""
     out = set()
@@ -255,7 +225,7 @@ def test_committee_is_sent_no_hidden_number(page, app_url, engine, tmp_path, out
     page.add_init_script(NO_FILE_PICKER)
 
     # 1. The overview of a month in which one department figure is withheld.
-    kpi_id, month, full = _suppressed_total(conn, kpiset, as_of)
+    kpi_id, month, full = withheld_total(conn, kpiset, as_of)
     secrets = _secrets(kpiset[kpi_id], [full])
     _open(page, f"{app_url}/?periode={month.label}", "Overblik")
     tile = page.locator(f".st-key-tile_{kpi_id}")
@@ -284,7 +254,7 @@ def test_committee_is_sent_no_hidden_number(page, app_url, engine, tmp_path, out
         assert _absent(secret, cells), secret
 
     # 2. A KPI's detail for a quarter in which some teams are withheld.
-    kpi_id, quarter, hidden = _suppressed_teams(conn, kpiset, as_of)
+    kpi_id, quarter, hidden = withheld_teams(conn, kpiset, as_of)
     kpi = kpiset[kpi_id]
     start = len(frames.payloads)
     _open(page, f"{app_url}/noegletal?periode={quarter.label}&kpi={kpi_id}", kpi.name)
