@@ -165,6 +165,21 @@ def _restore(seq: int, seen_hash: str) -> None:
         _open_file()
 
 
+def _merge() -> None:
+    """Lay the analyst's KPIs on top of the file as it is now, into the editor (not saved)."""
+    conflict: SaveConflict = S.defs_conflict
+    theirs, digest = hist.current()
+    try:
+        merged = blocks.merge_by_kpi(S.defs_opened_text, theirs, conflict.mine)
+    except (blocks.MergeConflict, blocks.BlockError) as exc:
+        S.defs_error = (f"Ændringerne kan ikke lægges sammen automatisk: {exc}. Ret dem i hånden "
+                        "ud fra forskellene herunder.")
+        return
+    S.defs_opened, S.defs_opened_text = digest, theirs
+    S.pop("defs_conflict", None)
+    _set_draft(merged, "Dine ændringer er lagt oven i den nye version. Forhåndsvis, og gem igen.")
+
+
 def _add_template(kind: str) -> None:
     try:
         text = add_template(_current_draft(), Kind(kind))
@@ -267,11 +282,15 @@ with edit_tab:
             st.code(conflict.changed_since or "(ingen forskel)", language="diff")
         with st.expander("Din tekst sammenlignet med filen nu"):
             st.code(conflict.mine_vs_current or "(ingen forskel)", language="diff")
-        c1, c2 = st.columns(2)
-        c1.download_button("Hent din tekst", conflict.mine.encode("utf-8"),
+        c1, c2, c3 = st.columns(3)
+        c1.button("Læg dine ændringer oven i den nye version", key="defs_merge",
+                  on_click=_merge, type="primary",
+                  help="Nøgletal, som kun du har ændret, lægges ind i den nye version. Har I "
+                       "begge ændret det samme nøgletal, skal du rette i hånden.")
+        c2.download_button("Hent din tekst", conflict.mine.encode("utf-8"),
                            file_name=f"mit-udkast-{path.name}", mime="text/yaml",
                            key="defs_download_mine")
-        c2.button("Åbn den nye version (dit udkast forkastes)", key="defs_reopen",
+        c3.button("Åbn den nye version (dit udkast forkastes)", key="defs_reopen",
                   on_click=_open_file)
 
     view = st.radio("Vis", [VIEW_FILE, VIEW_ONE], key="defs_view", horizontal=True,

@@ -89,6 +89,7 @@ def _import(db: Path, upload, as_of: date, key: bytes | None) -> None:
         progress.progress(1.0, text="Færdig")
         status.update(label="Udtrækket er indlæst", state="complete", expanded=False)
         # The temporary folder means nothing to a reader: name the uploaded file instead.
+        S.data_upload_gen = S.get("data_upload_gen", 0) + 1  # an empty uploader for the next one
         S.data_import = ("done", result.summary_text().replace(str(path.resolve()), upload.name),
                          result.unchanged)
 
@@ -126,7 +127,8 @@ keys = key_info(privacy)
 with st.container(border=True):
     upload = st.file_uploader(
         "Udtræk: en zip-fil med CSV-filer eller en Excel-projektmappe (.xlsx)",
-        type=[s.lstrip(".") for s in ACCEPTED_SUFFIXES], key="data_upload")
+        type=[s.lstrip(".") for s in ACCEPTED_SUFFIXES],
+        key=f"data_upload_{S.get('data_upload_gen', 0)}")
     c1, c2 = st.columns([1, 2])
     as_of = c1.date_input("Opgjort pr. (den dag udtrækket blev taget)", value=date.today(),
                           max_value=date.today() + timedelta(days=1), format="DD.MM.YYYY",

@@ -147,6 +147,27 @@ def test_second_analyst_sees_the_difference_and_keeps_the_text(workspace):
     assert any("+    owner: Familieafdelingen" in d for d in diffs)
     assert editor(at).value == mine
     assert workspace["kpis"].read_text(encoding="utf-8") == lower_target(ORIGINAL)
+    # Laying my change on top of theirs: both in the editor, saved only on Gem.
+    click(at, "defs_merge")
+    both = lower_target(ORIGINAL).replace("owner: Afdelingsledelsen", "owner: Familieafdelingen")
+    assert editor(at).value == both
+    assert "Dine ændringer er lagt oven i den nye version." in texts(at)
+    widget(at.text_input, "Begrundelse (kræves)").input("ny ejer")
+    click(at, "defs_save")
+    assert workspace["kpis"].read_text(encoding="utf-8") == both
+
+
+def test_conflict_on_the_same_kpi_is_left_to_the_analyst(workspace):
+    at = run(DEFS)
+    workspace["history"].save(lower_target(ORIGINAL), opened_hash=text_hash(ORIGINAL),
+                              who="Bo", reason="lavere mål")
+    mine = lower_target(ORIGINAL).replace("target: 0.50", "target: 0.60")
+    editor(at).input(mine)
+    widget(at.text_input, "Begrundelse (kræves)").input("mit mål")
+    click(at, "defs_save")
+    click(at, "defs_merge")
+    assert any(f"begge har ændret {KPI_ID}" in e.value for e in at.error)
+    assert editor(at).value == mine  # still there
     # Opening the new version puts the colleague's file in the editor.
     click(at, "defs_reopen")
     assert editor(at).value == lower_target(ORIGINAL)

@@ -100,3 +100,33 @@ def test_unusable_texts_are_refused(text):
 def test_unknown_id_is_refused():
     with pytest.raises(blocks.BlockError, match="intet nøgletal"):
         delete_kpi(STARTER, "findes_ikke")
+
+
+def _target(text, kpi_id, old, new):
+    return blocks.replace_kpi(text, kpi_id, blocks.kpi_block(text, kpi_id).replace(old, new))
+
+
+def test_merge_lays_my_kpis_on_top_of_theirs():
+    theirs = _target(STARTER, "boernesamtale_i_bfu", "target: 0.95", "target: 0.50")
+    mine = _target(STARTER, "plan_maalbare_maal", "target: 0.90", "target: 0.85")
+    mine = add_template(mine, Kind.COUNT).replace(PLACEHOLDER_IDS[Kind.COUNT], "antal_nyt")
+    mine = delete_kpi(mine, "bfu_varighed_dage")
+    merged = blocks.merge_by_kpi(STARTER, theirs, mine)
+    kpiset, problems = validate_text(merged)
+    assert problems == []
+    assert kpiset["boernesamtale_i_bfu"].target[0].value == 0.5  # theirs stays
+    assert kpiset["plan_maalbare_maal"].target[0].value == 0.85  # mine is added
+    assert "antal_nyt" in kpiset and "bfu_varighed_dage" not in kpiset
+    assert blocks.merge_by_kpi(STARTER, theirs, STARTER) == theirs  # nothing of mine
+    assert blocks.merge_by_kpi(STARTER, theirs, theirs) == theirs  # the same change
+
+
+def test_merge_refuses_when_both_changed_the_same_kpi():
+    theirs = _target(STARTER, "bfu_4_mdr", "yellow: 0.15", "yellow: 0.10")
+    mine = _target(STARTER, "bfu_4_mdr", "owner: Myndighedsafdelingen, analyseenheden",
+                   "owner: Analyse")
+    with pytest.raises(blocks.MergeConflict) as err:
+        blocks.merge_by_kpi(STARTER, theirs, mine)
+    assert err.value.kpis == ["bfu_4_mdr"]
+    with pytest.raises(blocks.MergeConflict, match="uden for nøgletallene"):
+        blocks.merge_by_kpi(STARTER, theirs, STARTER.replace("version: 1", "version: 1  # x"))

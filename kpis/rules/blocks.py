@@ -111,3 +111,47 @@ def append_kpi(text: str, block: str) -> str:
         raise BlockError("tilføj først ét nøgletal i hånden: listen 'kpis:' er tom")
     end = _span_from(lines, item_lines[-1] - 1).end
     return "".join(lines[:end]) + "\n" + block + "".join(lines[end:])
+
+
+class MergeConflict(ValueError):
+    """Both sides changed the same KPI (or the text outside the KPIs): a person must decide."""
+
+    def __init__(self, kpis: list[str]):
+        self.kpis = kpis
+        super().__init__("begge har ændret " + (", ".join(kpis) if kpis else "teksten uden for "
+                                                 "nøgletallene"))
+
+
+def _outside_blocks(text: str) -> str:
+    """The file without its KPI blocks: header, comments between sections."""
+    for kpi_id in kpi_ids(text):
+        text = delete_kpi(text, kpi_id)
+    return text
+
+
+def merge_by_kpi(opened: str, theirs: str, mine: str) -> str:
+    """``theirs`` with the KPIs that ``mine`` changed since ``opened`` laid on top: a three-way
+    merge one KPI at a time, for the second of two analysts who saved at once. ``MergeConflict``
+    names the KPIs both changed differently; a change to the text outside the KPIs (header,
+    section comments) in ``mine`` is not merged either."""
+    def blocks_of(text: str) -> dict[str, str]:
+        return {i: kpi_block(text, i) for i in kpi_ids(text)}
+
+    o, t, m = blocks_of(opened), blocks_of(theirs), blocks_of(mine)
+    changed = [i for i in dict.fromkeys([*o, *m]) if m.get(i) != o.get(i)]
+    both = [i for i in changed if t.get(i) != o.get(i) and t.get(i) != m.get(i)]
+    if both:
+        raise MergeConflict(both)
+    if _outside_blocks(mine) != _outside_blocks(opened):
+        raise MergeConflict([])
+    result = theirs
+    for kpi_id in changed:
+        if m.get(kpi_id) == t.get(kpi_id):
+            continue  # the same change on both sides
+        if kpi_id not in m:
+            result = delete_kpi(result, kpi_id)
+        elif kpi_id in t:
+            result = replace_kpi(result, kpi_id, m[kpi_id])
+        else:
+            result = append_kpi(result, m[kpi_id])
+    return result
