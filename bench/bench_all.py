@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import pickle
 import statistics
 import sys
 import time
@@ -41,6 +42,7 @@ from kpis import DEFAULT_KPIS
 from kpis.rules.validate import load_and_validate
 
 GIB = 1024.0  # MB
+STATE = ROOT / "bench" / "out" / "bench_all.pickle"  # the last run's figures, for --resume
 
 
 def _s(seconds: float | None) -> str:
@@ -67,34 +69,51 @@ def run(args: argparse.Namespace) -> dict:
     kpiset = load_and_validate(DEFAULT_KPIS)
     engine: list[dict] = []
     browser: dict[str, dict] = {}
+    before = {"wall": 0.0, "cpu": 0.0}
+    if args.resume and STATE.exists():  # what an interrupted run measured
+        with STATE.open("rb") as f:
+            old = pickle.load(f)
+        started, info, engine, browser = (old["started"], old["info"], old["engine"],
+                                          old["browser"])
+        before = {"wall": old["wall"], "cpu": old["cpu"]}
 
     def so_far() -> dict:
         return {"started": started, "info": info, "engine": engine, "browser": browser,
-                "wall": time.perf_counter() - wall, "cpu": _cpu_now() - cpu,
-                "load_end": bl.load_average()}
+                "wall": before["wall"] + time.perf_counter() - wall,
+                "cpu": before["cpu"] + _cpu_now() - cpu, "load_end": bl.load_average()}
 
+    def save() -> None:
+        res = so_far()
+        with STATE.open("wb") as f:
+            pickle.dump(res, f)
+        args.out.write_text(report(res), encoding="utf-8")
+
+    done = {r["dataset"].name for r in engine}
     for ds in be.datasets(args.national, args.national_scale):
+        if ds.name in done:
+            continue
         national = ds.name == "national"
         runs = args.national_runs if national else args.runs
         print(f"== import and engine: {ds.name}", flush=True)
         engine.append(be.run_dataset(ds, kpiset, runs, args.reuse_import and national))
-        args.out.write_text(report(so_far()), encoding="utf-8")
+        save()
     for r in engine:
         ds = r["dataset"]
         logs = ROOT / "bench" / "out" / "logs" / ds.name
         logs.mkdir(parents=True, exist_ok=True)
-        print(f"== pages in Chromium: {ds.name}", flush=True)
-        pages = bl.bench_pages(ds.db, args.page_runs, logs)
-        loads: list[dict] = []
-        browser[ds.name] = {"pages": pages, "loads": loads}
-        args.out.write_text(report(so_far()), encoding="utf-8")
-        for ramp in sorted({0.0, args.ramp}):
+        if ds.name not in browser:
+            print(f"== pages in Chromium: {ds.name}", flush=True)
+            browser[ds.name] = {"pages": bl.bench_pages(ds.db, args.page_runs, logs),
+                                "loads": []}
+            save()
+        loads = browser[ds.name]["loads"]
+        for ramp in sorted({0.0, args.ramp} - {ld["ramp"] for ld in loads}):
             print(f"== load: {args.users} sessions on {ds.name}, "
                   f"{'all at once' if not ramp else f'over {ramp:g} s'}", flush=True)
             loads.append(bl.bench_load(ds.db, args.users, logs, ramp=ramp))
             print(f"   open p95 {_s(bl.percentile(loads[-1]['open'], 95))}, "
                   f"errors {len(loads[-1]['errors'])}", flush=True)
-            args.out.write_text(report(so_far()), encoding="utf-8")
+            save()
     return so_far()
 
 
@@ -247,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ramp", type=float, default=60.0,
                    help="the second load run starts its sessions over this many seconds "
                         "(0: only the run with all sessions at once)")
+    p.add_argument("--resume", action="store_true",
+                   help="keep what the last (interrupted) run measured; run only the rest")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
     args = p.parse_args(argv)
     res = run(args)

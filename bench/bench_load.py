@@ -214,6 +214,10 @@ async def launch(pw):
 async def new_page(browser, errors: list[str]):
     context = await browser.new_context(viewport={"width": 1400, "height": 1000},
                                         locale="da-DK", timezone_id="Europe/Copenhagen")
+    # One bound for every step (Playwright's own default is 30 s): on a busy machine a slow
+    # answer is a figure, and only one slower than WAIT_MS an error.
+    context.set_default_timeout(WAIT_MS)
+    context.set_default_navigation_timeout(WAIT_MS)
     page = await context.new_page()
     page.on("pageerror", lambda exc: errors.append(f"javascript: {exc}"))
     return context, page
