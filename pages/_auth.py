@@ -25,7 +25,6 @@ SEEN_KEY = "_auth_last_seen"
 SINCE_KEY = "_auth_signed_in_at"
 VIA_KEY = "_auth_via"
 NOTICE_KEY = "_auth_notice"
-FAILURES_KEY = "_auth_failures"
 WRONG_LOGIN = "Forkert brugernavn eller adgangskode."
 
 
@@ -82,12 +81,13 @@ def _signed_in_user() -> User | None:
     if not isinstance(seen, (int, float)) or now - seen > timeout_seconds():
         minutes = round(timeout_seconds() / 60)
         _sign_out(notice=f"Du er logget ud, fordi du ikke har brugt Pejlemærker i {minutes} "
-                         "minutter. Log ind igen.")
+                         f"{'minut' if minutes == 1 else 'minutter'}. Log ind igen.")
         return None
     if not isinstance(since, (int, float)) or now - since > max_session_seconds():
         hours = round(max_session_seconds() / 3600)
-        _sign_out(notice=f"Du er logget ud, fordi det er mere end {hours} timer siden, du "
-                         "loggede ind. Log ind igen.")
+        _sign_out(notice=f"Du er logget ud, fordi det er mere end {hours} "
+                         f"{'time' if hours == 1 else 'timer'} siden, du loggede ind. "
+                         "Log ind igen.")
         return None
     st.session_state[SEEN_KEY] = now
     return user

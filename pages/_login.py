@@ -6,7 +6,6 @@ Rendered by ``pages/_auth.py`` under every page's address while nobody is signed
 from __future__ import annotations
 
 import logging
-import time
 
 import streamlit as st
 
@@ -14,6 +13,8 @@ from kpis.access import users as local_users
 from pages import _auth
 
 _LOG = logging.getLogger(__name__)
+TOO_MANY = ("For mange forkerte forsøg med dette brugernavn. Vent et kvarter, eller bed en "
+            "administrator om hjælp.")
 
 
 def _demo_hint(db) -> None:
@@ -26,22 +27,30 @@ def _demo_hint(db) -> None:
         st.markdown("| Brugernavn | Adgangskode | Rolle |\n|---|---|---|\n" + rows)
 
 
+@st.cache_resource(show_spinner=False)
+def _throttle() -> local_users.LoginThrottle:
+    """One per server process: wrong logins counted across all browser sessions."""
+    return local_users.LoginThrottle()
+
+
 def _try_local_login(username: str, password: str, db) -> None:
+    throttle = _throttle()
+    if throttle.blocked(username):
+        st.error(TOO_MANY)
+        return
     entry = local_users.verify(username, password)
-    if entry is not None and entry.demo:
+    if entry is None:
+        throttle.failed(username)
+        st.error(_auth.WRONG_LOGIN)
+        return
+    if entry.demo:
         from kpis.access.demo_users import is_demo_database
 
         if not is_demo_database(db):
             st.error("Demobrugerne virker kun på demodata. Opret rigtige brugere med "
                      "`python -m kpis users add` (se docs/authentication.md).")
             return
-    if entry is None:
-        failures = st.session_state.get(_auth.FAILURES_KEY, 0) + 1
-        st.session_state[_auth.FAILURES_KEY] = failures
-        time.sleep(min(failures, 10) * 0.2)  # slows guessing in one session; argon2 does the rest
-        st.error(_auth.WRONG_LOGIN)
-        return
-    st.session_state.pop(_auth.FAILURES_KEY, None)
+    throttle.succeeded(username)
     st.session_state.update(_auth.session_state_for(entry.user, via="local"))
     st.rerun()
 

@@ -15,6 +15,7 @@ from tiny_export import TINY_KEY, write_tiny_export
 from kpis.access.demo_users import DEMO_USERS, demo_user, write_demo_users
 from kpis.access.roles import Role
 from pages import _auth
+from pages._login import TOO_MANY
 
 pytestmark = pytest.mark.usefixtures("clear_streamlit_caches", "demo_db")
 
@@ -88,6 +89,26 @@ def test_a_wrong_login_says_only_that_it_was_wrong(username: str, password: str)
     assert [e.value for e in at.error] == [WRONG]
     assert is_login_page(at)
     assert _auth.USER_KEY not in at.session_state
+
+
+@pytest.mark.signed_in_as(None)
+def test_five_wrong_logins_stop_further_tries_at_that_username():
+    who = demo_user(Role.ANALYST)
+    at = start()
+    for _ in range(5):
+        at = submit(at, who.user.username, "forkert-kode-123")
+        assert [e.value for e in at.error] == [WRONG]
+    # Now even the right password is not tried; the same words for a username that does not exist.
+    at = submit(at, who.user.username, who.password)
+    assert [e.value for e in at.error] == [TOO_MANY]
+    assert is_login_page(at)
+    for _ in range(5):
+        at = submit(at, "findes-ikke", "forkert-kode-123")
+    assert [e.value for e in submit(at, "findes-ikke", "x").error] == [TOO_MANY]
+    # Another user is not locked out.
+    other = demo_user(Role.COMMITTEE)
+    at = submit(at, other.user.username, other.password)
+    assert menu(at) == MENUS[Role.COMMITTEE]
 
 
 @pytest.mark.signed_in_as(None)

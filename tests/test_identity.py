@@ -94,3 +94,15 @@ def test_missing_mapping_file_maps_nobody(tmp_path: Path):
     mapping = load_mapping(tmp_path / "none.yaml")
     with pytest.raises(IdentityError):
         user_from_claims(entra(roles=["Pejlemaerker.Analytiker"]), mapping)
+
+
+def test_the_secrets_example_has_what_st_login_needs_and_no_secret():
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    auth = tomllib.loads((root / ".streamlit" / "secrets.example.toml").read_text())["auth"]
+    assert {"redirect_uri", "cookie_secret", "client_id", "client_secret",
+            "server_metadata_url"} <= set(auth)
+    assert auth["redirect_uri"].endswith("/oauth2callback")
+    assert auth["cookie_secret"].startswith("REPLACE") and auth["client_secret"].startswith("REPLACE")
+    assert ".streamlit/secrets.toml" in (root / ".gitignore").read_text().splitlines()

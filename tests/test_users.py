@@ -208,3 +208,16 @@ def test_demo_users_are_never_written_beside_real_data(tmp_path: Path, demo_db: 
     # No database yet: the app's first start builds the demo, so the demo users come with it.
     assert is_demo_database(demo_db)
     assert ensure_demo_users(tmp_path / "first-start.duckdb", path)
+
+
+def test_the_throttle_stops_guessing_at_one_username_for_a_while():
+    throttle = u.LoginThrottle(max_failures=3, window_s=900)
+    for t in (0, 10, 20):
+        assert not throttle.blocked("anne", now=t)
+        throttle.failed("Anne", now=t)
+    assert throttle.blocked(" ANNE ", now=30)
+    assert not throttle.blocked("bo", now=30)          # other usernames are not affected
+    assert not throttle.blocked("anne", now=20 + 901)  # the window has passed
+    throttle.failed("bo", now=0)
+    throttle.succeeded("bo")
+    assert throttle._failures.get("bo") is None

@@ -20,6 +20,8 @@ import json
 import os
 import re
 import tempfile
+import threading
+import time
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -198,6 +200,42 @@ def authenticate(username: str, password: str, path: Path | None = None) -> User
     """The user when username and password match, else None (same time and answer either way)."""
     entry = verify(username, password, path)
     return entry.user if entry else None
+
+
+class LoginThrottle:
+    """Refuses further tries at one username after ``max_failures`` wrong logins within
+    ``window_s`` seconds, for every session of the server (one instance per process).
+
+    Keyed by the username as typed, whether it exists or not, so the refusal tells nothing about
+    which usernames exist."""
+
+    def __init__(self, max_failures: int = 5, window_s: float = 900.0):
+        self.max_failures, self.window_s = max_failures, window_s
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> list[float]:
+        recent = [t for t in self._failures.get(key, []) if now - t < self.window_s]
+        if recent:
+            self._failures[key] = recent
+        else:
+            self._failures.pop(key, None)
+        return recent
+
+    def blocked(self, username: str, now: float | None = None) -> bool:
+        now = time.time() if now is None else now
+        with self._lock:
+            return len(self._recent(normalise_username(username), now)) >= self.max_failures
+
+    def failed(self, username: str, now: float | None = None) -> None:
+        now = time.time() if now is None else now
+        key = normalise_username(username)
+        with self._lock:
+            self._failures[key] = [*self._recent(key, now), now]
+
+    def succeeded(self, username: str) -> None:
+        with self._lock:
+            self._failures.pop(normalise_username(username), None)
 
 
 # --- writing -------------------------------------------------------------------------------
