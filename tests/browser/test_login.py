@@ -10,12 +10,14 @@ import re
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote_plus
 
 import pytest
 from signing_in import sign_in
 
 from kpis.access.demo_users import demo_user
 from kpis.access.roles import Role
+from kpis.present.worklist import Horizon
 
 pytestmark = [pytest.mark.browser, pytest.mark.signed_in_as(None)]
 
@@ -105,11 +107,14 @@ def test_a_wrong_password_or_user_is_refused_without_saying_which(page, app_url,
 
 def test_a_deep_link_is_kept_through_the_login(page, app_url, outside_requests):
     who = demo_user(Role.DEPARTMENT_HEAD)
-    page.goto(f"{app_url}/fristoversigt?frist=Overskredet", wait_until="domcontentloaded")
+    horizon = quote_plus(Horizon.DUE_14.label_da)
+    page.goto(f"{app_url}/fristoversigt?frist={horizon}", wait_until="domcontentloaded")
     login_form(page).wait_for(timeout=WAIT_MS)
     sign_in(page, who.user.username, who.password)
     page.get_by_role("heading", name="Fristoversigt").first.wait_for(timeout=WAIT_MS)
-    assert "/fristoversigt" in page.url and "frist=Overskredet" in page.url
+    idle(page)
+    assert "/fristoversigt" in page.url and f"frist={horizon}" in page.url
+    assert page.get_by_text(Horizon.DUE_14.label_da).count() >= 1
     assert outside_requests == []
 
 
