@@ -52,6 +52,18 @@ def workspace(demo_db: Path, artifacts: Path, tmp_path_factory, app_server):
         yield {"url": url, "db": db, "kpis": kpis_file, "history": history, "folder": folder}
 
 
+@pytest.fixture(scope="module")
+def upload_server(demo_db: Path, artifacts: Path, tmp_path_factory, app_server):
+    """A server over a database of its own: an upload replaces the snapshot (and demo users sign
+    in on demo data only), so the other tests must not share it."""
+    folder = tmp_path_factory.mktemp("upload")
+    db = folder / "pejlemaerker.duckdb"
+    shutil.copyfile(demo_db, db)
+    with app_server(db, artifacts, "streamlit-upload.log", PEJLEMAERKER_PSEUDONYM_KEY="",
+                    PEJLEMAERKER_HISTORY=str(folder / "historik")) as url:
+        yield {"url": url, "db": db}
+
+
 def idle(page) -> None:
     page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=WAIT_MS)
     page.wait_for_timeout(600)
@@ -181,7 +193,7 @@ def test_broken_yaml_shows_problems_and_changes_nothing(page, workspace, artifac
     assert outside_requests == []
 
 
-def test_upload_demo_export_quarantines_exactly_the_bad_rows(page, workspace, artifacts,
+def test_upload_demo_export_quarantines_exactly_the_bad_rows(page, upload_server, artifacts,
                                                              outside_requests, tmp_path):
     export = tmp_path / "export"
     manifest = generate(export, as_of=DEMO_AS_OF)
@@ -189,7 +201,7 @@ def test_upload_demo_export_quarantines_exactly_the_bad_rows(page, workspace, ar
     archive = zip_folder(export, tmp_path / "udtraek-november.zip")
     expected_rows = {(b.file, b.row) for b in manifest.bad_rows} | {(f, r) for f, r, _, _ in added}
 
-    page.goto(f"{workspace['url']}/oversigt_data", wait_until="domcontentloaded")
+    page.goto(f"{upload_server['url']}/oversigt_data", wait_until="domcontentloaded")
     page.get_by_role("heading", name="Indlæs et nyt udtræk").wait_for(timeout=WAIT_MS)
     idle(page)
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(archive))
@@ -211,7 +223,7 @@ def test_upload_demo_export_quarantines_exactly_the_bad_rows(page, workspace, ar
     summary = page.locator('[data-testid="stCode"]').first.inner_text()
     assert "udtraek-november.zip" in summary and "pejlemaerker-upload-" not in summary
 
-    inv = load_inventory(workspace["db"])
+    inv = load_inventory(upload_server["db"])
     assert inv.meta.as_of == DEMO_AS_OF
     assert inv.history.height >= 2  # the demo import and this one
 
@@ -278,4 +290,13 @@ def test_two_analysts_save_at_once_nothing_is_lost(page, browser, workspace, art
         page.get_by_role("button", name="Hent din tekst").click()
     assert Path(download.value.path()).read_text(encoding="utf-8") == mine
     shot(page, artifacts, "workspace-conflict", height=1600)
+
+    # Both changes touch different KPIs: mine is laid on top of theirs, and saved.
+    page.get_by_role("button", name="Læg dine ændringer oven i den nye version").click()
+    page.get_by_text("Dine ændringer er lagt oven i den nye version.").wait_for(timeout=WAIT_MS)
+    idle(page)  # the run has finished: the new (empty) reason field has replaced the old one
+    page.get_by_label("Begrundelse (kræves)").fill("Ny ejer")
+    page.get_by_role("button", name="Gem", exact=True).click()
+    page.get_by_text(re.compile(r"Gemt som version \d+")).wait_for(timeout=WAIT_MS)
+    assert kpis_file.read_text(encoding="utf-8") == new_owner(theirs)
     assert outside_requests == []
