@@ -14,6 +14,24 @@ DB_ENV = "PEJLEMAERKER_DB"
 
 
 @pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """One chromium for the whole run. Playwright's sync API allows one instance per thread at a
+    time, so every browser test (tests/browser/ and the multi-process test) shares this one."""
+    from chromium import CHROMIUM, CHROMIUM_ARGS
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing; under CI the browser tests must run")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture(scope="session")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Build and import the demo export once per run, and point the app at it."""
     from kpis.data.demo import ensure_demo_db

@@ -57,10 +57,6 @@ USER, PASSWORD = "multi-analytiker", "multi-analytiker-kode"
 KPIS = load_kpis(kpis.DEFAULT_KPIS)
 NEW_AS_OF = DEMO_AS_OF + timedelta(days=7)
 MAX_SESSIONS = 24  # bounded: sessions during the import, then until both processes were seen
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 
 
 def free_port() -> int:
@@ -257,18 +253,13 @@ def upstreams_by_route(log: Path) -> dict[str, set[str]]:
     return out
 
 
-def test_two_processes_behind_nginx_survive_an_import(work, snapshots, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def test_two_processes_behind_nginx_survive_an_import(work, snapshots, tmp_path, browser):
     db, env = snapshots["db"], _app_env(work)
     old_date, new_date = format_date_da(DEMO_AS_OF), format_date_da(NEW_AS_OF)
     expected = {old_date: expected_values(snapshots["old"])}
     with contextlib.ExitStack() as stack:
         apps = [stack.enter_context(app(db, tmp_path / f"app-{i}.log", env)) for i in range(2)]
         url = stack.enter_context(nginx(work, [a.removeprefix("http://") for a in apps]))
-        browser = stack.enter_context(sync_playwright()).chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        stack.callback(browser.close)
 
         seen: list[tuple[str, str, dict[str, str]]] = []
         before = [open_overview(browser, url) for _ in range(2)]
