@@ -28,8 +28,8 @@ def results():
             rows.append(row("late_share", p.label, 1, 3, 1 / 3, suppressed=True))
         else:
             rows.append(row("late_share", p.label, 2, 20, 0.1, status="green"))
-    rows[-3] = row("bfu_rate", "2026-Q3", 35, 40, 0.875, status="yellow", overdue=2)
-    rows.append(row("bfu_rate", "2026-Q4", 5, 6, 0.83, pending=17))
+    rows[-3] = row("bfu_rate", "2026-Q3", 35, 40, 0.875, status="yellow")
+    rows.append(row("bfu_rate", "2026-Q4", 5, 6, 0.83, pending=17, overdue=2))
     return frame(*rows)
 
 

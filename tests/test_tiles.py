@@ -115,8 +115,9 @@ def test_definitions_are_valid():
 
 
 def test_value_target_n_status_and_reference_as_a_committee_member_reads_them():
-    t = tile([row("bfu_rate", "2026-Q3", 35, 40, 0.875, status="yellow", overdue=3),
-              row("bfu_rate", "2026-Q2", 32, 40, 0.80, status="red")])
+    t = tile([row("bfu_rate", "2026-Q3", 35, 40, 0.875, status="yellow"),
+              row("bfu_rate", "2026-Q2", 32, 40, 0.80, status="red"),
+              row("bfu_rate", "2026-Q4", 10, 12, 0.83, overdue=3)])
     assert t.value_text == "87,5 %"
     assert t.target_text == "Mål: 90,0 %"
     assert t.status_text == "▲ Gul – tæt på målet"
@@ -175,7 +176,8 @@ def test_every_colour_has_a_symbol_and_a_word(status, text):
 def test_a_suppressed_figure_shows_faerre_end_5_and_nothing_derived_from_it():
     # The frame still holds the figures (as if suppression forgot to blank them): none may leak.
     t = tile([row("bfu_rate", "2026-Q3", 3, 4, 0.75, status="red", suppressed=True),
-              row("bfu_rate", "2026-Q2", 32, 40, 0.80)])
+              row("bfu_rate", "2026-Q2", 32, 40, 0.80),
+              row("bfu_rate", "2026-Q4", 2, 3, 0.67, overdue=2, suppressed=True)])
     assert t.suppressed
     assert t.value_text == "færre end 5" and t.value is None
     assert t.n_text == "n: færre end 5" and t.n is None and t.numerator_text is None
@@ -197,19 +199,22 @@ def test_a_suppressed_comparison_hides_the_change_but_not_the_figure():
 
 def test_the_suppression_module_flags_pending_and_overdue_on_their_own():
     # kpis.access.suppression marks each count; a hidden count is None with its flag set.
-    t = tile([row("bfu_rate", "2026-Q3", 35, 40, 0.875, overdue=None, overdue_suppressed=True,
+    t = tile([row("bfu_rate", "2026-Q3", 35, 40, 0.875, overdue=9, overdue_suppressed=False,
                   pending_suppressed=False),
               row("bfu_rate", "2026-Q4", 10, 12, 0.83, pending=None, pending_suppressed=True,
-                  overdue_suppressed=False)])
+                  overdue=None, overdue_suppressed=True)])
     assert t.overdue_text == "Åbne efter fristen: færre end 5" and t.overdue_open is None
     assert t.pending_text == "Afventer, frist ikke nået: færre end 5 (pr. 20. november 2026)"
 
 
-def test_pending_comes_from_the_period_holding_the_as_of_date():
-    t = tile([row("bfu_rate", "2026-Q3", 35, 40, 0.875, pending=0),
-              row("bfu_rate", "2026-Q4", 10, 12, 0.83, pending=122)])
-    assert t.pending == 122
+def test_pending_and_overdue_come_from_the_period_holding_the_as_of_date():
+    # The chosen period is 3rd quarter; both counts are states on 20 November (4th quarter), so a
+    # past period must not show the engine's zero for them.
+    t = tile([row("bfu_rate", "2026-Q3", 35, 40, 0.875, pending=0, overdue=0),
+              row("bfu_rate", "2026-Q4", 10, 12, 0.83, pending=122, overdue=7)])
+    assert (t.pending, t.overdue_open) == (122, 7)
     assert t.pending_text == "Afventer, frist ikke nået: 122 (pr. 20. november 2026)"
+    assert t.overdue_text == "Åbne efter fristen: 7"
 
 
 def test_trend_drops_suppressed_and_empty_periods():
@@ -294,3 +299,33 @@ def test_one_engine_call_holds_trend_comparison_and_as_of_period():
     month = parse_period("2026-03")
     labels = [p.label for p in periods_needed(month, Comparison.LAST_YEAR, AS_OF)]
     assert "2025-03" in labels and "2026-11" in labels and labels[-1] == "2026-11"
+
+
+def test_a_past_quarters_tile_counts_the_steps_open_today_as_the_worklist_does(demo_db):
+    """On the demo municipality: the tile of a past quarter shows the overdue and pending steps of
+    the as-of date — the same steps the department heads' worklist lists — not zero."""
+    import kpis
+    from kpis.compute.engine import compute, open_steps
+    from kpis.data.snapshot import connect
+    from kpis.present.period_choice import periods_needed
+    from kpis.rules.definitions import load_kpis
+
+    kpiset = load_kpis(kpis.DEFAULT_KPIS)
+    q3 = parse_period("2026-Q3")  # the demo's as-of date, 20 November 2026, lies in the 4th
+    with connect(demo_db) as conn:
+        results = compute(conn, kpiset, periods_needed(q3, Comparison.PREVIOUS, AS_OF),
+                          as_of=AS_OF)
+        worklist = open_steps(conn, kpiset, as_of=AS_OF)
+    tiles = {t.kpi_id: t for t in build_tiles(kpiset, results, q3, Comparison.PREVIOUS,
+                                              trend_periods(q3), AS_OF)}
+    by_kpi = worklist.group_by("kpi", "status").len()
+    checked = 0
+    for kpi_id, t in tiles.items():
+        if t.overdue_open is None and t.pending is None:
+            continue  # not a deadline KPI
+        counts = {s: n for k, s, n in by_kpi.iter_rows() if k == kpi_id}
+        assert (t.overdue_open, t.pending) == (counts.get("late", 0), counts.get("pending", 0)), \
+            kpi_id
+        checked += 1
+    assert checked >= 3
+    assert sum(t.overdue_open or 0 for t in tiles.values()) > 0  # the demo has overdue steps

@@ -270,10 +270,11 @@ def build_tile(kpi, results: pl.DataFrame | dict, period: Period, comparison: Co
 
     overdue = pending = overdue_text = pending_text = None
     if isinstance(kpi, DeadlineKpi):
-        overdue, shown = _count_text(row, "overdue_open", threshold)
-        overdue_text = f"Åbne efter fristen: {shown}"
-        # The engine reports pending steps with the period that holds the as-of date.
+        # Both are states on the as-of date, which the engine reports with the period holding
+        # that date, whichever period is chosen.
         now_row = totals.get((kpi.id, period_of(period.kind, as_of).label))
+        overdue, shown = _count_text(now_row, "overdue_open", threshold)
+        overdue_text = f"Åbne efter fristen: {shown}"
         pending, shown = _count_text(now_row, "pending", threshold)
         pending_text = f"Afventer, frist ikke nået: {shown} (pr. {format_date_da(as_of)})"
 
