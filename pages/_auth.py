@@ -12,11 +12,14 @@ by Streamlit's own signed, HttpOnly identity cookie.
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import time
 from collections.abc import Sequence
 
 import streamlit as st
 
+from kpis.access.audit import AuditAction
 from kpis.access.users import User
 from kpis.compute.engine import Scope
 
@@ -26,6 +29,8 @@ SINCE_KEY = "_auth_signed_in_at"
 VIA_KEY = "_auth_via"
 NOTICE_KEY = "_auth_notice"
 WRONG_LOGIN = "Forkert brugernavn eller adgangskode."
+LOGIN_PAGE_DA = "Log ind"
+_LOG = logging.getLogger(__name__)
 
 
 # --- the API pages use ---------------------------------------------------------------------
@@ -56,6 +61,21 @@ def session_state_for(user: User, via: str = "local",
 # --- signing in and out --------------------------------------------------------------------
 
 
+def audit_sign_in(action: AuditAction, username: str, user: User | None = None,
+                  detail: str | None = None) -> None:
+    """A login, logout or refused login in the audit log. Unlike a view of case rows, a log that
+    cannot be written does not stop anyone signing in or out: the server's log says so."""
+    from kpis.access import audit
+    from kpis.access.roles import scope_for
+
+    role = user.role.value if user else ""
+    scope = scope_for(user.role, user.teams).key if user else ""
+    try:
+        audit.record(username[:100], role, scope, action, page=LOGIN_PAGE_DA, detail=detail)
+    except (sqlite3.Error, OSError) as exc:
+        _LOG.error("audit log not written (%s): %s", action.value, exc)
+
+
 def timeout_seconds() -> float:
     """Idle time after which a session ends (``access.session_timeout_minutes``)."""
     from kpis.settings import default_settings
@@ -81,13 +101,14 @@ def _signed_in_user() -> User | None:
     if not isinstance(seen, (int, float)) or now - seen > timeout_seconds():
         minutes = round(timeout_seconds() / 60)
         _sign_out(notice=f"Du er logget ud, fordi du ikke har brugt Pejlemærker i {minutes} "
-                         f"{'minut' if minutes == 1 else 'minutter'}. Log ind igen.")
+                         f"{'minut' if minutes == 1 else 'minutter'}. Log ind igen.",
+                  reason="inaktiv for længe")
         return None
     if not isinstance(since, (int, float)) or now - since > max_session_seconds():
         hours = round(max_session_seconds() / 3600)
         _sign_out(notice=f"Du er logget ud, fordi det er mere end {hours} "
                          f"{'time' if hours == 1 else 'timer'} siden, du loggede ind. "
-                         "Log ind igen.")
+                         "Log ind igen.", reason="sessionens længste levetid nået")
         return None
     st.session_state[SEEN_KEY] = now
     return user
@@ -101,12 +122,16 @@ def _start_oidc_session() -> User | None:
         return None
     user, issued_at = signed_in
     st.session_state.update(session_state_for(user, via="oidc", since=issued_at))
+    audit_sign_in(AuditAction.LOGIN, user.username, user, "kommunens login (OIDC)")
     return _signed_in_user()  # the cookie may be older than a session may live
 
 
-def _sign_out(notice: str | None = None) -> bool:
+def _sign_out(notice: str | None = None, reason: str = "brugeren loggede ud") -> bool:
     """Forget the session's user; True when the browser is being sent to the provider's logout."""
     via = st.session_state.get(VIA_KEY)
+    user = st.session_state.get(USER_KEY)
+    if isinstance(user, User):
+        audit_sign_in(AuditAction.LOGOUT, user.username, user, reason)
     for key in (USER_KEY, SEEN_KEY, SINCE_KEY, VIA_KEY):
         st.session_state.pop(key, None)
     if notice:

@@ -10,6 +10,7 @@ import logging
 import streamlit as st
 
 from kpis.access import users as local_users
+from kpis.access.audit import AuditAction
 from pages import _auth
 
 _LOG = logging.getLogger(__name__)
@@ -35,23 +36,28 @@ def _throttle() -> local_users.LoginThrottle:
 
 def _try_local_login(username: str, password: str, db) -> None:
     throttle = _throttle()
+    refused = AuditAction.LOGIN_FAILED
     if throttle.blocked(username):
+        _auth.audit_sign_in(refused, username, detail="spærret efter for mange forkerte forsøg")
         st.error(TOO_MANY)
         return
     entry = local_users.verify(username, password)
     if entry is None:
         throttle.failed(username)
+        _auth.audit_sign_in(refused, username, detail="forkert brugernavn eller adgangskode")
         st.error(_auth.WRONG_LOGIN)
         return
     if entry.demo:
         from kpis.access.demo_users import is_demo_database
 
         if not is_demo_database(db):
+            _auth.audit_sign_in(refused, username, entry.user, "demobruger på rigtige data")
             st.error("Demobrugerne virker kun på demodata. Opret rigtige brugere med "
                      "`python -m kpis users add` (se docs/authentication.md).")
             return
     throttle.succeeded(username)
     st.session_state.update(_auth.session_state_for(entry.user, via="local"))
+    _auth.audit_sign_in(AuditAction.LOGIN, entry.user.username, entry.user, "lokal bruger")
     st.rerun()
 
 

@@ -8,6 +8,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 from tiny_export import TINY_KEY, write_tiny_export
@@ -243,3 +244,46 @@ def test_a_broken_users_file_is_not_shown_to_visitors(tmp_path: Path, monkeypatc
     assert "Brugerfilen kan ikke læses" in texts(at)
     assert "chef" not in texts(at) and "hemmelig" not in texts(at)
     assert not at.text_input
+
+
+def _newest_sign_in_events(after_id: int) -> list[tuple[str, str, str, str]]:
+    from kpis.access import audit
+
+    log = audit.read(limit=None).filter(pl.col("id") > after_id).sort("id")
+    return [(r["actor"], r["role"], r["action"], r["detail"])
+            for r in log.iter_rows(named=True) if r["page"] == _auth.LOGIN_PAGE_DA]
+
+
+def _last_id() -> int:
+    from kpis.access import audit
+
+    log = audit.read(limit=1)
+    return int(log["id"][0]) if log.height else 0
+
+
+@pytest.mark.signed_in_as(None)
+def test_logins_refusals_and_logouts_are_in_the_audit_log():
+    who = demo_user(Role.DEPARTMENT_HEAD)
+    before = _last_id()
+    at = submit(start(), who.user.username, "forkert-kode-123")
+    # a CPR number typed as a username is never written down
+    at = submit(at, "010203-1234", "x")
+    at = submit(at, who.user.username, who.password)
+    next(b for b in at.sidebar.button if b.label == "Log ud").click().run()
+    assert is_login_page(at)
+    assert _newest_sign_in_events(before) == [
+        (who.user.username, "", "login_failed", "forkert brugernavn eller adgangskode"),
+        ("[CPR fjernet]", "", "login_failed", "forkert brugernavn eller adgangskode"),
+        (who.user.username, "department_head", "login", "lokal bruger"),
+        (who.user.username, "department_head", "logout", "brugeren loggede ud"),
+    ]
+
+
+def test_an_idle_timeout_is_logged_as_a_logout():
+    before = _last_id()
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state[_auth.SEEN_KEY] = time.time() - _auth.timeout_seconds() - 5
+    at.run()
+    assert is_login_page(at)
+    user = demo_user(Role.ANALYST).user.username
+    assert _newest_sign_in_events(before) == [(user, "analyst", "logout", "inaktiv for længe")]

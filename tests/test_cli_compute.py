@@ -70,7 +70,7 @@ def test_committee_role_suppresses(run, db):
     assert total["numerator"] is None and total["denominator"] is None
 
 
-@pytest.mark.parametrize("by", ["", "team", "team,caseworker"])
+@pytest.mark.parametrize("by", ["", "team", "team,age_band"])
 def test_committee_json_has_no_count_under_five_anywhere(run, demo_db, by):
     """Every KPI of the demo over months, quarters and a year, by each grouping: no count of
     cases the committee's JSON holds is between 1 and 4 — the count a figure is withheld by
@@ -99,6 +99,16 @@ def test_committee_json_has_no_count_under_five_anywhere(run, demo_db, by):
         if x["suppressed"]:
             assert x["value"] is None and x["p90"] is None
             assert x["numerator"] is None and x["denominator"] is None
+
+
+def test_committee_gets_no_figures_per_caseworker(run, db):
+    # a figure per caseworker is about named employees, however large its count
+    r = run("--db", str(db), "--period", "2025", "--role", "committee", "--by", "team,caseworker")
+    assert r.returncode == 2 and r.stdout == ""
+    assert "denne rolle må ikke se nøgletal pr. sagsbehandler" in r.stderr
+    r = run("--db", str(db), "--period", "2025", "--by", "team,caseworker", "--format", "json")
+    assert r.returncode == 0
+    assert any(x["group"].get("caseworker") for x in json.loads(r.stdout))
 
 
 def test_table_is_danish_and_xlsx_written(run, db, tmp_path):

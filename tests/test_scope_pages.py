@@ -210,6 +210,9 @@ def test_the_engine_and_the_caseload_refuse_the_committees_scope(conn, kpiset):
         caseload.open_cases_per_caseworker(conn, scope=COMMITTEE)
     with pytest.raises(AccessDenied):
         caseload.new_per_month(conn, scope=COMMITTEE)
+    with pytest.raises(AccessDenied, match="pr. sagsbehandler"):
+        compute(conn, kpiset, ["2025-Q2"], by=("team", "caseworker"), scope=COMMITTEE)
+    assert compute(conn, kpiset, ["2025-Q2"], by=("team",), scope=COMMITTEE).height > 0
 
 
 # --- department head ---------------------------------------------------------------------------

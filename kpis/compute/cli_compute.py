@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from kpis.compute.compile import DIMENSION_LABELS_DA, DIMENSIONS
-from kpis.compute.engine import compute
+from kpis.compute.engine import AccessDenied, compute
 from kpis.compute.periods import PeriodError, parse_period
 from kpis.data.snapshot import connect
 from kpis.present.formatting import format_number_da, format_pct_da
@@ -108,6 +108,10 @@ def cli_compute(args) -> int:
             return _fail(f"ukendt nøgletal {k!r}; kendte: {', '.join(kpiset.ids)}")
     if not Path(args.db).exists():
         return _fail(f"databasen {args.db} findes ikke; importér først (python -m kpis import)")
+    try:
+        scope.require_grouping(by)
+    except AccessDenied as exc:
+        return _fail(str(exc))
     conn = connect(Path(args.db), read_only=True)
     try:
         df = compute(conn, kpiset, periods, by, as_of=args.as_of, kpi_ids=args.kpi or None,

@@ -54,12 +54,19 @@ class Scope:
         if not self.case_level:
             raise AccessDenied("denne rolle må ikke se oplysninger på sagsniveau")
 
+    def require_grouping(self, by: Iterable[str]) -> None:
+        """A figure per caseworker is about named employees: only for roles with case access."""
+        personal = sorted(PERSONAL_DIMENSIONS.intersection(by))
+        if personal and not self.case_level:
+            raise AccessDenied("denne rolle må ikke se nøgletal pr. sagsbehandler")
+
     @property
     def team_list(self) -> tuple[str, ...] | None:
         return None if self.teams is None else tuple(sorted(self.teams))
 
 
 ALL = Scope()
+PERSONAL_DIMENSIONS = frozenset({"caseworker"})
 
 RESULT_SCHEMA_BASE = {
     "kpi": pl.String, "period": pl.String, "group_level": pl.String,
@@ -117,10 +124,11 @@ def compute(
     """The tidy result: one row per KPI × period × group (the total row has group_level "").
 
     ``source`` is a snapshot connection, or a ``SnapshotCache`` (the app's fast path)."""
+    by = tuple(by)
+    scope.require_grouping(by)
     run = _runner(source, settings)
     as_of = as_of or run.as_of
     plist = _as_periods(periods)
-    by = tuple(by)
     kpis = [kpiset[k] for k in (kpi_ids or kpiset.ids)]
     if not kpis:
         return _empty(by)
