@@ -14,6 +14,7 @@ from kpis.present.meeting_papers import (
     MeetingPapers,
     build_pdf,
     build_xlsx,
+    committee_results,
 )
 from kpis.present.period_choice import (
     period_label_da,
@@ -56,7 +57,9 @@ st.markdown(
     f"**{period_label_da(period)}** ({period_span_da(period)}) sammenlignet med "
     f"**{period_label_da(other)}**."
 )
-papers = MeetingPapers(kpiset, results, period, comparison, as_of, meta.imported_at, threshold)
+papers = MeetingPapers(kpiset, committee_results(results, kpiset, scope.suppress_below is not None,
+                                                  threshold),
+                       period, comparison, as_of, meta.imported_at, threshold, teams=scope.team_list)
 c1, c2, _ = st.columns([1.3, 1.1, 2])
 # The files are made on the server when clicked (a callable), so the page itself stays fast.
 c1.download_button("Hent bilag til udvalgsmøde (PDF)",
@@ -69,6 +72,10 @@ c2.download_button("Hent tallene i Excel",
                                        f"{papers.file_stem}.xlsx", period=period.label),
                    file_name=f"{papers.file_stem}.xlsx", mime=XLSX_MIME, on_click="ignore",
                    key="bilag_xlsx", icon="📊")
+if scope.suppress_below is None:
+    hidden = suppressed_text(threshold)
+    st.caption(f"Bilaget følger udvalgets regler: tal, der bygger på {hidden} sager, vises som "
+               f"»{hidden}« – også de tal, du selv kan se her.")
 with st.expander("Sådan læses tallene"):
     st.markdown(READING_GUIDE.format(hidden=suppressed_text(threshold)))
 

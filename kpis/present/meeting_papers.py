@@ -1,9 +1,11 @@
 """Meeting papers for Børne- og Familieudvalget: a PDF "Bilag til udvalgsmøde" and an Excel workbook.
 
-Both are built from the very result frame the overview shows (already suppressed for the reader's
-role) through the same tiles (``kpis.present.tiles``), so they carry the same figures, the same
-rounding and the same "færre end 5" as the screen, plus the as-of date. Server-side and offline:
-fpdf2 for the PDF, vl-convert for its chart images, xlsxwriter for the workbook.
+Both are built from the very result frame the overview shows through the same tiles
+(``kpis.present.tiles``), so they carry the same figures, the same rounding and the same "færre end
+5" as a committee member's screen, plus the as-of date. Papers leave the building (they are public
+meeting documents), so they follow the committee's suppression whoever makes them
+(``committee_results``): an analyst's papers are the committee member's papers. Server-side and
+offline: fpdf2 for the PDF, vl-convert for its chart images, xlsxwriter for the workbook.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
+from kpis.access.suppression import apply_suppression
 from kpis.compute.periods import Period
 from kpis.present.charts import to_png, trend_chart
 from kpis.present.counting import as_plain_text, how_counted, legal_basis_lines
@@ -49,6 +52,7 @@ class MeetingPapers:
     imported_at: datetime | None = None
     threshold: int = SUPPRESSION_THRESHOLD
     made_at: datetime = field(default_factory=lambda: _now_danish())
+    teams: tuple[str, ...] | None = None  # the teams the figures cover, when not all of them
 
     @property
     def trend(self) -> list[Period]:
@@ -70,7 +74,21 @@ class MeetingPapers:
             f"Data opgjort pr. {format_date_da(self.as_of)}"
             + (f", indlæst {format_datetime_da(self.imported_at)}" if self.imported_at else ""),
         ]
+        if self.teams is not None:
+            lines.append(f"Omfatter kun: {_and_da(sorted(self.teams))}")
         return lines
+
+
+def committee_results(results: pl.DataFrame, kpiset: KpiSet, suppressed: bool,
+                      threshold: int = SUPPRESSION_THRESHOLD) -> pl.DataFrame:
+    """The overview's frame as the papers carry it: withheld by the committee's rule unless the
+    engine already withheld it (a committee member's scope). The same frame, so the secondary
+    suppression across periods is the committee's too."""
+    return results if suppressed else apply_suppression(results, kpiset, threshold, ())
+
+
+def _and_da(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} og {names[-1]}"
 
 
 def _now_danish() -> datetime:
