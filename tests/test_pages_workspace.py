@@ -242,6 +242,23 @@ def test_invalid_file_on_disk_is_explained(workspace):
     assert any("ukendt type 'shares'" in m.value for m in at.markdown)
 
 
+def test_a_deleted_file_is_explained_and_a_version_brings_it_back(workspace):
+    workspace["history"].versions()  # the file's first version is recorded
+    overview = AppTest.from_file(APP, default_timeout=90).run()  # the definitions are loaded
+    assert not overview.exception
+    workspace["kpis"].unlink()
+    at = run(DEFS)
+    assert any("Filen, som den ligger nu, er ugyldig" in e.value for e in at.error)
+    assert "filen findes ikke" in texts(at)
+    overview.run()  # every page keeps computing with the last valid definitions
+    assert not overview.exception and not overview.error
+    assert [t.value for t in overview.title] == ["Overblik"] and overview.subheader
+    at.selectbox(key="defs_version").select(1).run()
+    at.text_input(key="defs_restore_reason").input("Filen var slettet")
+    click(at, "defs_restore")
+    assert workspace["kpis"].read_text(encoding="utf-8") == ORIGINAL
+
+
 def test_catalogue_lists_every_kpi_with_its_last_change(workspace):
     workspace["history"].versions()
     workspace["history"].save(lower_target(ORIGINAL), opened_hash=text_hash(ORIGINAL),

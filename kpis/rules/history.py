@@ -134,8 +134,12 @@ class DefinitionsHistory:
         return self.history_dir / "versions" / f"{digest}.yaml"
 
     def current(self) -> tuple[str, str]:
-        """The file's text now and its hash."""
-        text = self.kpis_path.read_text(encoding="utf-8")
+        """The file's text now and its hash; a missing file reads as empty (restoring a version
+        brings it back)."""
+        try:
+            text = self.kpis_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            text = ""
         return text, text_hash(text)
 
     def _read_log(self) -> list[Version]:
@@ -232,7 +236,10 @@ class DefinitionsHistory:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     def _sync(self, now: datetime | None) -> Version | None:
-        """Record the file as it is now when it differs from the last recorded version."""
+        """Record the file as it is now when it differs from the last recorded version (a missing
+        file is no version)."""
+        if not self.kpis_path.exists():
+            return None
         text, digest = self.current()
         log = self._read_log()
         last = log[-1] if log else None

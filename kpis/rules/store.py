@@ -32,7 +32,12 @@ class DefinitionsStore:
         self._problems: tuple[Problem, ...] = ()
 
     def get(self) -> Loaded:
-        text = self.path.read_text(encoding="utf-8")
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            # A file moved away, unreadable or saved in another encoding is a problem to show
+            # beside the last valid definitions, like any other invalid edit.
+            return self._unreadable(exc)
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         with self._lock:
             if digest != self._seen_hash:
@@ -42,6 +47,19 @@ class DefinitionsStore:
                 self._problems = tuple(problems)
                 self._seen_hash = digest
             return Loaded(self._valid, self._problems, digest)
+
+    def _unreadable(self, exc: Exception) -> Loaded:
+        if isinstance(exc, FileNotFoundError):
+            message, hint = "filen findes ikke", "gendan den fra git eller versionshistorikken"
+        elif isinstance(exc, UnicodeDecodeError):
+            message, hint = "filen er ikke gemt som UTF-8", "gem den igen som UTF-8"
+        else:
+            message, hint = f"filen kan ikke læses ({exc.strerror or exc})", ""
+        problem = Problem(str(self.path), None, None, "", message, hint)
+        with self._lock:
+            self._problems = (problem,)
+            self._seen_hash = None  # read again next time, whatever comes back
+            return Loaded(self._valid, self._problems, "")
 
 
 _stores: dict[Path, DefinitionsStore] = {}
