@@ -14,6 +14,7 @@ st.set_page_config(page_title="Pejlemærker", page_icon="🧭", layout="wide")
 
 from kpis.access.roles import Role
 from pages._auth import render_user_sidebar, require_login
+from pages._frame import ensure_database
 from pages._results import start_warm_up
 
 EVERYONE = frozenset(Role)
@@ -44,7 +45,10 @@ def pages_for(role: Role) -> list[tuple[str, str, str, frozenset[Role]]]:
 # (and again after each import): see pages/_results.py.
 start_warm_up()
 
-# Before anything else: nobody signed in gets the login form, under whatever address they opened.
+# The very first start builds the demo before the login form: its users sign in on its data only.
+ensure_database()
+
+# Nobody signed in gets the login form, under whatever address they opened.
 user = require_login([Path(f).stem for f, *_ in PAGES])
 
 # Navigation next, before the heavy imports: until st.navigation is called (on a server's first

@@ -53,6 +53,18 @@ def _run_through_app_py() -> None:
         st.rerun()
 
 
+def ensure_database() -> Path:
+    """The database path; on the very first start the demo is built and imported first. app.py
+    calls this before the login form: the demo users may sign in only beside the demo's data,
+    so that data must be there when they do."""
+    db = db_path()
+    if not db.exists():
+        _ensure_db.clear()  # a database deleted while the app runs is built again
+        with st.spinner("Første start: bygger og indlæser demodata for en mellemstor kommune …"):
+            _ensure_db(str(db))
+    return db
+
+
 def current_snapshot() -> tuple[Path, SnapshotMeta]:
     """The database and its current snapshot, re-read only when an import replaced the file.
 
@@ -63,11 +75,7 @@ def current_snapshot() -> tuple[Path, SnapshotMeta]:
     from pages._auth import require_login
 
     require_login()  # a page that ran without app.py is still behind the login
-    db = db_path()
-    if not db.exists():
-        _ensure_db.clear()  # a database deleted while the app runs is built again
-        with st.spinner("Første start: bygger og indlæser demodata for en mellemstor kommune …"):
-            _ensure_db(str(db))
+    db = ensure_database()
     try:
         return db, _snapshot_info(str(db), inventory.file_fingerprint(db))
     except inventory.SnapshotUnavailable as exc:

@@ -287,3 +287,21 @@ def test_an_idle_timeout_is_logged_as_a_logout():
     assert is_login_page(at)
     user = demo_user(Role.ANALYST).user.username
     assert _newest_sign_in_events(before) == [(user, "analyst", "logout", "inaktiv for længe")]
+
+
+@pytest.mark.signed_in_as(None)
+def test_the_very_first_start_builds_the_demo_before_the_demo_users_sign_in(tmp_path: Path,
+                                                                              monkeypatch):
+    # A fresh clone: no database and no users file. `bash scripts/start`, then a demo user signs in.
+    db, users = tmp_path / "pejlemaerker.duckdb", tmp_path / "users.toml"
+    monkeypatch.setenv("PEJLEMAERKER_DB", str(db))
+    monkeypatch.setenv("PEJLEMAERKER_USERS", str(users))
+    at = AppTest.from_file(APP, default_timeout=300).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert db.exists() and users.exists()
+    assert is_login_page(at) and "`analytiker`" in texts(at)
+    who = demo_user(Role.COMMITTEE)
+    at = submit(at, who.user.username, who.password)
+    assert not at.error, [e.value for e in at.error]
+    assert menu(at) == MENUS[Role.COMMITTEE]
+    assert [t.value for t in at.title] == ["Overblik"]
