@@ -15,6 +15,9 @@ Writes ``bench/RESULTS.md`` (``--out``) and prints the summary against the goals
    worklist, each cold (first view of a fresh server) and warm (later sessions).
 3. *Load* — ``bench_load.bench_load``: ``--users`` browser sessions opening the overview and
    changing the period, all at once and spread over ``--ramp`` seconds.
+4. *Load at protocol level* — ``bench_protocol.bench_protocol``: the same sessions without a
+   browser (Streamlit's WebSocket protocol), so the two cores serve only the app: the server's
+   capacity. ``--protocol-only`` skips steps 2 and 3.
 
 The machine is shared: every section gives wall-clock beside CPU time and the load average.
 Nothing here asserts; the figures are what they are.
@@ -37,6 +40,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 import baseline_polars as bp
 import bench_engine as be
 import bench_load as bl
+import bench_protocol as bpr
 
 from kpis import DEFAULT_KPIS
 from kpis.rules.validate import load_and_validate
@@ -101,20 +105,36 @@ def run(args: argparse.Namespace) -> dict:
         ds = r["dataset"]
         logs = ROOT / "bench" / "out" / "logs" / ds.name
         logs.mkdir(parents=True, exist_ok=True)
-        if ds.name not in browser:
+        done_here = browser.setdefault(ds.name, {})
+        for key in ("loads", "protocol"):  # a run from before the protocol step has no list
+            done_here.setdefault(key, [])
+        if "pages" not in done_here and not args.protocol_only:
             print(f"== pages in Chromium: {ds.name}", flush=True)
-            browser[ds.name] = {"pages": bl.bench_pages(ds.db, args.page_runs, logs),
-                                "loads": []}
+            done_here["pages"] = bl.bench_pages(ds.db, args.page_runs, logs)
             save()
-        loads = browser[ds.name]["loads"]
-        for ramp in sorted({0.0, args.ramp} - {ld["ramp"] for ld in loads}):
-            print(f"== load: {args.users} sessions on {ds.name}, "
-                  f"{'all at once' if not ramp else f'over {ramp:g} s'}", flush=True)
-            loads.append(bl.bench_load(ds.db, args.users, logs, ramp=ramp))
-            print(f"   open p95 {_s(bl.percentile(loads[-1]['open'], 95))}, "
-                  f"errors {len(loads[-1]['errors'])}", flush=True)
+        ramps = {0.0, args.ramp}
+        in_browser = set() if args.protocol_only else ramps
+        for ramp in sorted(in_browser - {ld["ramp"] for ld in done_here["loads"]}):
+            print(f"== load: {args.users} sessions on {ds.name}, {_how(ramp)}", flush=True)
+            done_here["loads"].append(bl.bench_load(ds.db, args.users, logs, ramp=ramp))
+            _progress(done_here["loads"][-1])
+            save()
+        for ramp in sorted(ramps - {ld["ramp"] for ld in done_here["protocol"]}):
+            print(f"== load: protocol-level sessions (no browser): {args.users} on {ds.name}, "
+                  f"{_how(ramp)}", flush=True)
+            done_here["protocol"].append(bpr.bench_protocol(ds.db, args.users, logs, ramp=ramp))
+            _progress(done_here["protocol"][-1])
             save()
     return so_far()
+
+
+def _how(ramp: float) -> str:
+    return "all at once" if not ramp else f"over {ramp:g} s"
+
+
+def _progress(load: dict) -> None:
+    print(f"   open p95 {_s(bl.percentile(load['open'], 95))}, errors {len(load['errors'])}",
+          flush=True)
 
 
 # --------------------------------------------------------------------------- the report
@@ -149,26 +169,29 @@ def _goals(res: dict) -> list[list[str]]:
         rows.append(["baseline ≡ engine (national)", "0 differ", f"{diffs} differ",
                      _ok(diffs == 0)])
     for name, b in res["browser"].items():
+        if "pages" not in b:
+            continue
         overview = next(t for t in b["pages"]["timings"] if t.page == "overview")
         warm = statistics.median(overview.warm)
         rows.append([f"warm overview, {name} (median of {len(overview.warm)})", "< 1 s",
                      _s(warm), _ok(warm < 1.0)])
-    for name, b in res["browser"].items():
-        for load in b["loads"]:
-            how = "all at once" if not load["ramp"] else f"over {load['ramp']:g} s"
-            p95 = bl.percentile(load["open"], 95)
-            p95c = bl.percentile(load["change"], 95)
-            met = (p95 is not None and p95c is not None and max(p95, p95c) < 3.0
-                   and not load["errors"] and len(load["open"]) == load["users"])
-            what = (f"{load['users']} sessions, {name}, {how}: p95 overview opened / "
-                    "period changed, errors")
-            rows.append([what, "< 3 s, 0",
-                         f"{_s(p95)} / {_s(p95c)}, {len(load['errors'])}", _ok(met)])
+    for key, kind in (("loads", ""), ("protocol", ", protocol level (server only)")):
+        for name, b in res["browser"].items():
+            for load in b.get(key, []):
+                p95 = bl.percentile(load["open"], 95)
+                p95c = bl.percentile(load["change"], 95)
+                met = (p95 is not None and p95c is not None and max(p95, p95c) < 3.0
+                       and not load["errors"] and len(load["open"]) == load["users"])
+                what = (f"{load['users']} sessions{kind}, {name}, {_how(load['ramp'])}: p95 "
+                        "overview opened / period changed, errors")
+                rows.append([what, "< 3 s, 0",
+                             f"{_s(p95)} / {_s(p95c)}, {len(load['errors'])}", _ok(met)])
     if nat:
         engine_peak = nat["peak_rss_mb"]["cached"]
         served = res["browser"].get("national")
-        server_peak = max([served["pages"]["server_peak_rss_mb"]]
-                          + [ld["server_peak_rss_mb"] for ld in served["loads"]]) if served else 0.0
+        runs = ([served.get("pages", {}), *served.get("loads", []), *served.get("protocol", [])]
+                if served else [])
+        server_peak = max((r.get("server_peak_rss_mb", 0.0) for r in runs), default=0.0)
         peak = max(engine_peak, server_peak)
         rows.append(["memory at national scale (engine process; app server under load)",
                      "< 2 GiB", f"{engine_peak:,.0f} MB; {server_peak:,.0f} MB",
@@ -179,6 +202,8 @@ def _goals(res: dict) -> list[list[str]]:
 def _pages_section(res: dict) -> list[str]:
     rows, notes = [], []
     for name, b in res["browser"].items():
+        if "pages" not in b:
+            continue
         p = b["pages"]
         for t in p["timings"]:
             views = 1 + len(t.warm)
@@ -201,33 +226,59 @@ def _pages_section(res: dict) -> list[str]:
                      "CPU per view: server / Chromium", "errors"], rows), "", *notes, ""]
 
 
-def _load_section(res: dict) -> list[str]:
+BROWSER_LOAD = ("Each session is a new Chromium context (its own cookies: a new person) in one "
+                "headless Chromium on this machine: it opens the overview, signs in as a "
+                "committee member, waits until every tile shows a value (*opened*; the part after "
+                "the login form was sent: *after login*), then chooses the previous quarter and "
+                "waits until the page is redrawn (*period changed*). One session warms the server "
+                "first. Times are median / 95th percentile. CPU: the app server's process and "
+                "Chromium's (all sessions) while the sessions ran; both share the machine's two "
+                "cores.")
+PROTOCOL_LOAD = ("The same sessions without a browser (`bench/bench_protocol.py`): each fetches "
+                 "what the page loads (the page, its JavaScript and CSS, health, host config), "
+                 "opens Streamlit's WebSocket as the frontend does and sends the frontend's own "
+                 "messages (Streamlit's protobuf classes): the first run, the login form's "
+                 "submission, the \"Periode\" selectbox set to the previous quarter. *Opened* ends "
+                 "with the overview run's `script_finished` holding every tile's value; each "
+                 "session's tiles are compared with the engine's own computation afterwards (a "
+                 "difference is an error). The two cores serve only the app, so these figures are "
+                 "the server's capacity, as the committee meets it with a PC each. CPU client: "
+                 "this benchmark's own process.")
+
+
+def _load_section(res: dict, key: str = "loads") -> list[str]:
+    """The browser load runs (``loads``) or the protocol-level ones (``protocol``)."""
+    browser = key == "loads"
     rows, notes, errors = [], [], []
     for name, b in res["browser"].items():
-        for ld in b["loads"]:
-            how = "all at once" if not ld["ramp"] else f"over {ld['ramp']:g} s"
+        for ld in b.get(key, []):
+            how, cpu, users = _how(ld["ramp"]), ld["cpu"], ld["users"]
+            other = (f"{cpu['browser']:.0f} s ({cpu['browser'] / users:.1f} s each)" if browser
+                     else f"{cpu['client']:.1f} s ({cpu['client'] / users:.2f} s each)")
             rows.append([
-                name, f"{ld['users']} ({how})", str(len(ld["open"])), _mp(ld["open"]),
-                _mp(ld["signed_in"]), _mp(ld["change"]),
-                str(len(ld["errors"])),
-                f"{ld['cpu']['wall']:.0f} s",
-                f"{ld['cpu']['server']:.0f} s ({ld['cpu']['server'] / ld['users']:.2f} s each)",
-                f"{ld['cpu']['browser']:.0f} s ({ld['cpu']['browser'] / ld['users']:.1f} s each)",
+                name, f"{users} ({how})", str(len(ld["open"])), _mp(ld["open"]),
+                _mp(ld["signed_in"]), _mp(ld["change"]), str(len(ld["errors"])),
+                f"{cpu['wall']:.0f} s",
+                f"{cpu['server']:.0f} s ({cpu['server'] / users:.2f} s each)", other,
                 f"{ld['server_peak_rss_mb']:,.0f} MB",
                 f"{ld['load_before']} → {ld['load_after']}"])
             errors += [f"- {name}, {how}: {e}" for e in ld["errors"][:10]]
-        notes.append("")
-    out = ["## Load: concurrent browser sessions", "",
-           ("Each session is a new Chromium context (its own cookies: a new person) in one "
-            "headless Chromium on this machine: it opens the overview, signs in as a committee "
-            "member, waits until every tile shows a value (*opened*; the part after the login "
-            "form was sent: *after login*), then chooses the previous quarter and waits until "
-            "the page is redrawn (*period changed*). One session warms the server first. "
-            "Times are median / 95th percentile. CPU: the app server's process and Chromium's "
-            "(all sessions) while the sessions ran; both share the machine's two cores."), "",
+            if warm := ld.get("warm_up"):
+                notes.append(f"- {name}, {how}: the warming session alone opened the overview in "
+                             f"{_s(warm['opened_s'])} with {warm['server_cpu_s']:.2f} s of server "
+                             f"CPU; {len(ld['retried'])} GETs sent again after the server closed a "
+                             "kept-alive connection.")
+    if not rows:
+        return []
+    title = ("## Load: concurrent browser sessions" if browser
+             else "## Load: protocol-level sessions (no browser)")
+    out = [title, "", BROWSER_LOAD if browser else PROTOCOL_LOAD, "",
            *_table(["data set", "sessions", "completed", "opened", "after login",
-                    "period changed", "errors", "wall", "CPU server", "CPU Chromium",
-                    "server peak RSS", "load average"], rows), ""]
+                    "period changed", "errors", "wall", "CPU server",
+                    "CPU Chromium" if browser else "CPU client", "server peak RSS",
+                    "load average"], rows), ""]
+    if notes:
+        out += [*notes, ""]
     if errors:
         out += ["Errors (first ten per run):", "", *errors, ""]
     return out
@@ -248,6 +299,7 @@ def report(res: dict) -> str:
              *_table(["goal", "target", "measured: wall (CPU)", "met"], _goals(res)), ""]
     lines += _pages_section(res)
     lines += _load_section(res)
+    lines += _load_section(res, "protocol")
     lines += ["## Import and engine", "", engine_md]
     return "\n".join(lines)
 
@@ -266,6 +318,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ramp", type=float, default=60.0,
                    help="the second load run starts its sessions over this many seconds "
                         "(0: only the run with all sessions at once)")
+    p.add_argument("--protocol-only", action="store_true",
+                   help="no Chromium: skip the page timings and the browser load runs")
     p.add_argument("--resume", action="store_true",
                    help="keep what the last (interrupted) run measured; run only the rest")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
