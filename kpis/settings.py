@@ -39,11 +39,19 @@ class AccessSettings(_Frozen):
     session_max_hours: int = Field(default=10, ge=1)
 
 
+class PerformanceSettings(_Frozen):
+    # Memory the per-snapshot cache of case steps may hold per app process before DuckDB moves
+    # the rest to temporary files (kpis.compute.unit_cache). At national scale the cache grows
+    # past 1 GB when every page has been used; spilling keeps a process under 2 GiB.
+    cache_memory_mb: int = Field(default=768, ge=128)
+
+
 class Settings(_Frozen):
     calendar: CalendarSettings = CalendarSettings()
     privacy: PrivacySettings = PrivacySettings()
     department: DepartmentSettings = DepartmentSettings()
     access: AccessSettings = AccessSettings()
+    performance: PerformanceSettings = PerformanceSettings()
 
 
 def load_settings(path: Path | None = None) -> Settings:

@@ -70,3 +70,48 @@ def test_stock_case_list_matches_its_figure_also_after_the_as_of_date(db):
         rows = case_steps(cache, KPIS, "sager_pr_sagsbehandler", period)
         assert len(rows) == fig["numerator"]
     assert len(case_steps(cache, KPIS, "sager_pr_sagsbehandler", "2025-Q3")) == 0
+
+
+def test_the_cache_is_bounded_and_spills_to_temporary_files(db):
+    from kpis.compute.unit_cache import SnapshotCache, spill_directory
+    from kpis.settings import PerformanceSettings, Settings
+
+    cache = SnapshotCache(db, Settings(performance=PerformanceSettings(cache_memory_mb=256)))
+    try:
+        limit, temp = cache._conn.execute(
+            "SELECT current_setting('memory_limit'), current_setting('temp_directory')").fetchone()
+        assert limit == "244.1 MiB"  # 256 MB, as DuckDB prints it
+        assert temp == str(spill_directory())
+    finally:
+        cache.close()
+
+
+def test_a_cache_over_its_limit_gives_the_same_figures(tmp_path):
+    """A demo three times the municipality, every KPI by caseworker, with the cache squeezed
+    into 48 MB (its tables take about 65): what does not fit is read back from the temporary
+    files, and the figures are the direct path's."""
+    from kpis.compute.unit_cache import SnapshotCache
+    from kpis.data.demo import DEMO_AS_OF, DEMO_PROFILE, generate
+    from kpis.data.pseudonym import DEMO_KEY
+
+    generate(tmp_path / "export", scale=3.0)
+    big = tmp_path / "big.duckdb"
+    run_import(tmp_path / "export", big, profile=DEMO_PROFILE, as_of=DEMO_AS_OF,
+               pseudonym_key=DEMO_KEY)
+    periods = ["2025-Q1", "2025-Q2", "2025"]
+    conn = connect(big)
+    try:
+        direct = compute(conn, KPIS, periods, ("team", "caseworker"))
+    finally:
+        conn.close()
+    cache = SnapshotCache(big)
+    try:
+        cache._conn.execute("SET memory_limit = '48MB'")
+        for kpi in KPIS.ids:  # every KPI's units first, so the cache holds more than its limit
+            cache.units_table(KPIS[kpi], cache.as_of)
+        spilled = cache._conn.execute(
+            "SELECT sum(temporary_storage_bytes) FROM duckdb_memory()").fetchone()[0]
+        assert compute(cache, KPIS, periods, ("team", "caseworker")).equals(direct)
+    finally:
+        cache.close()
+    assert spilled > 0, "nothing was spilled: the test proves nothing"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -35,6 +36,12 @@ def _file_identity(db: Path) -> tuple:
     return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
+def spill_directory() -> Path:
+    """Where this process's caches spill: the system's temporary folder, one folder per process
+    (DuckDB removes its files when the cache is dropped)."""
+    return Path(tempfile.gettempdir()) / f"pejlemaerker-cache-{os.getpid()}"
+
+
 @dataclass(frozen=True)
 class _Key:
     kpi: str
@@ -48,12 +55,17 @@ class SnapshotCache:
     def __init__(self, db: Path, settings: Settings | None = None):
         self.db = Path(db)
         self.identity = _file_identity(self.db)
+        settings = settings or default_settings()
         self._conn = duckdb.connect(":memory:", config={
-            "autoinstall_known_extensions": "false", "autoload_known_extensions": "false"})
+            "autoinstall_known_extensions": "false", "autoload_known_extensions": "false",
+            # Past this, DuckDB moves cached tables to temporary files instead of growing.
+            "memory_limit": f"{settings.performance.cache_memory_mb}MB",
+            "temp_directory": str(spill_directory()),
+        })
         path = str(self.db.resolve()).replace("'", "''")
         self._conn.execute(f"ATTACH '{path}' AS snap (READ_ONLY)")
         self._conn.execute("USE snap")
-        install_calendar(self._conn, settings or default_settings())
+        install_calendar(self._conn, settings)
         self._lock = threading.Lock()
         self._tables: OrderedDict[_Key, str] = OrderedDict()
         self._counter = 0
