@@ -57,7 +57,7 @@ IDLE_JS = ("!document.querySelector('[data-testid=\"stStatusWidgetRunningIcon\"]
 TILES_JS = ("[...document.querySelectorAll('[data-testid=\"stMetricValue\"]')]"
             ".filter(e => e.innerText.trim() !== '').length >= {n}")
 ERROR_JS = ("document.querySelectorAll('[data-testid=\"stException\"]').length"
-            " + (document.body.innerText.includes('Connection error') ? 1 : 0)")
+            " + ((document.body?.innerText ?? '').includes('Connection error') ? 1 : 0)")
 
 
 @dataclass(frozen=True)
@@ -229,7 +229,7 @@ async def new_page(browser, errors: list[str]):
 BENCH_USERS = {"committee": ("bench-udvalg", "bench-udvalg-kode"),
                "analyst": ("bench-analytiker", "bench-analytiker-kode")}
 ASKED_JS = ("document.querySelector('input[type=\"password\"]')"
-            " || document.body.innerText.includes('Data opgjort pr.')")
+            " || (document.body?.innerText ?? '').includes('Data opgjort pr.')")
 
 
 def bench_env(folder: Path) -> dict[str, str]:
