@@ -33,7 +33,6 @@ import polars as pl
 import streamlit as st
 
 import kpis
-from kpis.compute.compile import SqlQuery
 from kpis.compute.engine import Scope, case_steps, compute, open_steps
 from kpis.compute.unit_cache import SnapshotCache, snapshot_cache
 from kpis.rules.definitions import KpiSet
@@ -54,9 +53,8 @@ class SnapshotChanged(RuntimeError):
 def _cache_of(db: str, snapshot_id: str) -> SnapshotCache:
     """The unit cache of ``db``, which must hold the snapshot ``snapshot_id``."""
     cache = snapshot_cache(Path(db))
-    held = cache.query(SqlQuery("SELECT snapshot_id FROM snap.snapshot_meta")).item()
-    if held != snapshot_id:
-        raise SnapshotChanged(f"{db}: {snapshot_id} was replaced by {held}")
+    if cache.snapshot_id != snapshot_id:
+        raise SnapshotChanged(f"{db}: {snapshot_id} was replaced by {cache.snapshot_id}")
     return cache
 
 
@@ -192,7 +190,7 @@ def warm(db: Path, kpis_file: Path) -> None:
     if kpiset is None:
         return
     cache = snapshot_cache(db)
-    snapshot_id = cache.query(SqlQuery("SELECT snapshot_id FROM snap.snapshot_meta")).item()
+    snapshot_id = cache.snapshot_id
     period = resolve(None, cache.as_of)  # the overview's default: as pages/_committee.py
     needed = tuple(p.label for p in periods_needed(period, resolve_comparison(None), cache.as_of))
     committee = scope_for(Role.COMMITTEE)

@@ -61,6 +61,10 @@ def test_a_replaced_snapshot_gets_a_new_cache(db, tmp_path):
                pseudonym_key=b"test-key-kpi-fixtures")
     second = snapshot_cache(copy)
     assert second is not first and second.as_of == date(2025, 5, 31)
+    assert second.snapshot_id != first.snapshot_id
+    with connect(copy) as conn:  # each cache names the snapshot it holds
+        assert conn.execute("SELECT snapshot_id FROM snapshot_meta").fetchone()[0] \
+            == second.snapshot_id
 
 
 def test_stock_case_list_matches_its_figure_also_after_the_as_of_date(db):

@@ -69,8 +69,12 @@ class SnapshotCache:
         self._lock = threading.Lock()
         self._tables: OrderedDict[_Key, str] = OrderedDict()
         self._counter = 0
-        rows = self._conn.execute("SELECT as_of FROM snap.snapshot_meta LIMIT 1").fetchall()
+        # The attached file is the one opened now: an import that replaces it makes a new file,
+        # so these hold for the cache's whole life.
+        rows = self._conn.execute(
+            "SELECT as_of, snapshot_id FROM snap.snapshot_meta LIMIT 1").fetchall()
         self.as_of: date = rows[0][0]
+        self.snapshot_id: str = rows[0][1]
 
     def units_table(self, kpi, as_of: date) -> str:
         """Every unit of the KPI: for drill-down, the worklist, medians and stocks."""
