@@ -10,6 +10,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from menus import MENUS
 from streamlit.testing.v1 import AppTest
 from tiny_export import TINY_KEY, write_tiny_export
 
@@ -24,16 +25,6 @@ TIMEOUT = 60
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 WRONG = "Forkert brugernavn eller adgangskode."
-MENUS = {
-    Role.COMMITTEE: ["Overblik", "Nøgletal", "Katalog"],
-    Role.DEPARTMENT_HEAD: ["Overblik", "Nøgletal", "Teams og sagsbehandlere", "Fristoversigt",
-                           "Sagsbelastning", "Katalog"],
-    Role.ANALYST: ["Overblik", "Nøgletal", "Data", "Teams og sagsbehandlere", "Fristoversigt",
-                   "Sagsbelastning", "Katalog", "Nøgletalsdefinitioner"],
-    Role.ADMINISTRATOR: ["Overblik", "Nøgletal", "Data", "Teams og sagsbehandlere",
-                         "Fristoversigt", "Sagsbelastning", "Katalog", "Nøgletalsdefinitioner",
-                         "Administration"],
-}
 
 
 def menu(at: AppTest) -> list[str]:

@@ -16,18 +16,17 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from servers import free_port, healthy
 
 import kpis
 from kpis.compute.engine import compute
@@ -59,20 +58,6 @@ NEW_AS_OF = DEMO_AS_OF + timedelta(days=7)
 MAX_SESSIONS = 24  # bounded: sessions during the import, then until both processes were seen
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-            return resp.status == 200
-    except OSError:
-        return False
-
-
 def stop(proc: subprocess.Popen) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGTERM)
@@ -94,7 +79,7 @@ def running(argv: list[str], url: str, log: Path, env: dict[str, str],
                                 start_new_session=True)
     try:
         deadline = time.monotonic() + 180
-        while not answers(url):
+        while not healthy(url):
             assert proc.poll() is None, f"{what} exited:\n{log.read_text()[-3000:]}"
             assert time.monotonic() < deadline, f"{what} did not answer:\n{log.read_text()}"
             time.sleep(0.25)

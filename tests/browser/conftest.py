@@ -10,17 +10,16 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from chromium import CHROMIUM
+from servers import free_port, healthy
 from signing_in import signs_in_on_every_load
 
 from kpis.access.demo_users import demo_user
@@ -41,20 +40,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-            return resp.status == 200
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
@@ -66,7 +51,7 @@ def serve_app(db: Path, artifacts: Path, log_name: str = "streamlit-server.log",
               **env_extra: str) -> Iterator[str]:
     """`streamlit run app.py` on a free loopback port over ``db`` (plus any environment given,
     e.g. a copy of the definitions); stopped when the block ends."""
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PEJLEMAERKER_DB": str(db), **env_extra}
     log_path = artifacts / log_name
@@ -87,7 +72,7 @@ def serve_app(db: Path, artifacts: Path, log_name: str = "streamlit-server.log",
         )
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while not _healthy(url):
+        while not healthy(url):
             if proc.poll() is not None:
                 pytest.fail(f"streamlit exited with {proc.returncode}:\n{log_path.read_text()}")
             if time.monotonic() > deadline:

@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import quote_plus
 
 import pytest
+from menus import MENUS
 from signing_in import sign_in
 
 from kpis.access.demo_users import demo_user
@@ -22,16 +23,6 @@ from kpis.present.worklist import Horizon
 pytestmark = [pytest.mark.browser, pytest.mark.signed_in_as(None)]
 
 WAIT_MS = 60_000
-MENUS = {
-    Role.COMMITTEE: ["Overblik", "Nøgletal", "Katalog"],
-    Role.DEPARTMENT_HEAD: ["Overblik", "Nøgletal", "Teams og sagsbehandlere", "Fristoversigt",
-                           "Sagsbelastning", "Katalog"],
-    Role.ANALYST: ["Overblik", "Nøgletal", "Data", "Teams og sagsbehandlere", "Fristoversigt",
-                   "Sagsbelastning", "Katalog", "Nøgletalsdefinitioner"],
-    Role.ADMINISTRATOR: ["Overblik", "Nøgletal", "Data", "Teams og sagsbehandlere",
-                         "Fristoversigt", "Sagsbelastning", "Katalog", "Nøgletalsdefinitioner",
-                         "Administration"],
-}
 # The mock provider's own pages link a stylesheet on a CDN; the guard blocks it. Nothing else may
 # leave the machine.
 MOCK_STYLESHEET = re.compile(r"^https://cdn\.jsdelivr\.net/npm/@picocss/")
