@@ -56,8 +56,7 @@ class Scope:
 
     def require_grouping(self, by: Iterable[str]) -> None:
         """A figure per caseworker is about named employees: only for roles with case access."""
-        personal = sorted(PERSONAL_DIMENSIONS.intersection(by))
-        if personal and not self.case_level:
+        if not self.case_level and PERSONAL_DIMENSIONS.intersection(by):
             raise AccessDenied("denne rolle må ikke se nøgletal pr. sagsbehandler")
 
     @property
