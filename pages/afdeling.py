@@ -182,7 +182,7 @@ if kpi_id:
                      "til analyseenheden med et link til denne side.")
         if extra := dd.extras_da(kpi, totals):
             st.caption(extra)
-        st.caption(f"{len(steps)} rækker. Frist efter: {figure['rule']}" if figure["rule"]
+        st.caption(f"{len(steps)} rækker. Opgjort efter: {figure['rule']}" if figure["rule"]
                    else f"{len(steps)} rækker.")
         _show_rows(dd.step_rows(steps, names, kpi_id).drop("Trin"))
 elif caseworker:

@@ -25,7 +25,15 @@ from kpis.compute.compile import (
 from kpis.compute.periods import Period, parse_period
 from kpis.compute.unit_cache import SnapshotCache
 from kpis.rules.calendar_sql import install_calendar
-from kpis.rules.definitions import CountKpi, DurationKpi, KpiSet
+from kpis.rules.definitions import (
+    CountKpi,
+    DeadlineKpi,
+    Direction,
+    DurationKpi,
+    KpiSet,
+    Status,
+)
+from kpis.rules.regime import Regime
 from kpis.settings import Settings, default_settings
 
 
@@ -158,65 +166,121 @@ def _empty(by: tuple[str, ...]) -> pl.DataFrame:
 
 
 def _finish(kpi, raw: pl.DataFrame, plist: list[Period], by: tuple[str, ...]) -> pl.DataFrame:
-    """Add value, status, target and group labels; make sure each period has its total row."""
-    rows = []
-    seen_totals = set()
-    for r in raw.iter_rows(named=True):
-        level = [d for d in by if r.get(f"g_{d}") == 0]
-        if not level:
-            seen_totals.add(r["period"])
-        rows.append({**r, "group_level": ",".join(level),
-                     **{d: (r[d] if d in level else None) for d in by}})
-    for p in plist:
-        if p.label not in seen_totals:
-            rows.append({"period": p.label, "period_ord": plist.index(p), "group_level": "",
-                         **{d: None for d in by}, "numerator": 0, "denominator": 0,
-                         "pending": 0, "overdue_open": 0, "median_value": None, "p90": None})
-    by_label = {p.label: p for p in plist}
-    rule = _rule_text(kpi)
-    out = []
-    for r in sorted(rows, key=lambda r: (r["period_ord"], r["group_level"] != "",
-                                         tuple(str(r[d]) for d in by))):
-        p = by_label[r["period"]]
-        num = int(r["numerator"] or 0)
-        per = isinstance(kpi, CountKpi) and kpi.spec.per
-        den = int((r.get("per_count") if per else r["denominator"]) or 0)
-        value, numerator, denominator = _value(kpi, num, den, r.get("median_value"))
-        status = kpi.status(value, p.end)
-        out.append({
-            "kpi": kpi.id, "period": p.label, "group_level": r["group_level"],
-            **{d: r[d] for d in by},
-            "numerator": numerator, "denominator": denominator, "value": value,
-            "p90": r.get("p90") if isinstance(kpi, DurationKpi) else None,
-            "pending": int(r["pending"] or 0), "overdue_open": int(r["overdue_open"] or 0),
-            "status": status.value, "target": kpi.target_on(p.end),
-            "suppressed": False, "pending_suppressed": False, "overdue_suppressed": False,
-            "rule": rule,
-        })
-    return pl.DataFrame(out, schema=_result_schema(by))
+    """Add value, status, target, rule and group labels; make sure each period has its total row.
 
-
-def _value(kpi, num: int, den: int, median) -> tuple[float | None, int | None, int | None]:
+    Column-wise: a national result by team has tens of thousands of rows, and building them one
+    by one in Python cost several times the query itself. What depends on the period alone
+    (target, status thresholds) is computed once per period and joined."""
+    schema = _result_schema(by)
+    level_parts = [pl.when(pl.col(f"g_{d}") == 0).then(pl.lit(d)) for d in by]
+    rows = raw.select(
+        "period", "period_ord",
+        (pl.concat_list(level_parts).list.drop_nulls().list.join(",") if by
+         else pl.lit("")).alias("group_level"),
+        *[pl.when(pl.col(f"g_{d}") == 0).then(pl.col(d)).cast(pl.String).alias(d) for d in by],
+        *[pl.col(c).cast(pl.Int64) for c in ("numerator", "denominator", "per_count",
+                                             "pending", "overdue_open")],
+        pl.col("median_value").cast(pl.Float64), pl.col("p90").cast(pl.Float64),
+    )
+    with_total = set(rows.filter(pl.col("group_level") == "")["period"].to_list())
+    missing = [(p.label, i) for i, p in enumerate(plist) if p.label not in with_total]
+    if missing:
+        zeros = pl.DataFrame(
+            {"period": [m[0] for m in missing], "period_ord": [m[1] for m in missing]},
+            schema={"period": pl.String, "period_ord": rows.schema["period_ord"]},
+        ).with_columns(
+            pl.lit("").alias("group_level"), *[pl.lit(None, pl.String).alias(d) for d in by],
+            *[pl.lit(0, pl.Int64).alias(c) for c in ("numerator", "denominator", "per_count",
+                                                     "pending", "overdue_open")],
+            pl.lit(None, pl.Float64).alias("median_value"), pl.lit(None, pl.Float64).alias("p90"),
+        )
+        rows = pl.concat([rows, zeros.select(rows.columns)], how="vertical_relaxed")
+    # the row order the pages and exports rely on: period, total first, then the groups by name
+    # (an empty dimension sorts as the text "None", as it always has)
+    rows = rows.sort(
+        ["period_ord", pl.col("group_level") != "",
+         *[pl.col(d).fill_null("None") for d in by]],
+        maintain_order=True,
+    )
+    num = pl.col("numerator").fill_null(0)
+    den = pl.col("denominator").fill_null(0)
     if isinstance(kpi, DurationKpi):
-        return (float(median) if median is not None else None), None, den
-    if isinstance(kpi, CountKpi):
-        if kpi.spec.per:
-            return (num / den if den else None), num, den
-        return float(num), num, None
-    return (num / den if den else None), num, den
+        value, numerator, denominator = pl.col("median_value"), pl.lit(None, pl.Int64), den
+    elif isinstance(kpi, CountKpi) and not kpi.spec.per:
+        value, numerator, denominator = num.cast(pl.Float64), num, pl.lit(None, pl.Int64)
+    else:
+        if isinstance(kpi, CountKpi):
+            den = pl.col("per_count").fill_null(0)
+        value = pl.when(den != 0).then(num / den)
+        numerator, denominator = num, den
+    by_period = pl.DataFrame(
+        {"period": [p.label for p in plist], "target": [kpi.target_on(p.end) for p in plist]},
+        schema={"period": pl.String, "target": pl.Float64},
+    )
+    out = rows.with_columns(
+        value.cast(pl.Float64).alias("value"),
+        numerator.cast(pl.Int64).alias("numerator_out"),
+        denominator.cast(pl.Int64).alias("denominator_out"),
+    ).join(by_period, on="period", how="left", maintain_order="left")
+    return out.select(
+        pl.lit(kpi.id).alias("kpi"), "period", "group_level", *by,
+        pl.col("numerator_out").alias("numerator"), pl.col("denominator_out").alias("denominator"),
+        "value",
+        (pl.col("p90") if isinstance(kpi, DurationKpi) else pl.lit(None, pl.Float64)).alias("p90"),
+        pl.col("pending").fill_null(0), pl.col("overdue_open").fill_null(0),
+        _status_expr(kpi).alias("status"), "target",
+        pl.lit(False).alias("suppressed"), pl.lit(False).alias("pending_suppressed"),
+        pl.lit(False).alias("overdue_suppressed"),
+        _rule_expr(kpi, by).alias("rule"),
+    ).cast(schema)
 
 
-def _rule_text(kpi) -> str:
-    from kpis.rules.definitions import DeadlineKpi
-    from kpis.rules.regime import Regime
+def _status_expr(kpi) -> pl.Expr:
+    """``kpi.status`` as a column expression over ``value`` and ``target`` (same epsilon)."""
+    if kpi.thresholds is None:
+        return pl.lit(Status.NONE.value)
+    if kpi.direction is Direction.HIGHER_IS_BETTER:
+        shortfall = pl.col("target") - pl.col("value")
+    else:
+        shortfall = pl.col("value") - pl.col("target")
+    eps = 1e-9
+    return (
+        pl.when(pl.col("value").is_null() | pl.col("target").is_null())
+        .then(pl.lit(Status.NONE.value))
+        .when(shortfall <= kpi.thresholds.green + eps).then(pl.lit(Status.GREEN.value))
+        .when(shortfall <= kpi.thresholds.yellow + eps).then(pl.lit(Status.YELLOW.value))
+        .otherwise(pl.lit(Status.RED.value))
+    )
 
-    if not isinstance(kpi, DeadlineKpi):
-        return ""
+
+def _rule_expr(kpi, by: tuple[str, ...]) -> pl.Expr:
+    """Each row names the rule it was counted by: a row of one regime (``--by regime``) only
+    that regime's, every other row both."""
+    both = rule_text(kpi)
+    if "regime" not in by:
+        return pl.lit(both)
+    per_regime = {r.value: rule_text(kpi, (r,)) for r in Regime}
+    expr = pl.when(pl.col("regime").is_null()).then(pl.lit(both))
+    for value, text in per_regime.items():
+        expr = expr.when(pl.col("regime") == value).then(pl.lit(text))
+    return expr.otherwise(pl.lit(both))
+
+
+def rule_text(kpi, regimes: tuple[Regime, ...] = (Regime.BARNETS_LOV, Regime.SEL)) -> str:
+    """The rule a figure was counted by, in Danish, for the given regimes: a deadline KPI's due
+    rules with their legal basis; any other KPI its legal basis and what it counts."""
     parts = []
-    for regime in (Regime.BARNETS_LOV, Regime.SEL):
-        rules = kpi.spec.due.rules(regime)
-        basis = kpi.legal_basis.for_regime(regime) or regime.label_da
-        parts.append(f"{basis}: " + "; ".join(r.describe_da() for r in rules))
+    for regime in regimes:
+        basis = kpi.legal_basis.for_regime(regime)
+        if isinstance(kpi, DeadlineKpi):
+            rules = kpi.spec.due.rules(regime)
+            parts.append(f"{basis or regime.label_da}: "
+                         + "; ".join(r.describe_da() for r in rules))
+        elif basis:
+            parts.append(basis)
+    if not isinstance(kpi, DeadlineKpi):
+        what = " ".join(kpi.description.split())
+        return f"{' | '.join(parts)}: {what}" if parts else what
     return " | ".join(parts)
 
 
