@@ -138,3 +138,133 @@ def test_earlier_as_of_treats_later_events_as_not_happened(run, db):
 def test_bad_arguments_exit_2(run, db, args, message):
     r = run("--db", str(db), *args)
     assert r.returncode == 2 and message in r.stderr
+
+
+# --- refusals: exit 2, a Danish message naming the problem, no traceback, nothing written --------
+
+
+def _listing(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+
+
+def _not_duckdb(folder: Path) -> Path:
+    path = folder / "fake.duckdb"
+    path.write_text("ikke en database\n")
+    return path
+
+
+def _csv(folder: Path) -> Path:
+    path = folder / "underretninger.csv"
+    path.write_text("underretning_id;modtaget\nU1;2025-01-02\n")
+    return path
+
+
+def _duckdb_without_snapshot(folder: Path) -> Path:
+    import duckdb
+
+    path = folder / "other.duckdb"
+    conn = duckdb.connect(str(path))
+    conn.execute("CREATE TABLE x (a INTEGER)")
+    conn.close()
+    return path
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda d: d, "er en mappe, ikke en database"),
+    (_csv, "er ikke en DuckDB-database"),
+    (_not_duckdb, "er ikke en DuckDB-database"),
+    (_duckdb_without_snapshot, "uden et indlæst udtræk"),
+    (lambda d: d / "missing.duckdb", "findes ikke"),
+])
+def test_db_that_is_not_a_snapshot_is_refused(run, tmp_path, make, message):
+    db = make(tmp_path)
+    before = _listing(tmp_path)
+    r = run("--db", str(db), "--period", "2025-Q1", "--out", str(tmp_path / "r.csv"),
+            "--format", "csv")
+    assert r.returncode == 2 and r.stdout == ""
+    assert message in r.stderr and str(db) in r.stderr
+    assert _listing(tmp_path) == before  # no database, no write-ahead log, no --out file
+
+
+@pytest.mark.parametrize("period", ["0000-Q1", "9999", "0001", "2101-01", "R12-9999-12"])
+def test_period_outside_the_years_of_a_case_register(run, db, period):
+    r = run("--db", str(db), "--period", period)
+    assert r.returncode == 2 and r.stdout == ""
+    assert f"året i perioden {period!r} skal ligge mellem 1900 og 2100" in r.stderr
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_out_into_a_missing_folder(run, db, tmp_path, fmt):
+    out = tmp_path / "mangler" / f"r.{fmt}"
+    r = run("--db", str(db), "--period", "2025-Q1", "--format", fmt, "--out", str(out))
+    assert r.returncode == 2 and r.stdout == ""
+    assert f"mappen {out.parent} findes ikke" in r.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_out_that_is_a_folder(run, db, tmp_path):
+    r = run("--db", str(db), "--period", "2025-Q1", "--format", "csv", "--out", str(tmp_path))
+    assert r.returncode == 2 and "er en mappe; angiv et filnavn" in r.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_write_leaves_the_old_out_file(run, db, tmp_path, monkeypatch):
+    out = tmp_path / "r.csv"
+    out.write_text("forrige\n")
+
+    def half_then_fail(self, *args, **kwargs):
+        Path.write_bytes(self, b"halv")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", half_then_fail)
+    r = run("--db", str(db), "--period", "2025-Q1", "--format", "csv", "--out", str(out))
+    assert r.returncode == 2 and "kunne ikke skrive" in r.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["r.csv"]
+    assert out.read_bytes() == b"forrige\n"
+
+
+def test_as_of_after_the_export_date_is_refused(run, db, tmp_path):
+    # The fixture was exported on 2025-06-30: that day is "today"; the next has no data.
+    out = tmp_path / "r.json"
+    r = run("--db", str(db), "--period", "2025-Q2", "--format", "json", "--as-of", "2025-07-01",
+            "--out", str(out))
+    assert r.returncode == 2 and r.stdout == ""
+    assert "opgørelsesdatoen 2025-07-01 ligger efter udtrækkets dato 2025-06-30" in r.stderr
+    assert not out.exists()
+    r = run("--db", str(db), "--period", "2025-Q2", "--format", "json", "--as-of", "2025-06-30")
+    assert r.returncode == 0, r.stderr
+
+
+def test_refusal_from_the_real_command_has_no_traceback(db):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "kpis", "compute", "--db", str(db),
+                           "--period", "9999"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and "skal ligge mellem 1900 og 2100" in proc.stderr
+
+
+def test_engine_refuses_an_as_of_after_the_export_date(db):
+    # Every entry of the engine, on both sources (a direct connection and the app's cache).
+    from kpis.compute.engine import AsOfAfterExport, case_steps, compute, open_steps
+    from kpis.compute.unit_cache import SnapshotCache
+    from kpis.data.snapshot import connect
+
+    kpiset = load_kpis(DEFAULT_KPIS)
+    later = date(2025, 7, 1)
+    conn, cache = connect(db), SnapshotCache(db)
+    try:
+        for source in (conn, cache):
+            with pytest.raises(AsOfAfterExport, match="efter udtrækkets dato 2025-06-30"):
+                compute(source, kpiset, ["2025-Q2"], as_of=later)
+            with pytest.raises(AsOfAfterExport):
+                case_steps(source, kpiset, "bfu_4_mdr", "2025-Q2", as_of=later)
+            with pytest.raises(AsOfAfterExport):
+                open_steps(source, kpiset, as_of=later)
+            same_day = compute(source, kpiset, ["2025-Q2"], as_of=date(2025, 6, 30),
+                               kpi_ids=["bfu_4_mdr"])
+            assert same_day.height >= 1
+    finally:
+        conn.close()
+        cache.close()

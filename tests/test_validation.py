@@ -174,3 +174,18 @@ def test_cli_validate_exit_codes(tmp_path: Path):
     ok = subprocess.run([sys.executable, "-m", "kpis", "validate", str(DEFAULT_KPIS)],
                         check=False, capture_output=True, text=True)
     assert ok.returncode == 0, ok.stdout + ok.stderr
+
+
+def test_cli_validate_refuses_a_folder_and_a_binary_file(tmp_path: Path):
+    from kpis.cli import main
+
+    binary = tmp_path / "kpis.yaml"
+    binary.write_bytes(b"\xff\xfe\x00kpis")
+    for path, message in ((tmp_path, "er en mappe; angiv definitionsfilen"),
+                          (binary, "kan ikke læses som UTF-8-tekst")):
+        run = subprocess.run([sys.executable, "-m", "kpis", "validate", str(path)],
+                             check=False, capture_output=True, text=True)
+        assert run.returncode == 2, run.stderr
+        assert message in run.stderr and str(path) in run.stderr
+        assert "Traceback" not in run.stderr and run.stdout == ""
+    assert main(["validate", str(tmp_path)]) == 2

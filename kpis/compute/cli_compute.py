@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
+import duckdb
 import polars as pl
+import xlsxwriter.exceptions
 
 from kpis.compute.compile import DIMENSION_LABELS_DA, DIMENSIONS
-from kpis.compute.engine import AccessDenied, compute
+from kpis.compute.engine import AccessDenied, AsOfAfterExport, compute
 from kpis.compute.periods import PeriodError, parse_period
-from kpis.data.snapshot import connect
+from kpis.data.snapshot import SnapshotUnavailable, open_snapshot
 from kpis.present.formatting import format_number_da, format_pct_da
 from kpis.rules.definitions import Unit
 from kpis.rules.validate import KpiDefinitionError, load_and_validate
@@ -106,24 +109,57 @@ def cli_compute(args) -> int:
     for k in args.kpi or []:
         if k not in kpiset:
             return _fail(f"ukendt nøgletal {k!r}; kendte: {', '.join(kpiset.ids)}")
-    if not Path(args.db).exists():
-        return _fail(f"databasen {args.db} findes ikke; importér først (python -m kpis import)")
-    conn = connect(Path(args.db), read_only=True)
+    if args.out is not None and (problem := _out_problem(Path(args.out))):
+        return _fail(problem)
+    try:
+        conn, _ = open_snapshot(Path(args.db))
+    except SnapshotUnavailable as exc:
+        return _fail(str(exc))
     try:
         df = compute(conn, kpiset, periods, by, as_of=args.as_of, kpi_ids=args.kpi or None,
                      scope=scope)
-    except AccessDenied as exc:  # e.g. the committee asking for figures per caseworker
+    # AccessDenied: e.g. the committee asking for figures per caseworker
+    except (AccessDenied, AsOfAfterExport) as exc:
         return _fail(str(exc))
+    except duckdb.Error as exc:  # e.g. a case date outside the installed calendar
+        return _fail(f"beregningen fejlede i databasen: {exc}")
     finally:
         conn.close()
     return _write(df, kpiset, by, args.format, args.out)
+
+
+def _out_problem(out: Path) -> str | None:
+    """Why ``--out`` cannot be written, checked before anything is computed."""
+    if out.is_dir():
+        return f"--out {out} er en mappe; angiv et filnavn"
+    folder = out.parent
+    if not folder.is_dir():
+        return f"mappen {folder} findes ikke (--out {out}); opret den først"
+    if not os.access(folder, os.W_OK):
+        return f"der kan ikke skrives i mappen {folder} (--out {out})"
+    return None
+
+
+def _write_whole(out: Path, write) -> None:
+    """``write(tmp)`` into a temporary file beside ``out``, then moved onto it: a failed write
+    leaves no half-written file and an existing one untouched."""
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _write(df: pl.DataFrame, kpiset, by: list[str], fmt: str, out: Path | None) -> int:
     if fmt == "xlsx":
         if out is None:
             return _fail("--format xlsx kræver --out FIL.xlsx")
-        df.write_excel(out, worksheet="Nøgletal", autofit=True)
+        try:
+            _write_whole(Path(out), lambda tmp: df.write_excel(tmp, worksheet="Nøgletal",
+                                                                autofit=True))
+        except (OSError, xlsxwriter.exceptions.FileCreateError) as exc:
+            return _fail(f"kunne ikke skrive {out}: {exc}")
         print(f"Skrev {len(df)} rækker til {out}")
         return 0
     if fmt == "json":
@@ -133,7 +169,10 @@ def _write(df: pl.DataFrame, kpiset, by: list[str], fmt: str, out: Path | None) 
     else:
         text = danish_table(df, kpiset, by)
     if out:
-        Path(out).write_text(text + "\n", encoding="utf-8")
+        try:
+            _write_whole(Path(out), lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
+        except OSError as exc:
+            return _fail(f"kunne ikke skrive {out}: {exc}")
     else:
         print(text)
     return 0

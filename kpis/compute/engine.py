@@ -80,6 +80,23 @@ RESULT_SCHEMA_BASE = {
 }
 
 
+class AsOfAfterExport(ValueError):
+    """An as-of date after the export's: the export date is "today", later days have no data."""
+
+
+def _checked_as_of(run, as_of: date | None) -> date:
+    """The as-of date of a call: the snapshot's, or an earlier one to reproduce an old report.
+
+    A later one would turn steps still pending on the export day into late ones."""
+    if as_of is None:
+        return run.as_of
+    if as_of > run.as_of:
+        raise AsOfAfterExport(
+            f"opgørelsesdatoen {as_of.isoformat()} ligger efter udtrækkets dato "
+            f"{run.as_of.isoformat()}; udtrækkets dato er »i dag«, så vælg den eller en tidligere")
+    return as_of
+
+
 def snapshot_as_of(conn: duckdb.DuckDBPyConnection) -> date:
     rows = conn.execute("SELECT as_of FROM snapshot_meta LIMIT 1").fetchall()
     row = rows[0] if rows else None
@@ -134,7 +151,7 @@ def compute(
     by = tuple(by)
     scope.require_grouping(by)
     run = _runner(source, settings)
-    as_of = as_of or run.as_of
+    as_of = _checked_as_of(run, as_of)
     plist = _as_periods(periods)
     kpis = [kpiset[k] for k in (kpi_ids or kpiset.ids)]
     if not kpis:
@@ -308,7 +325,7 @@ def case_steps(
     """The units behind one figure; in_numerator/in_denominator add up to that figure."""
     scope.require_case_level()
     run = _runner(source, settings)
-    as_of = as_of or run.as_of
+    as_of = _checked_as_of(run, as_of)
     p = period if isinstance(period, Period) else parse_period(period)
     kpi = kpiset[kpi_id]
     q = compile_steps(kpi, p, dict(group or {}), as_of, scope.team_list,
@@ -331,7 +348,7 @@ def open_steps(
 
     scope.require_case_level()
     run = _runner(source, settings)
-    as_of = as_of or run.as_of
+    as_of = _checked_as_of(run, as_of)
     frames = []
     for kpi_id in kpi_ids or kpiset.ids:
         kpi = kpiset[kpi_id]
@@ -347,4 +364,4 @@ def open_steps(
     return pl.concat(frames, how="vertical_relaxed").sort("due_date")
 
 
-__all__ = ["ALL", "DIMENSIONS", "Scope", "case_steps", "compute", "open_steps", "snapshot_as_of"]
+__all__ = ["ALL", "AsOfAfterExport", "DIMENSIONS", "Scope", "case_steps", "compute", "open_steps", "snapshot_as_of"]

@@ -54,9 +54,18 @@ class PeriodError(ValueError):
     pass
 
 
+# Periods are reported for the years a case register can hold. Outside them date arithmetic
+# (the year before, a rolling window, a due date months later) would leave Python's date range.
+MIN_YEAR, MAX_YEAR = 1900, 2100
+
+
 def parse_period(label: str) -> Period:
     """'2025-03', '2025-Q1', '2025' or 'R12-2025-03' (the twelve months ending March 2025)."""
     text = label.strip()
+    for pattern in (_MONTH, _QUARTER, _YEAR, _ROLLING):
+        if (m := pattern.match(text)) and not MIN_YEAR <= int(m[1]) <= MAX_YEAR:
+            raise PeriodError(f"året i perioden {label!r} skal ligge mellem {MIN_YEAR} og "
+                              f"{MAX_YEAR}")
     if m := _MONTH.match(text):
         y, mo = int(m[1]), int(m[2])
         _check_month(mo, label)

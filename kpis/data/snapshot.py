@@ -68,7 +68,11 @@ def connect(db: Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:
         cached = _readers.get(key)
         if cached is None or cached[0] != identity:
             base = duckdb.connect(":memory:", config=DUCKDB_CONFIG)
-            base.execute(f"ATTACH ? AS {_ATTACHED_AS} (READ_ONLY)", [str(db)])
+            try:
+                base.execute(f"ATTACH ? AS {_ATTACHED_AS} (READ_ONLY)", [str(db)])
+            except duckdb.Error:
+                base.close()
+                raise
             cached = (identity, base)
             _readers[key] = cached  # the previous instance lives on while its cursors are open
         cursor = cached[1].cursor()
@@ -83,6 +87,37 @@ def snapshot_meta(conn: duckdb.DuckDBPyConnection) -> SnapshotMeta:
     if not rows:
         raise LookupError("Databasen har ingen snapshot (snapshot_meta er tom).")
     return SnapshotMeta(*rows[0])
+
+
+class SnapshotUnavailable(ValueError):
+    """The path holds no snapshot that can be read; the message (Danish) says why."""
+
+
+def open_snapshot(db: Path) -> tuple[duckdb.DuckDBPyConnection, SnapshotMeta]:
+    """A read-only connection and the snapshot's meta data, or ``SnapshotUnavailable``.
+
+    For callers that take a database path from a person (the command line): a folder, a CSV
+    file, a file that is not DuckDB or a DuckDB file without an import each get their own message.
+    """
+    db = Path(db)
+    if db.is_dir():
+        raise SnapshotUnavailable(f"{db} er en mappe, ikke en database; angiv databasefilen "
+                                  "(fx data/pejlemaerker.duckdb)")
+    if not db.is_file():
+        raise SnapshotUnavailable(f"databasen {db} findes ikke; importér først "
+                                  "(python -m kpis import)")
+    try:
+        conn = connect(db)
+    except duckdb.Error:
+        raise SnapshotUnavailable(f"{db} er ikke en DuckDB-database; angiv den database, "
+                                  "python -m kpis import har skrevet") from None
+    try:
+        return conn, snapshot_meta(conn)
+    except (duckdb.Error, LookupError):
+        conn.close()
+        raise SnapshotUnavailable(f"{db} er en DuckDB-database, men uden et indlæst udtræk "
+                                  "(ingen snapshot_meta); importér først (python -m kpis import)"
+                                  ) from None
 
 
 def previous_state(db: Path) -> tuple[str | None, list[tuple]]:

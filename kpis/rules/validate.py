@@ -363,7 +363,7 @@ def load_and_validate(path) -> KpiSet:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise KpiDefinitionError([Problem(str(path), None, None, "", f"kan ikke læses: {exc}")])
     kpiset, problems = validate_text(text, str(path))
     if problems:
@@ -376,7 +376,15 @@ def cli_validate(path: Path) -> int:
     if not path.exists():
         print(f"{path}: filen findes ikke", file=sys.stderr)
         return 2
-    kpiset, problems = validate_text(path.read_text(encoding="utf-8"), str(path))
+    if path.is_dir():
+        print(f"{path} er en mappe; angiv definitionsfilen (fx config/kpis.yaml)", file=sys.stderr)
+        return 2
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"{path} kan ikke læses som UTF-8-tekst: {exc}", file=sys.stderr)
+        return 2
+    kpiset, problems = validate_text(text, str(path))
     if problems:
         print(f"{len(problems)} problem(er) i {path}:")
         for p in problems:
