@@ -342,6 +342,86 @@ def bench_pages(db: Path, runs: int, logdir: Path) -> dict:
             "cpu": cpu, "load_before": load_before, "load_after": load_average()}
 
 
+# --------------------------------------------------------------------------- as a person works
+
+# The menu entry of each timed page (its title in app.py's PAGES; an icon may stand before it).
+MENU_TITLE = {"overview": "Overblik", "KPI detail": "Nøgletal",
+              "team drill-down": "Teams og sagsbehandlere", "worklist": "Fristoversigt"}
+PERIOD_CHANGE = "period change (overview)"
+
+
+async def _click_and_wait(page, click, ready_js: str) -> float:
+    """Seconds from a click until the new content is drawn and the run has finished. The rerun's
+    running indicator shows shortly after the click; waiting for the URL or a tick first keeps
+    the previous page's content from counting as the new one."""
+    start = time.perf_counter()
+    await click()
+    await page.wait_for_timeout(100)
+    await wait_ready(page, ready_js)
+    return time.perf_counter() - start
+
+
+def bench_warm_session(db: Path, rounds: int, logdir: Path) -> dict:
+    """One signed-in person in one browser context (JavaScript loaded once, as a person works):
+    the overview, then each page by its menu link, round after round, and on the overview a
+    change of period. Per page the seconds from click to drawn; the first round is the warm-up
+    of the server's caches and is not counted."""
+    import re
+
+    from playwright.async_api import async_playwright
+
+    from kpis.compute.periods import PeriodKind
+    from kpis.present.period_choice import latest_complete, period_label_da
+
+    as_of, tiles = _as_of(db), _tile_count()
+    specs = page_specs(as_of, tiles)
+    quarter = latest_complete(PeriodKind.QUARTER, as_of)
+    periods = [quarter, quarter.previous()]
+    times: dict[str, list[float]] = {s.name: [] for s in specs} | {PERIOD_CHANGE: []}
+    errors: list[str] = []
+
+    async def run(srv: Server) -> None:
+        async with async_playwright() as pw:
+            browser = await launch(pw)
+            try:
+                context, page = await new_page(browser, errors)
+                await page.goto(srv.url + specs[0].path, wait_until="commit")
+                await login_if_asked(page, "analyst")
+                await wait_ready(page, specs[0].ready_js)
+                for n in range(rounds + 1):
+                    for spec in [*specs[1:], specs[0]]:
+                        link = page.get_by_role(
+                            "link", name=re.compile(re.escape(MENU_TITLE[spec.name]) + "$"))
+                        seconds = await _click_and_wait(page, link.first.click, spec.ready_js)
+                        if n:
+                            times[spec.name].append(seconds)
+                    target = periods[(n + 1) % 2]
+
+                    async def choose(target=target):
+                        await page.get_by_role("combobox", name="Periode", exact=True).click()
+                        await page.get_by_role("option", name=period_label_da(target),
+                                               exact=True).click()
+                        await page.wait_for_url(f"**periode={target.label}**", timeout=WAIT_MS)
+                    seconds = await _click_and_wait(page, choose, TILES_JS.format(n=tiles))
+                    if n:
+                        times[PERIOD_CHANGE].append(seconds)
+                if k := await page_errors(page):
+                    errors.append(f"{k} error(s) shown")
+                await context.close()
+            finally:
+                await browser.close()
+
+    load_before = load_average()
+    with (serve(db, logdir / "warm-session.log", **bench_env(logdir)) as srv,
+          CpuMeter(srv.proc.pid) as meter):
+        asyncio.run(run(srv))
+    for name, values in times.items():
+        print(f"  warm session, {name}: median {statistics.median(values):.2f} s", flush=True)
+    return {"rounds": rounds, "times": times, "errors": errors, "load_before": load_before,
+            "load_after": load_average(),
+            "cpu": {"server": meter.server, "browser": meter.browser, "wall": meter.wall}}
+
+
 # --------------------------------------------------------------------------- the load test
 
 
@@ -474,6 +554,7 @@ def main(argv: list[str] | None = None) -> int:
     out = {}
     if args.pages:
         out["pages"] = bench_pages(args.db.resolve(), args.runs, args.logs)
+        out["warm_session"] = bench_warm_session(args.db.resolve(), args.runs, args.logs)
     out["load"] = bench_load(args.db.resolve(), args.users, args.logs, not args.cold, args.ramp)
     load = out["load"]
     print(f"{args.users} users: open median {statistics.median(load['open'] or [0]):.2f} s, "
