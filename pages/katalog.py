@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import streamlit as st
 
+from kpis.access.roles import Role
 from kpis.present.catalogue import build_catalogue, fields_da
 from kpis.rules.history import Action
+from pages._auth import current_user
 from pages._frame import current_snapshot
 from pages._results import current_kpis
 from pages._workspace import history
 
 current_snapshot()
 kpiset = current_kpis()
+# The expressions themselves are for those who maintain the definitions; everyone reads the words.
+for_analysts = current_user().role in (Role.ANALYST, Role.ADMINISTRATOR)
 hist = history()
 try:
     versions = hist.versions()
@@ -105,3 +109,6 @@ for section in sections:
                     st.markdown("\n".join(_target_line(c) for c in reversed(e.target_changes)))
             with st.expander("Sådan tælles det"):
                 st.markdown("\n".join(f"- **{ln.label}:** {ln.text}" for ln in e.counted))
+            if for_analysts:
+                with st.expander("Definitionen med felter og udtryk (for analytikere)"):
+                    st.markdown("\n".join(f"- **{ln.label}:** {ln.text}" for ln in e.definition))

@@ -83,9 +83,9 @@ st.altair_chart(trend_chart(kpi, results, trend, threshold=threshold), width="st
                 alt=trend_alt_text(kpi, results, trend, threshold))
 
 st.subheader("Sådan tælles det")
-st.markdown("\n".join(f"- **{ln.label}:** {ln.text}" for ln in how_counted(kpi)))
-st.caption(f"Teksten er dannet af definitionen i config/kpis.yaml (id `{kpi.id}`), den samme "
-           "som beregningen bruger.")
+st.markdown("\n".join(f"- **{ln.label}:** {ln.text}" for ln in how_counted(kpi, plain=True)))
+st.caption("Teksten er dannet af den samme definition, som beregningen bruger; Katalog viser "
+           "alle nøgletal og deres historik.")
 
 st.subheader(f"Teams, {period_label_da(period)}")
 by_team = get_results(db, meta.snapshot_id, kpiset, [period.label], by=("team",),

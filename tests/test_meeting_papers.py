@@ -168,3 +168,16 @@ def test_papers_of_some_teams_say_so():
     assert papers.header_lines()[-1] == "Omfatter kun: Team Nord og Team Syd"
     assert "Omfatter kun" not in " ".join(MeetingPapers(KPIS, results(), Q3, Comparison.PREVIOUS,
                                                         AS_OF).header_lines())
+
+
+CODE = ("coalesce", "parental_competence_assessed", "completed_on", "aware_on", "received_at", "`")
+
+
+def test_papers_state_the_rules_in_plain_danish_without_query_text(pdf_text, workbook):
+    rule = "Afsluttede undersøgelser, hvor forældrenes kompetencer er vurderet."
+    text = " ".join(pdf_text.split())
+    assert rule in text and "»afsluttet« ligger senest på fristen" in text
+    sheet = " ".join(str(c) for r in workbook["Definitioner"].iter_rows(values_only=True)
+                     for c in r if c is not None)
+    assert rule in sheet
+    assert [w for w in CODE if w in text or w in sheet] == []

@@ -337,3 +337,27 @@ def test_a_change_elsewhere_never_replaces_text_being_typed(workspace):
                               who="Bo", reason="tilbage")
     fresh.run()
     assert editor(fresh).value == ORIGINAL and not fresh.warning
+
+
+def _catalogue_rule_texts(at: AppTest) -> tuple[str, str]:
+    """What the catalogue says of the parents' competence KPI: the plain words, the analyst's."""
+    box = at.expander
+    words = [e for e in box if e.label == "Sådan tælles det"]
+    defs = [e for e in box if e.label.startswith("Definitionen med felter")]
+    join = lambda items: "\n".join(m.value for e in items for m in e.markdown)  # noqa: E731
+    return join(words), join(defs)
+
+
+def test_catalogue_gives_the_analyst_the_expression_beside_the_words(workspace):
+    words, definition = _catalogue_rule_texts(run(CATALOGUE))
+    assert "forældrenes kompetencer er vurderet" in words and "coalesce" not in words
+    assert "`coalesce(parental_competence_assessed, false)`" in definition
+
+
+@pytest.mark.signed_in_as(Role.COMMITTEE)
+def test_catalogue_gives_the_committee_only_the_words(workspace):
+    at = run(CATALOGUE)
+    words, definition = _catalogue_rule_texts(at)
+    assert "forældrenes kompetencer er vurderet" in words and definition == ""
+    assert [w for w in ("coalesce", "notifier_type", "interview_between", "`")
+            if w in words] == []

@@ -86,7 +86,7 @@ def test_block_round_trip_and_replace():
 
 def test_block_keeps_inner_comments_and_the_last_kpi_reaches_the_end():
     block = blocks.kpi_block(STARTER, "boernesamtale_foer_afgoerelse")
-    assert "# The window (6 months up to the decision)" in block
+    assert "# Vinduet (6 måneder op til afgørelsen)" in block
     last = validate_text(STARTER)[0].ids[-1]
     assert STARTER.endswith(blocks.kpi_block(STARTER, last))
 

@@ -66,6 +66,7 @@ kpis:
       source: investigations
       event_date: completed_on
       condition: coalesce(parental_competence_assessed, false)
+    rule_da: Afsluttede undersøgelser, hvor forældrenes kompetencer er vurderet.
     unit: percent
     direction: lower_is_better
     target: 0.10

@@ -189,3 +189,34 @@ def test_cli_validate_refuses_a_folder_and_a_binary_file(tmp_path: Path):
         assert message in run.stderr and str(path) in run.stderr
         assert "Traceback" not in run.stderr and run.stdout == ""
     assert main(["validate", str(tmp_path)]) == 2
+
+
+def test_a_filter_needs_its_rule_in_plain_danish():
+    text = GOOD.replace("      source: investigations\n",
+                        "      source: investigations\n      filter: coalesce(acute, false)\n")
+    text = text.replace("coalesce(acute, false)", "coalesce(parental_competence_assessed, false)")
+    _, problems = validate_text(text)
+    assert [(p.line, p.kpi, p.field) for p in problems] == [(3, "bfu_4_mdr", "rule_da")]
+    assert problems[0].message.startswith("mangler: reglen bruger et udtryk")
+    fixed = text.replace("    pejlemaerke:", "    rule_da: Undersøgelser med vurderede forældre.\n"
+                         "    pejlemaerke:", 1)
+    kpiset, problems = validate_text(fixed)
+    assert problems == [] and kpiset["bfu_4_mdr"].rule_da == "Undersøgelser med vurderede forældre."
+
+
+def test_rule_da_holds_no_field_names_or_operators():
+    text = GOOD.replace("    pejlemaerke:", "    rule_da: Undersøgelser, hvor aware_on >= 1.\n"
+                        "    pejlemaerke:", 1)
+    _, problems = validate_text(text)
+    assert [(p.line, p.field) for p in problems] == [(6, "rule_da")]
+    assert "'>', 'aware_on'" in problems[0].message
+
+
+def test_a_conditional_deadline_needs_a_label():
+    text = GOOD.replace("barnets_lov: {months: 4}",
+                        "barnets_lov:\n          - {when: \"regime = 'sel'\", months: 3}\n"
+                        "          - {months: 4}")
+    text = text.replace("    pejlemaerke:", "    rule_da: Alle undersøgelser.\n    pejlemaerke:", 1)
+    _, problems = validate_text(text)
+    assert [p.field for p in problems] == ["deadline.due.barnets_lov[0].label"]
+    assert "label på almindeligt dansk" in problems[0].message

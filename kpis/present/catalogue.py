@@ -52,7 +52,8 @@ class Entry:
     kind_da: str
     description: str
     legal_basis: list[Line]
-    counted: list[Line]  # how it is counted, then its goal and traffic light
+    counted: list[Line]  # how it is counted in plain Danish, then its goal and traffic light
+    definition: list[Line]  # the same with the columns and expressions, for analysts
     goal: list[Line]
     owner: str
     changes: list[Change]  # oldest first
@@ -126,7 +127,8 @@ def build_catalogue(kpiset, versions: Sequence[Version] = (),
             kpi_id=kpi.id, name=kpi.name,
             section=CONTEXT_SECTION_DA if kpi.context else kpi.pejlemaerke.label_da,
             kind_da=KIND_DA[kpi.kind], description=kpi.description,
-            legal_basis=legal_basis_lines(kpi), counted=how_counted(kpi), goal=goal_lines(kpi),
+            legal_basis=legal_basis_lines(kpi), counted=how_counted(kpi, plain=True),
+            definition=how_counted(kpi), goal=goal_lines(kpi),
             owner=kpi.owner, changes=changes,
         ))
     return entries

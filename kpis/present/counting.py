@@ -91,22 +91,27 @@ def _expression(source: str, text: str) -> str:
     return f"`{' '.join(text.split())}`" + (f" ({glossary})" if glossary else "")
 
 
-def due_rules_text(kpi: DeadlineKpi, regime: Regime) -> str:
+def due_rules_text(kpi: DeadlineKpi, regime: Regime, plain: bool = False) -> str:
+    """The due rules of one regime; ``plain`` (for the committee) names each conditional rule by
+    its label, never by its ``when`` expression."""
     rules = kpi.spec.due.rules(regime)
+    name_of = (lambda c: column_label(kpi.spec.source, c)) if plain else str
     if len(rules) == 1:
-        return rules[0].describe_da()
+        return rules[0].describe_da(name_of)
     parts = []
     for rule in rules:
-        if rule.when:
+        if plain:
+            parts.append(rule.describe_da(name_of))
+        elif rule.when:
             parts.append(f"hvis `{' '.join(rule.when.split())}`: {rule.describe_da()}")
         else:
             parts.append(f"ellers: {rule.describe_da()}")
     return "; ".join(parts)
 
 
-def _regime_line(source: str, column: str) -> Line:
+def _regime_line(field, column: str) -> Line:
     return Line("Hvilken lov", (
-        f"Barnets Lov, når {_field(source, column)} er {format_date_da(BARNETS_LOV_START)} "
+        f"Barnets Lov, når {field(column)} er {format_date_da(BARNETS_LOV_START)} "
         "eller senere, ellers Serviceloven"))
 
 
@@ -155,78 +160,104 @@ def goal_lines(kpi) -> list[Line]:
     return out
 
 
-def _deadline_lines(kpi: DeadlineKpi) -> list[Line]:
+class _Words:
+    """How one KPI's fields and expressions are named: for analysts with the column and the
+    expression itself, for the committee (``plain``) only in Danish words (``rule_da``)."""
+
+    def __init__(self, kpi, plain: bool):
+        self.kpi, self.source, self.plain = kpi, kpi.spec.source, plain
+
+    def field(self, column: str) -> str:
+        if self.plain:
+            return f"»{column_label(self.source, column)}«"
+        return _field(self.source, column)
+
+    def where(self) -> str:
+        """The filter as a clause of "Hvad tælles" (the committee reads it in ``rule_da``)."""
+        f = self.kpi.spec.filter
+        return f", kun hvor {_expression(self.source, f)}" if f and not self.plain else ""
+
+    def what(self, generated: str) -> Line:
+        if self.plain and self.kpi.rule_da:
+            return Line("Hvad tælles", " ".join(self.kpi.rule_da.split()))
+        return Line("Hvad tælles", generated + self.where())
+
+
+def _deadline_lines(kpi: DeadlineKpi, w: _Words) -> list[Line]:
     s = kpi.spec
-    lines = [Line("Hvad tælles", f"hver række i {_source_label(s.source)}"
-                  + (f", kun hvor {_expression(s.source, s.filter)}" if s.filter else ""))]
-    lines.append(Line("Fristen regnes fra", _field(s.source, s.start)))
-    lines.append(Line("Overholdt, når", f"{_field(s.source, s.completion)} ligger senest på "
-                      "fristen"))
+    lines = [w.what(f"hver række i {_source_label(s.source)}")]
+    lines.append(Line("Fristen regnes fra", w.field(s.start)))
+    lines.append(Line("Overholdt, når", f"{w.field(s.completion)} ligger senest på fristen"))
     for regime in (Regime.BARNETS_LOV, Regime.SEL):
-        lines.append(Line(f"Frist efter {REGIME_SPAN_DA[regime]}", due_rules_text(kpi, regime)))
-    lines.append(_regime_line(s.source, s.regime_date))
+        lines.append(Line(f"Frist efter {REGIME_SPAN_DA[regime]}",
+                          due_rules_text(kpi, regime, w.plain)))
+    lines.append(_regime_line(w.field, s.regime_date))
     lines.append(Line("Periode", (
         "et sagstrin tæller i den periode, hvor udfaldet blev kendt: afslutningsdatoen, hvis det "
         "blev gjort til tiden, ellers fristdatoen. Et sagstrin, der stadig er åbent efter "
         "fristen, tæller som for sent. Et åbent sagstrin, hvis frist ikke er nået, tæller ikke "
         "med, men vises som \"afventer\".")))
     if s.ends_on:
-        lines.append(Line("Udeladt", f"når {_field(s.source, s.ends_on)} ligger før fristen, og "
+        lines.append(Line("Udeladt", f"når {w.field(s.ends_on)} ligger før fristen, og "
                           "trinnet ikke blev gennemført"))
     lines.append(Line("Andel", "gjort til tiden ÷ (gjort til tiden + for sent)"))
     return lines
 
 
-def _share_lines(kpi: ShareKpi) -> list[Line]:
+def _share_lines(kpi: ShareKpi, w: _Words) -> list[Line]:
     s = kpi.spec
-    lines = [Line("Hvad tælles", f"rækker i {_source_label(s.source)}, hvor "
-                  f"{_field(s.source, s.event_date)} ligger i perioden"
-                  + (f", kun hvor {_expression(s.source, s.filter)}" if s.filter else ""))]
-    lines.append(Line("Opfylder kravet, når", _expression(s.source, s.condition)))
+    in_period = f"{w.field(s.event_date)} ligger i perioden"
+    lines = [w.what(f"rækker i {_source_label(s.source)}, hvor {in_period}")]
+    if w.plain:  # rule_da says what meets the requirement
+        lines.append(Line("Periode", f"tæller i den periode, hvor {w.field(s.event_date)} ligger"))
+    else:
+        lines.append(Line("Opfylder kravet, når", _expression(s.source, s.condition)))
     if s.regime_date:
-        lines.append(_regime_line(s.source, s.regime_date))
+        lines.append(_regime_line(w.field, s.regime_date))
     lines.append(Line("Andel", "rækker, der opfylder kravet ÷ alle talte rækker"))
     return lines
 
 
-def _count_lines(kpi: CountKpi) -> list[Line]:
+def _count_lines(kpi: CountKpi, w: _Words) -> list[Line]:
     s = kpi.spec
-    where = f", kun hvor {_expression(s.source, s.filter)}" if s.filter else ""
     if s.event_date:
-        lines = [Line("Hvad tælles", f"antal rækker i {_source_label(s.source)}, hvor "
-                      f"{_field(s.source, s.event_date)} ligger i perioden{where}")]
+        lines = [w.what(f"antal rækker i {_source_label(s.source)}, hvor "
+                        f"{w.field(s.event_date)} ligger i perioden")]
     else:
-        until = f" og før {_field(s.source, s.open_until)}" if s.open_until else ""
-        lines = [Line("Hvad tælles", (
+        until = f" og før {w.field(s.open_until)}" if s.open_until else ""
+        lines = [w.what(
             f"rækker i {_source_label(s.source)}, der er åbne på periodens sidste dag (eller på "
-            f"opgørelsesdatoen, hvis den er tidligere): fra {_field(s.source, s.open_from)}"
-            f"{until}{where}"))]
+            f"opgørelsesdatoen, hvis den er tidligere): fra {w.field(s.open_from)}{until}")]
     if s.per:
-        lines.append(Line("Divideret med", f"antallet af forskellige værdier af {_field(s.source, s.per)}"))
+        lines.append(Line("Divideret med", f"antallet af forskellige værdier af {w.field(s.per)}"))
     return lines
 
 
-def _duration_lines(kpi: DurationKpi) -> list[Line]:
+def _duration_lines(kpi: DurationKpi, w: _Words) -> list[Line]:
     s = kpi.spec
-    where = f", kun hvor {_expression(s.source, s.filter)}" if s.filter else ""
     return [
-        Line("Hvad tælles", f"rækker i {_source_label(s.source)} afsluttet i perioden{where}"),
-        Line("Varighed", f"antal dage fra {_field(s.source, s.start)} til "
-             f"{_field(s.source, s.end)}"),
+        w.what(f"rækker i {_source_label(s.source)} afsluttet i perioden"),
+        Line("Varighed", f"antal dage fra {w.field(s.start)} til {w.field(s.end)}"),
         Line("Tallet", "medianen (halvdelen tog kortere tid); 90 %-fraktilen står ved siden af"),
     ]
 
 
-def how_counted(kpi) -> list[Line]:
-    """The counting rule of one KPI, line by line, followed by its goal and traffic light."""
+def how_counted(kpi, *, plain: bool = False) -> list[Line]:
+    """The counting rule of one KPI, line by line, followed by its goal and traffic light.
+
+    ``plain`` is what the committee reads (the KPI page, the meeting papers, the catalogue): Danish
+    words only, the filter and condition replaced by ``rule_da``. Without it the lines also name
+    the columns and quote the expressions, for the analysts who maintain the definitions.
+    """
+    w = _Words(kpi, plain)
     if isinstance(kpi, DeadlineKpi):
-        lines = _deadline_lines(kpi)
+        lines = _deadline_lines(kpi, w)
     elif isinstance(kpi, ShareKpi):
-        lines = _share_lines(kpi)
+        lines = _share_lines(kpi, w)
     elif isinstance(kpi, CountKpi):
-        lines = _count_lines(kpi)
+        lines = _count_lines(kpi, w)
     elif isinstance(kpi, DurationKpi):
-        lines = _duration_lines(kpi)
+        lines = _duration_lines(kpi, w)
     else:  # pragma: no cover - the four kinds are a closed vocabulary
         raise TypeError(f"ukendt slags nøgletal: {type(kpi).__name__}")
     return lines + goal_lines(kpi)

@@ -224,7 +224,7 @@ class _Pdf:
         for line in legal_basis_lines(kpi):
             self.text(f"{line.label}: {line.text}", 8.5, h=4.2)
         self.text("Sådan tælles det", 8.5, "B", h=4.4)
-        self.text(as_plain_text(how_counted(kpi)), 7.5, h=3.7, color=(60, 60, 60))
+        self.text(as_plain_text(how_counted(kpi, plain=True)), 7.5, h=3.7, color=(60, 60, 60))
         pdf.ln(5)
 
     def build(self) -> bytes:
@@ -368,7 +368,7 @@ def build_xlsx(papers: MeetingPapers) -> bytes:
         section = "Kontekst" if kpi.context else kpi.pejlemaerke.label_da
         basis = "\n".join(f"{ln.label}: {ln.text}" for ln in legal_basis_lines(kpi))
         for c, value in enumerate((kpi.id, kpi.name, section, kpi.description, basis,
-                                   as_plain_text(how_counted(kpi)), kpi.owner)):
+                                   as_plain_text(how_counted(kpi, plain=True)), kpi.owner)):
             ws.write(r, c, value, wrap)
     ws.set_column(0, 0, 28)
     ws.set_column(1, 1, 36)

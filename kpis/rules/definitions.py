@@ -7,6 +7,7 @@ file are collected and reported at once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from enum import Enum
 from typing import Annotated, Literal
@@ -135,7 +136,8 @@ class DueRule(_Model):
             raise ValueError("or_earlier kan ikke bruges med hours")
         return self
 
-    def describe_da(self) -> str:
+    def describe_da(self, name_of: Callable[[str], str] = str) -> str:
+        """The rule in words; ``name_of`` turns a column into what the reader calls it."""
         if self.label:
             return self.label
         if self.hours is not None:
@@ -145,11 +147,11 @@ class DueRule(_Model):
         elif self.months is not None:
             text = "samme dag" if self.months == 0 else f"{self.months} måneder"
         else:
-            text = f"registreret frist ({self.column})"
+            text = f"registreret frist ({name_of(self.column)})"
             if self.else_months is not None:
                 text += f", ellers {self.else_months} måneder"
         if self.or_earlier:
-            text += f", eller tidligere ved {self.or_earlier}"
+            text += f", eller tidligere ved {name_of(self.or_earlier)}"
         return text
 
 
@@ -211,6 +213,10 @@ class _KpiBase(_Model):
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     name: str = Field(min_length=3)
     description: str = Field(min_length=10)
+    # The counting rule in plain Danish for the committee (which cases count and, for a share,
+    # what meets the requirement): required where the rule uses an expression, which only an
+    # analyst reads (validate.py).
+    rule_da: str | None = None
     pejlemaerke: Pejlemaerke
     legal_basis: LegalBasis
     unit: Unit

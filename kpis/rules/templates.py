@@ -65,6 +65,9 @@ _BODIES = {
       event_date: prepared_on
       condition: coalesce(goals_total, 0) >= 1
       regime_date: prepared_on
+    rule_da: >-
+      Skriv reglen på almindeligt dansk: hvad der tælles, og hvornår kravet er opfyldt (fx
+      Planer udarbejdet i perioden. Kravet er opfyldt, når planen har mindst ét mål).
     unit: percent
     direction: higher_is_better
     target: 0.90

@@ -173,6 +173,41 @@ def _check_semantics(col: _Collector, kpi, base: tuple) -> None:
         col.add(base + ("thresholds",), kpi.id, "et mål kræver tærskler for grøn og gul",
                 "fx thresholds: {green: 0.0, yellow: 0.10}")
     _check_spec(col, kpi.kind, kpi.spec, base, kpi.id)
+    _check_plain_rule(col, kpi, base)
+
+
+RULE_DA_EXAMPLE = ("rule_da: Afsluttede børnefaglige undersøgelser, hvor forældrenes kompetencer "
+                   "er vurderet.")
+_CODE_MARKS = ("`", "=", "<", ">")
+
+
+def _check_plain_rule(col: _Collector, kpi, base: tuple) -> None:
+    """Committee views never show an expression: a rule that uses one needs its words in
+    ``rule_da`` (and each conditional deadline a ``label``), and those words hold no code."""
+    spec, sp = kpi.spec, base + (KIND_SPEC_FIELD[kpi.kind],)
+    uses_expression = bool(spec.filter or getattr(spec, "condition", None))
+    if kpi.kind is Kind.DEADLINE:
+        for regime_name in ("sel", "barnets_lov"):
+            rules = getattr(spec.due, regime_name)
+            for i, rule in enumerate((rules,) if isinstance(rules, DueRule) else rules):
+                if rule.when and not rule.label:
+                    index = () if isinstance(rules, DueRule) else (i,)
+                    col.add(sp + ("due", regime_name) + index + ("label",), kpi.id,
+                            "mangler: en fristregel med 'when' skal have en label på almindeligt "
+                            "dansk, som udvalget læser i stedet for udtrykket")
+    if uses_expression and not kpi.rule_da:
+        col.add(base + ("rule_da",), kpi.id,
+                "mangler: reglen bruger et udtryk, og udvalget skal kunne læse den på "
+                "almindeligt dansk", f"fx {RULE_DA_EXAMPLE}")
+    source = SOURCES.get(spec.source)
+    if kpi.rule_da and source is not None:
+        words = set(kpi.rule_da.replace(",", " ").replace(".", " ").split())
+        code = [m for m in _CODE_MARKS if m in kpi.rule_da] + sorted(
+            w for w in words if "_" in w and w in source.columns)
+        if code:
+            col.add(base + ("rule_da",), kpi.id,
+                    "skal være almindeligt dansk uden feltnavne og udtryk (fandt "
+                    + ", ".join(repr(c) for c in code) + ")", RULE_DA_EXAMPLE)
 
 
 SPEC_CLASSES = {Kind.DEADLINE: DeadlineSpec, Kind.SHARE: ShareSpec, Kind.COUNT: CountSpec,
