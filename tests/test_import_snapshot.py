@@ -143,6 +143,74 @@ def test_a_reader_in_another_process_is_not_disturbed_by_an_import(db: Path) -> 
     assert out.splitlines() == [f"{AS_OF} [(4,)]", "2025-09-01"]
 
 
+def _import_killed_while_writing(db: Path) -> None:
+    """An import in another process, killed (SIGKILL) after it has written its temporary file."""
+    script = textwrap.dedent("""
+        import sys
+        from datetime import date
+        from pathlib import Path
+        from kpis.data import importer
+        from test_import_support import DUBU_CSV, do_import
+        real_fill = importer._fill
+        def fill_then_wait(conn, *args):
+            real_fill(conn, *args)
+            print("written", flush=True)
+            sys.stdin.readline()  # killed here
+        importer._fill = fill_then_wait
+        do_import(DUBU_CSV, Path(sys.argv[1]), as_of=date(2025, 10, 1))
+    """)
+    root = Path(importer.__file__).parents[2]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(root), str(root / "tests")]))
+    proc = subprocess.Popen([sys.executable, "-c", script, str(db)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert line.strip() == "written", proc.communicate(timeout=60)[1]
+    proc.kill()
+    proc.communicate(timeout=60)
+
+
+def _finished_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_the_next_import_removes_what_a_killed_import_left(db: Path) -> None:
+    _import_killed_while_writing(db)
+    left = sorted(p.name for p in db.parent.iterdir() if p.name.endswith((".tmp", ".tmp.wal")))
+    assert left and all(name.startswith(".db.duckdb.") for name in left), left
+    assert snapshot_meta(connect(db)).as_of == AS_OF  # the killed import changed nothing
+    do_import(DUBU_CSV, db, as_of=date(2025, 11, 1))
+    assert sorted(p.name for p in db.parent.iterdir()) == [".db.duckdb.lock", "db.duckdb"]
+
+
+def test_only_temporaries_of_dead_imports_into_this_database_are_removed(db: Path) -> None:
+    dead = _finished_pid()
+    alive = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
+                             stdin=subprocess.PIPE)
+    try:
+        names = {
+            f".db.duckdb.{dead}.0123abcd.tmp": False,  # False: removed
+            f".db.duckdb.{dead}.0123abcd.tmp.wal": False,
+            f".db.duckdb.{alive.pid}.4567cdef.tmp": True,  # an import still at work: kept
+            f".db.duckdb.{alive.pid}.4567cdef.tmp.wal": True,
+            f".other.duckdb.{dead}.89abcdef.tmp": True,  # another database's: not ours
+            f".db.duckdb.{dead}.notes.tmp": True,  # not a name an import makes
+            "db.duckdb.tmp": True,
+        }
+        for name in names:
+            (db.parent / name).write_bytes(b"x")
+        do_import(DUBU_CSV, db, as_of=date(2025, 11, 1))
+        assert snapshot_meta(connect(db)).as_of == date(2025, 11, 1)
+        kept = {p.name for p in db.parent.iterdir()}
+        assert {n for n, keep in names.items() if keep} <= kept
+        assert not {n for n, keep in names.items() if not keep} & kept
+    finally:
+        alive.stdin.close()
+        alive.wait(timeout=60)
+
+
 def test_a_missing_required_file_is_refused_with_exit_2(
     db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], demo_key_env: None
 ) -> None:

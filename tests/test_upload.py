@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import stat
+import struct
 import zipfile
 
 import pytest
@@ -25,6 +26,35 @@ def zipped(files: dict[str, bytes], links: tuple[str, ...] = ()) -> bytes:
             info.external_attr = (stat.S_IFLNK | 0o777) << 16
             z.writestr(info, "/etc/passwd")
     return buf.getvalue()
+
+
+def lying_zip(files: dict[str, bytes], liar: str, compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    """A zip whose central directory claims ``liar`` is 10 bytes long, packed and unpacked (a zip
+    bomb's trick: the size check reads the headers, the data is larger)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=compression) as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    data = bytearray(buf.getvalue())
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:
+        name_len = struct.unpack_from("<H", data, at + 28)[0]
+        if data[at + 46:at + 46 + name_len].decode() == liar:
+            struct.pack_into("<II", data, at + 20, 10, 10)  # compressed, uncompressed size
+        at = data.find(b"PK\x01\x02", at + 46)
+    return bytes(data)
+
+
+@pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_zip_whose_headers_lie_about_a_size_is_refused(tmp_path, compression):
+    rows = b"sag_id;modtaget\n" + b"S1;2025-01-02\n" * 500
+    data = lying_zip({"eksport/sager.csv": b"a\n", "eksport/underretninger.csv": rows},
+                     "eksport/underretninger.csv", compression)
+    assert zipfile.ZipFile(io.BytesIO(data)).getinfo("eksport/underretninger.csv").file_size == 10
+    with pytest.raises(ImportRefused, match="udtraek.zip er beskadiget: filen "
+                       "'eksport/underretninger.csv' kan ikke pakkes ud"):
+        unpack("udtraek.zip", data, tmp_path)
+    assert list(tmp_path.iterdir()) == []  # nothing half-unpacked is left
 
 
 def test_zip_with_files_in_its_root(tmp_path):

@@ -4,7 +4,8 @@ Writing: an import builds the new snapshot in a temporary file in the same direc
 and closes it, and moves it onto the database path with ``os.replace`` (atomic on one file system).
 Nobody ever writes into the file that readers have open, so DuckDB's one-writer rule never blocks
 the app, and a failed import leaves the old file untouched. Imports into one path are serialised
-by a lock file.
+by a lock file; an import killed while writing leaves its temporary file behind, and the next
+import into that path removes it (``remove_stale_temporaries``).
 
 Reading: ``connect`` gives a fresh connection per call. DuckDB caches one database instance per
 path inside a process, and that instance would keep serving the replaced file; so the file is
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -151,9 +153,43 @@ def import_lock(db: Path) -> Iterator[None]:
     with open(db.with_name(f".{db.name}.lock"), "a+b") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
+            remove_stale_temporaries(db)
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _temporary_name(db: Path) -> str:
+    """The name of a new snapshot while it is being written: the writer's pid tells whether it
+    is still at work."""
+    return f".{db.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def remove_stale_temporaries(db: Path) -> list[Path]:
+    """Remove the temporary files (and their write-ahead logs) of imports into ``db`` whose
+    process has died, e.g. one killed mid-import; the removed paths are returned.
+
+    Called while the import lock is held, so no live import into ``db`` can be started or
+    finished meanwhile; a file whose process still runs is kept all the same (a pid is only
+    reused after its process ended)."""
+    pattern = re.compile(rf"^\.{re.escape(db.name)}\.(\d+)\.[0-9a-f]{{8}}\.tmp(\.wal)?$")
+    removed = []
+    for path in db.parent.iterdir() if db.parent.is_dir() else ():
+        m = pattern.match(path.name)
+        if m and not _pid_alive(int(m[1])):
+            _remove(path)
+            removed.append(path)
+    return removed
 
 
 def _remove(path: Path) -> None:
@@ -166,7 +202,7 @@ def write_snapshot(db: Path, fill: Callable[[duckdb.DuckDBPyConnection], None]) 
 
     If ``fill`` raises, the temporary file is removed and ``db`` is exactly as before.
     """
-    tmp = db.with_name(f".{db.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp = db.with_name(_temporary_name(db))
     try:
         conn = duckdb.connect(str(tmp), config=DUCKDB_CONFIG)
         try:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import zipfile
+import zlib
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path, PurePosixPath
@@ -52,14 +54,34 @@ def unpack(name: str, data: bytes, dest: Path) -> Path:
         _check_members(name, members)
         # Named after the upload: the import records this path as its source.
         root = dest / (re.sub(r"[^\w.-]+", "_", Path(name).stem).strip("._") or "eksport")
-        for member in members:
-            parts = PurePosixPath(member.filename).parts
-            target = root.joinpath(*parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            _extract(name, archive, members, root)
+        except ImportRefused:
+            shutil.rmtree(root, ignore_errors=True)  # nothing half-unpacked is left behind
+            raise
+    return _data_folder(name, root)
+
+
+# What reading a damaged zip raises: sizes in the headers that do not match the data (a checksum
+# error, as zipfile reads no further than the declared size), a cut-off stream, a broken deflate
+# stream, or an encrypted or unsupported entry.
+_DAMAGED = (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, RuntimeError)
+
+
+def _extract(name: str, archive: zipfile.ZipFile, members: list[zipfile.ZipInfo],
+             root: Path) -> None:
+    for member in members:
+        target = root.joinpath(*PurePosixPath(member.filename).parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
             with archive.open(member) as src, target.open("wb") as out:
                 while chunk := src.read(1 << 20):
                     out.write(chunk)
-    return _data_folder(name, root)
+        except _DAMAGED:
+            raise ImportRefused(
+                f"{name} er beskadiget: filen {member.filename!r} kan ikke pakkes ud (zip-filens "
+                "oplysninger om størrelse og kontrolsum passer ikke med indholdet)."
+            ) from None
 
 
 def _check_members(name: str, members: list[zipfile.ZipInfo]) -> None:

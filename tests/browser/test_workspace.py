@@ -240,6 +240,31 @@ def test_upload_demo_export_quarantines_exactly_the_bad_rows(page, upload_server
     assert outside_requests == []
 
 
+def test_upload_of_a_zip_with_lying_headers_is_refused_on_the_page(page, upload_server, artifacts,
+                                                                   outside_requests):
+    from tests.test_upload import lying_zip
+
+    rows = b"sag_id;modtaget\n" + b"S1;2025-01-02\n" * 500
+    archive = Path(upload_server["db"]).parent / "beskadiget.zip"
+    archive.write_bytes(lying_zip({"sager.csv": rows}, "sager.csv"))
+    before = Path(upload_server["db"]).read_bytes()
+    page.goto(f"{upload_server['url']}/oversigt_data", wait_until="domcontentloaded")
+    page.get_by_role("heading", name="Indlæs et nyt udtræk").wait_for(timeout=WAIT_MS)
+    idle(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(archive))
+    page.get_by_text("beskadiget.zip").wait_for(timeout=WAIT_MS)
+    idle(page)
+    page.get_by_role("button", name="Indlæs udtrækket").click()
+    refusal = page.get_by_text(re.compile("Importen er afvist: beskadiget.zip er beskadiget"))
+    refusal.wait_for(timeout=WAIT_MS)
+    assert "filen 'sager.csv' kan ikke pakkes ud" in refusal.inner_text()
+    assert "Databasen er ikke ændret" in refusal.inner_text()
+    assert page.locator('[data-testid="stException"]').count() == 0  # no traceback on the page
+    shot(page, artifacts, "workspace-upload-damaged-zip", height=1200)
+    assert Path(upload_server["db"]).read_bytes() == before
+    assert outside_requests == []
+
+
 def signed_in_page(browser, url: str, role: Role):
     """A second person in a browser of their own, signed in through the login form."""
     who = demo_user(role)
