@@ -17,6 +17,7 @@ import streamlit as st
 from kpis.access.audit import AuditAction
 from kpis.data import inventory
 from kpis.data.coverage import Coverage, load_coverage
+from kpis.data.cpr import masked
 from kpis.data.importer import ImportRefused, run_import
 from kpis.data.schema import TABLE_ORDER
 from kpis.data.upload import (
@@ -67,11 +68,12 @@ def _run_with_clock(progress, path: Path, db: Path, as_of: date, key: bytes | No
 def _import(db: Path, upload, as_of: date, key: bytes | None) -> None:
     """Unpack and import with progress; the outcome is kept for the next run of the page."""
     progress = st.progress(0.0, text="Pakker udtrækket ud …")
+    name = masked(upload.name)  # a CPR number in the file's name is never shown nor stored
     with st.status("Indlæser udtrækket …", expanded=True) as status, \
             tempfile.TemporaryDirectory(prefix=UPLOAD_DIR_PREFIX) as tmp:
         try:
-            st.write(f"Pakker {upload.name} ud …")
-            path = unpack(upload.name, upload.getvalue(), Path(tmp))
+            st.write(f"Pakker {name} ud …")
+            path = unpack(name, upload.getvalue(), Path(tmp))
             progress.progress(0.2, text="Læser og kontrollerer hver række …")
             st.write("Læser og kontrollerer hver række (det tager et øjeblik for et stort "
                      "udtræk) …")
@@ -80,17 +82,17 @@ def _import(db: Path, upload, as_of: date, key: bytes | None) -> None:
             progress.progress(1.0, text="Afvist")
             status.update(label="Importen er afvist", state="error")
             record(AuditAction.IMPORT, page="oversigt_data",
-                   detail=f"{upload.name}: afvist ({exc.message})")
+                   detail=f"{name}: afvist ({exc.message})")
             S.data_import = ("refused", f"{exc.message} Databasen er ikke ændret.")
             return
         record(AuditAction.IMPORT, page="oversigt_data", period=as_of.isoformat(),
-               detail=f"{upload.name}: " + ("uændret" if result.unchanged
+               detail=f"{name}: " + ("uændret" if result.unchanged
                                             else f"snapshot {result.snapshot_id}"))
         progress.progress(1.0, text="Færdig")
         status.update(label="Udtrækket er indlæst", state="complete", expanded=False)
         # The temporary folder means nothing to a reader: name the uploaded file instead.
         S.data_upload_gen = S.get("data_upload_gen", 0) + 1  # an empty uploader for the next one
-        S.data_import = ("done", result.summary_text().replace(str(path.resolve()), upload.name),
+        S.data_import = ("done", result.summary_text().replace(str(path.resolve()), name),
                          result.unchanged)
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from kpis.access import audit
 from kpis.access.audit import AuditAction, AuditFilter, filter_sql, read, record, scrub
+from kpis.data.cpr import contains_cpr
 
 CET = audit.DANISH_TZ
 
@@ -91,7 +92,7 @@ CPRS = ["0102031234", "010203-1234", "010203 1234", "010203–1234", "010203.123
 def test_scrub_removes_anything_shaped_like_a_cpr_number(cpr: str):
     out = scrub(f"sag for {cpr} åbnet")
     assert audit.CPR_REDACTED in out and out.startswith("sag for ")
-    assert not audit.CPR_LIKE.search(out)
+    assert not contains_cpr(out)
 
 
 @pytest.mark.parametrize("text", ["2025-Q2", "Team Nord|5|0", "bfu_4_mdr", "R12-2025-03",
@@ -109,7 +110,7 @@ def test_no_field_ever_holds_a_cpr_number(log: Path):
     row = read().row(0, named=True)
     for column, value in row.items():
         if isinstance(value, str):
-            assert not audit.CPR_LIKE.search(value), (column, value)
+            assert not contains_cpr(value), (column, value)
             assert "010203" not in value, (column, value)
     # and nothing in the file itself, not even in a page the WAL has not checkpointed yet
     raw = b"".join(p.read_bytes() for p in log.parent.iterdir() if p.is_file())

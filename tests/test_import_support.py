@@ -276,7 +276,7 @@ def expected_rows(name: str) -> list[tuple]:
 
 
 def _birth(cpr: str) -> date:
-    from kpis.data.pseudonym import cpr_birth_date
+    from kpis.data.cpr import cpr_birth_date
 
     born = cpr_birth_date(cpr)
     assert born is not None

@@ -5,14 +5,13 @@ the snapshot database, which an import replaces. SQLite in WAL mode because seve
 and the command line may write at once; each call opens its own connection, so threads never
 share one. Triggers refuse every UPDATE and DELETE, so the log can only grow through this module.
 
-No CPR number ever enters it: every text field is scrubbed of anything shaped like one (ten digits,
-or ddmmyy-xxxx with a separator) before it is written.
+No CPR number ever enters it: every text field is scrubbed of one, by the rule the import uses
+(``kpis.data.cpr``), before it is written.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,15 +24,13 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from kpis import DATA_DIR
+from kpis.data.cpr import mask_cpr
 
 AUDIT_ENV = "PEJLEMAERKER_AUDIT"
 DEFAULT_AUDIT = DATA_DIR / "audit.sqlite"
 BUSY_TIMEOUT_MS = 15_000
 CPR_REDACTED = "[CPR fjernet]"
 DANISH_TZ = ZoneInfo("Europe/Copenhagen")  # entries are read in Danish time
-# Ten digits in a row, or six and four around one separator (space, hyphen, dash, dot, slash),
-# wherever they stand: a CPR number glued to other digits is still a CPR number.
-CPR_LIKE = re.compile(r"\d{6}[ \-\u2010\u2011\u2012\u2013\u2014./]?\d{4}")
 
 
 class AuditAction(str, Enum):
@@ -94,8 +91,8 @@ def audit_path() -> Path:
 
 
 def scrub(text: str | None) -> str | None:
-    """The text with everything shaped like a CPR number replaced."""
-    return None if text is None else CPR_LIKE.sub(CPR_REDACTED, str(text))
+    """The text with every CPR number replaced."""
+    return None if text is None else mask_cpr(str(text), CPR_REDACTED)
 
 
 def _open(path: Path) -> sqlite3.Connection:

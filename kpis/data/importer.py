@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from kpis.data.cpr import masked
 from kpis.data.errors import ImportRefused
 from kpis.data.profiles import Profile, ProfileError, choose_profile, load_profiles
 from kpis.data.pseudonym import MissingKey, key_check, resolve_key
@@ -104,7 +105,7 @@ def _result(path: Path, db: Path, profile: Profile, as_of: date, fingerprint: st
             layout: ExportLayout, tables: list[TableResult]) -> ImportResult:
     imported_at = datetime.now().replace(microsecond=0)
     return ImportResult(
-        db=db, source=str(path.resolve()), profile=profile.name, as_of=as_of,
+        db=db, source=masked(str(path.resolve())), profile=profile.name, as_of=as_of,
         # Dots in the time: "…T140738-7140…" would look like a CPR number to any scanner.
         snapshot_id=f"{imported_at:%Y-%m-%dT%H.%M.%S}-{fingerprint[:8]}",
         imported_at=imported_at,

@@ -1,15 +1,17 @@
 """Quarantine: the closed list of reasons a row is not loaded, and the record kept for each problem.
 
 A row with several problems gets one record per problem (each names its own column and value) but
-counts once in the file's ``rows_quarantined``. Values are masked before they are recorded so that a
-CPR number never reaches the quarantine table, even when it sits in the wrong column.
+counts once in the file's ``rows_quarantined``. Values are masked (``cpr.py``) before they are
+recorded so that a CPR number never reaches the quarantine table, even when it sits in the wrong
+column.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import Enum
+
+from kpis.data.cpr import masked
 
 
 class Reason(str, Enum):
@@ -39,18 +41,6 @@ class Reason(str, Enum):
         return self.value
 
 
-CPR_HIDDEN = "«CPR skjult»"
-
-# Any run of exactly ten digits, optionally with a hyphen after the sixth, counts as a possible CPR
-# number when masking: masking too much in a quarantine record costs nothing.
-_CPR_SHAPE = re.compile(r"(?<!\d)\d{6}-?\d{4}(?!\d)")
-
-
-def mask_cpr(text: str) -> str:
-    """The text with every CPR-shaped digit run replaced by a marker."""
-    return _CPR_SHAPE.sub(CPR_HIDDEN, text)
-
-
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One quarantine record: one problem in one row. ``value`` is already masked."""
@@ -64,8 +54,8 @@ class Problem:
 
 
 def display_value(value: object) -> str | None:
-    """How an offending value is recorded: as text, with anything CPR-shaped masked."""
+    """How an offending value is recorded: as text, with every CPR number masked."""
     if value is None:
         return None
     text = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    return mask_cpr(text)
+    return masked(text)

@@ -17,10 +17,11 @@ from pathlib import Path
 import fastexcel
 import polars as pl
 
+from kpis.data.cpr import masked
 from kpis.data.errors import ImportRefused
 from kpis.data.parse import is_empty
 from kpis.data.profiles import Profile, fold
-from kpis.data.quarantine import Reason, mask_cpr
+from kpis.data.quarantine import Reason
 
 DATA_SUFFIXES = (".csv", ".parquet")
 WORKBOOK_SUFFIX = ".xlsx"
@@ -93,30 +94,34 @@ def _sheet_names(path: Path) -> list[str]:
 
 
 def locate(path: Path, profile: Profile) -> ExportLayout:
-    """Match the export's files (or sheets) to tables by the profile's file names."""
+    """Match the export's files (or sheets) to tables by the profile's file names.
+
+    Names are stored and printed (the summary, the quarantine's file column): a CPR number in a
+    file, sheet or workbook name is masked there."""
     sources: dict[str, SourceFile] = {}
     ignored: list[str] = []
     if path.is_dir():
         for file in _data_files(path):
             table = profile.table_for_stem(file.stem)
             if table is None or file.suffix.lower() not in DATA_SUFFIXES:
-                ignored.append(file.name)
+                ignored.append(masked(file.name))
                 continue
             if table in sources:
                 raise ImportRefused(
                     f"To filer til tabellen {table}: {sources[table].display} og {file.name}."
                 )
-            sources[table] = SourceFile(table, file, file.name, sha256_file(file))
+            sources[table] = SourceFile(table, file, masked(file.name), sha256_file(file))
     else:
         digest = sha256_file(path)
         for sheet in _sheet_names(path):
             table = profile.table_for_stem(sheet)
+            display = masked(f"{path.name}:{sheet}")
             if table is None:
-                ignored.append(f"{path.name}:{sheet}")
+                ignored.append(display)
             elif table in sources:
                 raise ImportRefused(f"To ark til tabellen {table} i {path.name}.")
             else:
-                sources[table] = SourceFile(table, path, f"{path.name}:{sheet}", digest, sheet)
+                sources[table] = SourceFile(table, path, display, digest, sheet)
     return ExportLayout(sources, tuple(ignored))
 
 
@@ -129,7 +134,7 @@ def read_table(source: SourceFile) -> RawTable:
 
 
 def _unreadable(name: str, exc: Exception) -> ImportRefused:
-    return ImportRefused(f"{name} kunne ikke læses: {mask_cpr(str(exc))[:300]}")
+    return ImportRefused(f"{name} kunne ikke læses: {masked(str(exc))[:300]}")
 
 
 def _read(source: SourceFile) -> RawTable:

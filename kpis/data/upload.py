@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path, PurePosixPath
 
+from kpis.data.cpr import masked
 from kpis.data.errors import ImportRefused
 from kpis.data.pseudonym import DEMO_KEY, MIN_KEY_BYTES, MissingKey, resolve_key
 from kpis.data.readers import DATA_SUFFIXES, WORKBOOK_SUFFIX
@@ -35,7 +36,12 @@ def source_label(source: str) -> str:
 
 
 def unpack(name: str, data: bytes, dest: Path) -> Path:
-    """The path to import: the folder holding the zip's data files, or the saved workbook."""
+    """The path to import: the folder holding the zip's data files, or the saved workbook.
+
+    The import records this path as its source: a CPR number in the upload's name or in a folder or
+    file name in the zip is masked in it.
+    """
+    name = masked(name)
     suffix = Path(name).suffix.lower()
     dest.mkdir(parents=True, exist_ok=True)
     if suffix == WORKBOOK_SUFFIX:
@@ -71,7 +77,7 @@ _DAMAGED = (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, Runti
 def _extract(name: str, archive: zipfile.ZipFile, members: list[zipfile.ZipInfo],
              root: Path) -> None:
     for member in members:
-        target = root.joinpath(*PurePosixPath(member.filename).parts)
+        target = root.joinpath(*(masked(p) for p in PurePosixPath(member.filename).parts))
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
             with archive.open(member) as src, target.open("wb") as out:

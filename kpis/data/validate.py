@@ -12,11 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from kpis.data.cpr import CPR_HIDDEN, cell_has_cpr, contains_cpr, cpr_birth_date, number_is_cpr
 from kpis.data.errors import ImportRefused
 from kpis.data.parse import BadValue, Parser, is_empty, parser_for
 from kpis.data.profiles import Profile, fold
-from kpis.data.pseudonym import cpr_birth_date, looks_like_cpr, missing_key_message, pseudonym
-from kpis.data.quarantine import CPR_HIDDEN, Problem, Reason, display_value
+from kpis.data.pseudonym import missing_key_message, pseudonym
+from kpis.data.quarantine import Problem, Reason, display_value
 from kpis.data.readers import RawTable, SourceFile, headers_by_name
 from kpis.data.schema import TABLES, ColType, Table, has_time_column
 from kpis.settings import PrivacySettings
@@ -67,11 +68,17 @@ def map_columns(raw: RawTable, table: Table, profile: Profile) -> tuple[dict[str
         if found:
             mapping[column.name] = found[0]
     used = set(mapping.values())
-    ignored = [str(h) for i, h in enumerate(raw.headers) if i not in used and str(h).strip()]
+    ignored = [_header_shown(i, str(h)) for i, h in enumerate(raw.headers)
+               if i not in used and str(h).strip()]
     for name in _required_columns(table, mapping):
         header = profile.header(table.name, name)
         raise ImportRefused(f"{raw.source.display} mangler den påkrævede kolonne »{header}« ({name}).")
     return mapping, ignored
+
+
+def _header_shown(i: int, header: str) -> str:
+    """An ignored header as it is stored and printed: never one that holds a CPR number."""
+    return f"kolonne {i + 1}: navn ligner et CPR-nummer" if contains_cpr(header) else header
 
 
 def _required_columns(table: Table, mapping: dict[str, int]) -> list[str]:
@@ -135,8 +142,7 @@ def _parse_cells(raw: RawTable, table: Table, mapping: dict[str, int], ctx: Cont
             continue
         cells = raw.cells[position]
         keys = cells if all(type(c) is str or c is None for c in cells) else list(map(_key, cells))
-        outcomes = _outcomes(cells, keys, parser_for(column, ctx.profile.words(name)),
-                             guard=column.type is ColType.TEXT)
+        outcomes = _outcomes(cells, keys, parser_for(column, ctx.profile.words(name)))
         values[name] = [outcomes[k][0] for k in keys]
         if any(reason for _, reason in outcomes.values()):
             for i, (cell, key) in enumerate(zip(cells, keys, strict=True)):
@@ -156,11 +162,11 @@ def _key(cell: object) -> object:
     return (type(cell), cell) if cell.__hash__ is not None else (type(cell), repr(cell))
 
 
-def _outcomes(cells: list, keys: list, parse: Parser, *,
-              guard: bool) -> dict[object, tuple[object, Reason | None]]:
+def _outcomes(cells: list, keys: list, parse: Parser) -> dict[object, tuple[object, Reason | None]]:
     """(value, reason) for each distinct cell: an export repeats the same dates and words often.
 
-    ``guard``: a text value containing a CPR number is refused (ids and free text must not carry one).
+    A cell of any type that is or holds a CPR number is refused with that reason, whether it parses
+    (free text, a count) or not (``26.02.08-6950`` in a date column).
     """
     outcomes: dict[object, tuple[object, Reason | None]] = {}
     for cell, key in zip(cells, keys, strict=True):
@@ -169,13 +175,24 @@ def _outcomes(cells: list, keys: list, parse: Parser, *,
         try:
             value = parse(cell)
         except BadValue as exc:
-            outcomes[key] = (None, exc.reason)
+            outcomes[key] = (None, Reason.CPR_IN_TEXT if cell_has_cpr(cell) else exc.reason)
             continue
-        if guard and value is not None and looks_like_cpr(value):
+        if _holds_cpr(cell, value):
             outcomes[key] = (None, Reason.CPR_IN_TEXT)
         else:
             outcomes[key] = (value, None)
     return outcomes
+
+
+def _holds_cpr(cell: object, value: object) -> bool:
+    """A parsed cell that is a CPR number. A value that parsed as a date, time, yes/no or known
+    word cannot hold one (their forms have a four-digit year or no ten digits), so only text and
+    counts are searched — and a native number cell, which may be a CPR number that lost its zero."""
+    if type(value) is str:
+        return contains_cpr(value) or (type(cell) is not str and cell_has_cpr(cell))
+    if type(value) is int:
+        return number_is_cpr(value)
+    return False
 
 
 def _cpr_columns(raw: RawTable, mapping: dict[str, int], values: dict[str, list], ctx: Context,
