@@ -259,10 +259,10 @@ def aggregate(kpi: str, units: pl.LazyFrame, spans: list[PeriodSpan], as_of: dat
         pending=(pl.col("status") == "pending").cast(pl.Int64),
         overdue_open=pl.col("overdue_open").cast(pl.Int64),
     ).filter(pl.col("period").is_not_null())
-    rows = pl.concat([counted, still_open])
     sums = [pl.col(c).sum() for c in COUNTS]
-    by_team = rows.group_by("period", "team").agg(sums)
-    total = rows.group_by("period").agg(sums).with_columns(team=pl.lit(None, pl.String))
+    by_team = pl.concat([counted, still_open]).group_by("period", "team").agg(sums)
+    # the totals from the (few) team sums, not from every unit again
+    total = by_team.group_by("period").agg(sums).with_columns(team=pl.lit(None, pl.String))
     return (pl.concat([by_team.select("period", "team", *COUNTS),
                        total.select("period", "team", *COUNTS)])
             .with_columns(kpi=pl.lit(kpi))
