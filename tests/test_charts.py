@@ -186,3 +186,68 @@ def test_sparkline_is_a_small_svg_with_a_floor_under_its_range():
     ys = [float(p.split(",")[1]) for p in svg.split('points="')[1].split('"')[0].split()]
     assert max(ys) - min(ys) < 40 * 0.2  # one point of wobble is a fifth of the height at most
     assert charts.sparkline_svg([0.8]) is None
+
+
+def unit_specs(spec: dict):
+    """Every single-mark spec inside a layered or faceted chart."""
+    if "mark" in spec:
+        yield spec
+    for child in spec.get("layer", []):
+        yield from unit_specs(child)
+    if "spec" in spec:
+        yield from unit_specs(spec["spec"])
+
+
+def tooltip_problems(spec: dict) -> list[str]:
+    """What a reader would see as code in a tooltip: a mark without its own tooltip (Streamlit
+    then lists the raw fields), a field without a Danish title, a number or date without a
+    format."""
+    problems = []
+    for unit in unit_specs(spec):
+        mark = unit["mark"]["type"] if isinstance(unit["mark"], dict) else unit["mark"]
+        tip = unit.get("encoding", {}).get("tooltip")
+        if tip is None:
+            problems.append(f"{mark}: no tooltip of its own")
+            continue
+        if "value" in tip:
+            continue  # none at all (null), or a sentence
+        for item in tip if isinstance(tip, list) else [tip]:
+            title = item.get("title")
+            if not title or title == item["field"]:
+                problems.append(f"{mark}: {item['field']} has no Danish title")
+            if item.get("type") in ("quantitative", "temporal") and not item.get("format"):
+                problems.append(f"{mark}: {item['field']} has no format")
+    return problems
+
+
+def test_every_tooltip_has_danish_titles_and_formatted_values():
+    from kpis.present import caseload_charts, coverage_charts
+
+    cases = pl.DataFrame({"team": ["Team Nord", "Team Nord"], "caseworker": ["A", "B"],
+                          "open_cases": [20, 31]})
+    monthly = pl.DataFrame({"month": [date(2026, 1, 1)], "new_cases": [3], "notifications": [9]})
+    months = pl.DataFrame({"table": ["cases", "cases"], "label_da": ["Sager", "Sager"],
+                           "month": [date(2026, 1, 1), date(2026, 2, 1)], "rows": [4, 0],
+                           "order": [0, 0]})
+    specs = {
+        "trend": charts.trend_chart(KPIS["bfu_rate"], trend_frame(hidden_index=2), TREND),
+        "team": charts.team_chart(KPIS["bfu_rate"], team_frame(), Q3),
+        "distribution": charts.deadline_distribution_chart(KPIS["bfu_rate"], steps_frame(), Q3,
+                                                           AS_OF),
+        "open_cases": caseload_charts.open_cases_chart(cases, 25),
+        "monthly": caseload_charts.monthly_chart(monthly),
+        "spread": caseload_charts.spread_chart(cases, 25),
+        "coverage": coverage_charts.months_chart(months),
+    }
+    found = {name: tooltip_problems(spec_of(chart)) for name, chart in specs.items()}
+    assert found == {name: [] for name in specs}
+
+
+def test_trend_tooltips_read_as_on_the_tiles():
+    spec = spec_of(charts.trend_chart(KPIS["bfu_rate"], trend_frame(), TREND))
+    tips = {(t["title"], t.get("format")) for u in unit_specs(spec)
+            for t in (u["encoding"]["tooltip"] if isinstance(u["encoding"]["tooltip"], list)
+                      else [])}
+    # the traffic-light band: "Fra 75,0 %" "Til 90,0 %" with the Danish locale's comma
+    assert {("Trafiklys", None), ("Fra", ".1%"), ("Til", ".1%"), ("Antal sager (n)", ",d")} <= tips
+    assert spec["config"]["locale"]["number"] == charts.DA_LOCALE["number"]

@@ -71,7 +71,7 @@ def open_cases_chart(open_cases: pl.DataFrame, norm: int, width: int = 640):
     labels = bars.mark_text(align="left", dx=3, color=BLACK).encode(
         text=alt.Text("open_cases:Q", format="d"), color=alt.value(BLACK))
     rule = base.mark_rule(color=BLACK, strokeDash=[5, 3], strokeWidth=1.5).encode(
-        x=alt.datum(norm))
+        x=alt.datum(norm), tooltip=alt.value(f"Normen: {norm} åbne sager"))
     chart = alt.layer(bars, labels, rule, data=alt.Data(values=data.to_dicts())).properties(
         width=width, height=alt.Step(20)).facet(
         row=alt.Row("team:N", title=None,
@@ -125,7 +125,7 @@ def spread_chart(open_cases: pl.DataFrame, norm: int, width: int = 640):
                  alt.Tooltip("open_cases:Q", title="Åbne sager", format="d")],
     )
     rule = base.mark_rule(color=BLACK, strokeDash=[5, 3], strokeWidth=1.5).encode(
-        x=alt.datum(norm))
+        x=alt.datum(norm), tooltip=alt.value(f"Normen: {norm} åbne sager"))
     chart = alt.layer(dots, rule, data=alt.Data(values=data.to_dicts())).properties(
         width=width, height=alt.Step(34),
         title=alt.TitleParams("Spredning i hvert team · stiplet linje: normen", anchor="start",

@@ -46,6 +46,10 @@ GREY = "#6b6b6b"
 DA_LOCALE = {"number": {"decimal": ",", "thousands": ".", "grouping": [3],
                         "currency": ["", " kr."], "percent": "\u202f%"}}
 
+# Streamlit gives every mark a tooltip of its encoding (field names, raw values): a layer that
+# explains itself (a label, the deadline's line) has none, every other a Danish one.
+NO_TOOLTIP = alt.value(None)
+
 SERIES_VALUE, SERIES_TARGET, SERIES_REFERENCE = "Kommunens tal", "Mål", "Landsplan"
 ZONES = (("Grøn: målet er nået", BLUISH_GREEN), ("Gul: tæt på målet", YELLOW),
          ("Rød: langt fra målet", VERMILLION))
@@ -54,6 +58,11 @@ ZONES = (("Grøn: målet er nået", BLUISH_GREEN), ("Gul: tæt på målet", YELL
 def _y_title(kpi) -> str:
     return {Unit.PERCENT: "Andel", Unit.COUNT: "Antal", Unit.DAYS: "Dage",
             Unit.RATIO: "Sager pr. sagsbehandler"}[kpi.unit]
+
+
+def _tooltip_format(kpi) -> str:
+    """A KPI's value in a tooltip as on the tiles: "85,0 %", "25,0"."""
+    return ".1%" if kpi.unit is Unit.PERCENT else ",.1f"
 
 
 def _y_axis(kpi, values: list[float] | None = None) -> alt.Axis:
@@ -203,6 +212,9 @@ def trend_chart(kpi, results: pl.DataFrame, periods: Sequence[Period], *,
             color=alt.Color("zone:N", title="Trafiklys",
                             scale=alt.Scale(domain=[z for z, _ in ZONES],
                                             range=[c for _, c in ZONES])),
+            tooltip=[alt.Tooltip("zone:N", title="Trafiklys"),
+                     alt.Tooltip("fra:Q", title="Fra", format=_tooltip_format(kpi)),
+                     alt.Tooltip("til:Q", title="Til", format=_tooltip_format(kpi))],
         ))
     # Series are labelled on the chart itself (no legend to decode): the kommune's points carry
     # their values, the target and reference lines their names.
@@ -214,6 +226,8 @@ def trend_chart(kpi, results: pl.DataFrame, periods: Sequence[Period], *,
         "strokeDash": alt.StrokeDash("serie:N", legend=None, scale=alt.Scale(
             domain=series, range=[[1, 0], [6, 4], [2, 3]])),
         "detail": "serie:N",
+        "tooltip": [alt.Tooltip("serie:N", title="Linje"), alt.Tooltip("periode:N", title="Periode"),
+                    alt.Tooltip("tekst:N", title="Værdi")],
     }
     lines = _named("lines")
     # The target changes on a date: drawn as steps. The kommune's line breaks at a withheld or
@@ -225,24 +239,27 @@ def trend_chart(kpi, results: pl.DataFrame, periods: Sequence[Period], *,
         .transform_filter(alt.datum.serie != SERIES_TARGET),
     ]
     tooltip = [alt.Tooltip("periode_lang:N", title="Periode"),
-               alt.Tooltip("tekst:N", title="Værdi"), alt.Tooltip("n:Q", title="n")]
+               alt.Tooltip("tekst:N", title="Værdi"),
+               alt.Tooltip("n:Q", title="Antal sager (n)", format=",d")]
     points = _named("points")
     layers.append(points.mark_point(filled=True, size=60, color=BLUE).encode(
         x=x, y=alt.Y("vaerdi:Q", scale=y_scale), tooltip=tooltip))
     layers.append(points.mark_text(dy=-12, fontSize=11, color=BLACK).encode(
-        x=x, y=alt.Y("vaerdi:Q", scale=y_scale), text="tekst:N"))
+        x=x, y=alt.Y("vaerdi:Q", scale=y_scale), text="tekst:N", tooltip=NO_TOOLTIP))
     for serie, dy in ((SERIES_TARGET, -8), (SERIES_REFERENCE, 13)):
         # The target's name above its line, the reference's below: they never collide.
         if any(r["serie"] == serie for r in data["labels"]):
             layers.append(_named("labels").mark_text(
                 align="right", dx=36, dy=dy, fontSize=11, fontWeight="bold",
                 color=BLACK if serie == SERIES_TARGET else REDDISH_PURPLE,
-            ).encode(x=x, y=alt.Y("vaerdi:Q", scale=y_scale), text="tekst:N")
+            ).encode(x=x, y=alt.Y("vaerdi:Q", scale=y_scale), text="tekst:N", tooltip=NO_TOOLTIP)
                 .transform_filter(alt.datum.serie == serie))
     if data["hidden"]:
         layers.append(_named("hidden").mark_text(
             fontSize=11, color=GREY, fontStyle="italic", baseline="bottom",
-        ).encode(x=x, y=alt.Y("vaerdi:Q", scale=y_scale), text="tekst:N"))
+        ).encode(x=x, y=alt.Y("vaerdi:Q", scale=y_scale), text="tekst:N",
+                 tooltip=[alt.Tooltip("periode:N", title="Periode"),
+                          alt.Tooltip("tekst:N", title="Værdi")]))
     # The bands' colours are their own scale (with the legend); the series' are another.
     return _finish(layers, f"Udvikling: {kpi.name}", _trend_subtitle(kpi, periods),
                    {k: v for k, v in data.items() if k != "top"}, width=width, height=height,
@@ -295,14 +312,15 @@ def team_chart(kpi, results: pl.DataFrame, period: Period, *, width: int | str =
             tooltip=[alt.Tooltip("team:N", title="Team"), alt.Tooltip("tekst:N", title="Værdi")],
         ),
         _named("rows").mark_text(align="left", dx=4, fontSize=11).encode(
-            y=y, x=alt.X("pos:Q", scale=x_scale), text="tekst:N",
+            y=y, x=alt.X("pos:Q", scale=x_scale), text="tekst:N", tooltip=NO_TOOLTIP,
         ).transform_calculate(pos="isValid(datum.vaerdi) ? datum.vaerdi : 0"),
     ]
     if target is not None:
         datasets["target"] = [{"mål": target}]
         layers.append(_named("target").mark_rule(
             color=BLACK, strokeDash=[6, 4], strokeWidth=2).encode(
-            x=alt.X("mål:Q", scale=x_scale)))
+            x=alt.X("mål:Q", scale=x_scale),
+            tooltip=[alt.Tooltip("mål:Q", title="Mål", format=_tooltip_format(kpi))]))
     subtitle = f"{period_label_da(period)}. Stiplet linje: målet." if target is not None else \
         period_label_da(period)
     return _finish(layers, f"{kpi.name} pr. team", subtitle, datasets, width=width,
@@ -375,14 +393,15 @@ def deadline_distribution_chart(kpi: DeadlineKpi, steps: pl.DataFrame, period: P
             domain=[k for k, _ in DISTRIBUTION_KINDS], range=[c for _, c in DISTRIBUTION_KINDS])),
         order=alt.Order("slags:N"),
         tooltip=[alt.Tooltip("slags:N", title="Udfald"),
-                 alt.Tooltip("fra:Q", title=f"Fra ({unit})"),
-                 alt.Tooltip("til:Q", title=f"Til ({unit})"),
-                 alt.Tooltip("antal:Q", title="Antal")],
+                 alt.Tooltip("fra:Q", title=f"Fra ({unit})", format=",d"),
+                 alt.Tooltip("til:Q", title=f"Til ({unit})", format=",d"),
+                 alt.Tooltip("antal:Q", title="Antal sagstrin", format=",d")],
     )
     deadline = _named("deadline")
     layers = [bars, deadline.mark_rule(color=BLACK, strokeWidth=2, strokeDash=[6, 4]).encode(
-        x="x:Q"), deadline.mark_text(align="left", dx=4, dy=-4, fontWeight="bold").encode(
-        x="x:Q", y=alt.YValue(0), text="label:N")]
+        x="x:Q", tooltip=NO_TOOLTIP), deadline.mark_text(
+        align="left", dx=4, dy=-4, fontWeight="bold").encode(
+        x="x:Q", y=alt.YValue(0), text="label:N", tooltip=NO_TOOLTIP)]
     subtitle = [(f"{period_label_da(period)}: {total} sagstrin. Stiplet linje: fristen; til "
                 "venstre for den er gjort før fristen."),
                 "De yderste søjler samler de 2 % tidligste og seneste."]
