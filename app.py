@@ -58,9 +58,10 @@ page = st.navigation(
      for i, (f, title, icon, _) in enumerate(pages_for(user.role))]
 )
 
-from pages._frame import current_snapshot, render_sidebar
+from pages._frame import render_sidebar, resolve_snapshot
 
-_, meta = current_snapshot()  # builds the demo on the very first start
-render_sidebar(meta)
+# The one snapshot of this run, opened once: the sidebar and the page both read this one, even
+# when an import replaces the file meanwhile (pages/_frame.py).
+render_sidebar(resolve_snapshot().meta)
 render_user_sidebar(user)
 page.run()

@@ -9,14 +9,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import duckdb
 import streamlit as st
 
 import kpis
-from kpis.data import inventory
-from kpis.data.snapshot import SnapshotMeta
+from kpis.data.snapshot import HeldSnapshot, SnapshotMeta, hold_snapshot
 from kpis.present.formatting import format_date_da, format_datetime_da
 
 DB_ENV = "PEJLEMAERKER_DB"
+_RUN_SNAPSHOT = "_frame_run_snapshot"  # session state: the snapshot of the latest run
 
 
 def db_path() -> Path:
@@ -31,11 +32,6 @@ def _ensure_db(db: str) -> str:
 
     ensure_demo_db(Path(db))
     return db
-
-
-@st.cache_data(show_spinner=False, max_entries=8, ttl=3600)
-def _snapshot_info(db: str, fingerprint: tuple | None) -> SnapshotMeta:
-    return inventory.snapshot_info(Path(db))
 
 
 def _run_through_app_py() -> None:
@@ -65,20 +61,20 @@ def ensure_database() -> Path:
     return db
 
 
-def current_snapshot() -> tuple[Path, SnapshotMeta]:
-    """The database and its current snapshot, re-read only when an import replaced the file.
+def resolve_snapshot() -> HeldSnapshot:
+    """Open the snapshot this run shows: app.py calls this once, at the start of every run, and
+    the sidebar and the page read only what it returns (``run_snapshot``).
 
-    Every page calls this first. Builds the demo on the very first start; stops the page with a
-    message when there is no readable snapshot.
+    An import may replace the database file at any moment. Whoever opened "the current file"
+    again later in the run — the page after the sidebar, a query after the page's dates — could
+    get the next snapshot, under the dates of this one. The snapshot opened here stays readable
+    after the swap, so the whole run reads this one. Builds the demo on the very first start;
+    stops the run with a message when there is no readable snapshot.
     """
-    _run_through_app_py()
-    from pages._auth import require_login
-
-    require_login()  # a page that ran without app.py is still behind the login
     db = ensure_database()
     try:
-        return db, _snapshot_info(str(db), inventory.file_fingerprint(db))
-    except inventory.SnapshotUnavailable as exc:
+        snapshot = hold_snapshot(db)
+    except (FileNotFoundError, LookupError, duckdb.Error) as exc:
         st.error(
             f"Databasen `{db}` kan ikke læses ({exc}). Indlæs et udtræk med "
             "`python -m kpis import STI --db FIL`, eller slet filen og genindlæs siden, så bygges "
@@ -86,6 +82,30 @@ def current_snapshot() -> tuple[Path, SnapshotMeta]:
         )
         st.stop()
         raise  # st.stop() does not return; this keeps type checkers honest
+    # Session state outlives the run, so a fragment that reruns alone reads the snapshot the page
+    # around it shows; every full run replaces it here.
+    st.session_state[_RUN_SNAPSHOT] = snapshot
+    return snapshot
+
+
+def run_snapshot() -> HeldSnapshot:
+    """The snapshot of this run, as app.py opened it; pages read (and query) only this one.
+
+    Every page calls this (or ``current_snapshot``) first. A page file that ran without app.py
+    opens the snapshot itself.
+    """
+    _run_through_app_py()
+    from pages._auth import require_login
+
+    require_login()  # a page that ran without app.py is still behind the login
+    snapshot = st.session_state.get(_RUN_SNAPSHOT)
+    return snapshot if snapshot is not None else resolve_snapshot()
+
+
+def current_snapshot() -> tuple[Path, SnapshotMeta]:
+    """The database path and the meta of this run's snapshot (``run_snapshot``)."""
+    snapshot = run_snapshot()
+    return snapshot.db, snapshot.meta
 
 
 def render_sidebar(meta: SnapshotMeta) -> None:

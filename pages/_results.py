@@ -7,10 +7,12 @@ the definitions' version, the periods, the grouping, the as-of date and the user
 Arguments starting with ``_`` are not hashed; their identity is carried by the key next to them
 (``defs_version`` for the definitions, ``scope_key`` for the scope).
 
-An import replaces the snapshot file at any moment. A page reads the snapshot's id and dates
-first and its figures after; if the file was replaced in between, the figures would come from
-the new snapshot under the old one's dates. So each cached call checks that the unit cache holds
-the snapshot the page asked for, and otherwise the page runs again on the new one.
+An import replaces the snapshot file at any moment. A run opens its snapshot once, at its start
+(``pages._frame.resolve_snapshot``), and computes its figures after; the unit cache opens the
+path itself, so if the file was replaced in between, the figures could come from the new
+snapshot under the old one's dates. So each cached call asks for the unit cache of the run's
+snapshot (kept for a while after a swap) and checks that it got it; otherwise the page runs
+again on the new one.
 
 Warm-up: the first run of the app (app.py, before the login form) starts one background thread
 per process and database (``_warm_up``). It computes the committee's default overview — and the tables behind
@@ -52,7 +54,7 @@ class SnapshotChanged(RuntimeError):
 
 def _cache_of(db: str, snapshot_id: str) -> SnapshotCache:
     """The unit cache of ``db``, which must hold the snapshot ``snapshot_id``."""
-    cache = snapshot_cache(Path(db))
+    cache = snapshot_cache(Path(db), snapshot_id=snapshot_id)
     if cache.snapshot_id != snapshot_id:
         raise SnapshotChanged(f"{db}: {snapshot_id} was replaced by {cache.snapshot_id}")
     return cache
@@ -172,6 +174,8 @@ def _warm_loop(db: Path, kpis_file: Path) -> None:
             try:
                 warm(db, kpis_file)
                 log.info("warmed %s in %.1f s", db, time.perf_counter() - started)
+            except SnapshotChanged:  # another import landed meanwhile: the next poll warms it
+                log.info("%s was replaced while it was warmed", db)
             except Exception:  # a failed warm-up must never break the app
                 log.exception("warming the results of %s failed", db)
         time.sleep(WARM_POLL_S)

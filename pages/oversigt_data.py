@@ -20,6 +20,7 @@ from kpis.data.coverage import Coverage, load_coverage
 from kpis.data.cpr import masked
 from kpis.data.importer import ImportRefused, run_import
 from kpis.data.schema import TABLE_ORDER
+from kpis.data.snapshot import HeldSnapshot
 from kpis.data.upload import (
     ACCEPTED_SUFFIXES,
     UPLOAD_DIR_PREFIX,
@@ -32,7 +33,7 @@ from kpis.present.coverage_charts import months_chart, since, with_order
 from kpis.present.formatting import format_date_da, format_datetime_da, format_int_da
 from kpis.settings import default_settings
 from pages._access import audited_export, record
-from pages._frame import current_snapshot
+from pages._frame import run_snapshot
 
 QUARANTINE_SHOWN = 1000
 COVERAGE_SPANS = {"Seneste 3 år": 3, "Seneste 5 år": 5, "Hele perioden": None}
@@ -43,13 +44,13 @@ S = st.session_state
 
 
 @st.cache_data(show_spinner="Henter oversigt …", max_entries=8, ttl=3600)
-def _inventory(db: str, snapshot_id: str) -> inventory.Inventory:
-    return inventory.load_inventory(Path(db), quarantine_limit=QUARANTINE_SHOWN)
+def _inventory(_snapshot: HeldSnapshot, snapshot_id: str) -> inventory.Inventory:
+    return inventory.load_inventory(_snapshot, quarantine_limit=QUARANTINE_SHOWN)
 
 
 @st.cache_data(show_spinner="Optæller rækker pr. måned …", max_entries=8, ttl=3600)
-def _coverage(db: str, snapshot_id: str) -> Coverage:
-    return load_coverage(Path(db))
+def _coverage(_snapshot: HeldSnapshot, snapshot_id: str) -> Coverage:
+    return load_coverage(_snapshot)
 
 
 def _run_with_clock(progress, path: Path, db: Path, as_of: date, key: bytes | None):
@@ -96,7 +97,8 @@ def _import(db: Path, upload, as_of: date, key: bytes | None) -> None:
                          result.unchanged)
 
 
-db, meta = current_snapshot()
+snapshot = run_snapshot()
+db, meta = snapshot.db, snapshot.meta
 
 st.title("Data")
 st.caption("Hvad der er indlæst fra fagsystemets udtræk, hvad der blev sat i karantæne, og om "
@@ -106,7 +108,7 @@ st.markdown(
     f"{format_datetime_da(meta.imported_at)} med profilen `{meta.profile}`."
 )
 
-inv = _inventory(str(db), meta.snapshot_id)
+inv = _inventory(snapshot, meta.snapshot_id)
 c1, c2, c3 = st.columns(3)
 c1.metric("Rækker indlæst", format_int_da(inv.rows_loaded))
 c2.metric("Rækker i karantæne", format_int_da(inv.rows_quarantined))
@@ -169,7 +171,7 @@ st.subheader("Dækning")
 st.caption("Rækker pr. måned efter hver tabels egen dato (fx modtaget for underretninger). En "
            "måned uden rækker er markeret med en trekant: er det et hul i udtrækket, bliver "
            "nøgletallene for den måned forkerte.")
-cov = _coverage(str(db), meta.snapshot_id)
+cov = _coverage(snapshot, meta.snapshot_id)
 span = st.radio("Vis", list(COVERAGE_SPANS), horizontal=True, key="data_coverage_span",
                 label_visibility="collapsed")
 years = COVERAGE_SPANS[span]
@@ -239,7 +241,7 @@ else:
     )
     quarantine_file = f"karantaene-{meta.as_of.isoformat()}.csv"
     st.download_button("Hent hele karantænen som CSV",  # made when clicked, and logged then
-                       data=audited_export(lambda: inventory.quarantine_csv(db), "oversigt_data",
+                       data=audited_export(lambda: inventory.quarantine_csv(snapshot), "oversigt_data",
                                            quarantine_file),
                        file_name=quarantine_file, mime="text/csv",
                        key="data_quarantine_csv", on_click="ignore")

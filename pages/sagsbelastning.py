@@ -8,27 +8,26 @@ The norm is the municipality's setting (config/settings.yaml, department.caseloa
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import polars as pl
 import streamlit as st
 
 from kpis.compute import caseload
 from kpis.compute.engine import Scope
-from kpis.data.snapshot import connect
+from kpis.data.snapshot import HeldSnapshot
 from kpis.present import caseload_charts as charts
 from kpis.present.drilldown import danish_sort_key
 from kpis.present.formatting import format_date_da, format_int_da, format_number_da
 from kpis.settings import default_settings
 from pages._access import case_level_scope
-from pages._frame import current_snapshot
+from pages._frame import run_snapshot
 
 MONTHS_SHOWN = 24
 
 
 @st.cache_data(show_spinner=False, max_entries=64, ttl=3600)
-def _open_cases(db: str, snapshot_id: str, on, _scope: Scope, scope_key: str) -> pl.DataFrame:
-    conn = connect(Path(db))
+def _open_cases(_snapshot: HeldSnapshot, snapshot_id: str, on, _scope: Scope,
+                scope_key: str) -> pl.DataFrame:
+    conn = _snapshot.connect()
     try:
         return caseload.open_cases_per_caseworker(conn, on, scope=_scope)
     finally:
@@ -36,16 +35,17 @@ def _open_cases(db: str, snapshot_id: str, on, _scope: Scope, scope_key: str) ->
 
 
 @st.cache_data(show_spinner=False, max_entries=64, ttl=3600)
-def _monthly(db: str, snapshot_id: str, team: str | None, _scope: Scope,
+def _monthly(_snapshot: HeldSnapshot, snapshot_id: str, team: str | None, _scope: Scope,
              scope_key: str) -> pl.DataFrame:
-    conn = connect(Path(db))
+    conn = _snapshot.connect()
     try:
         return caseload.new_per_month(conn, MONTHS_SHOWN, scope=_scope, team=team)
     finally:
         conn.close()
 
 
-db, meta = current_snapshot()
+snapshot = run_snapshot()
+meta = snapshot.meta
 # The user's Scope: every query below takes it. Without case-level access the run stops.
 scope = case_level_scope()
 as_of = meta.as_of
@@ -58,7 +58,7 @@ st.caption(
     "fra oprettelsen til lukningen."
 )
 
-everyone = _open_cases(str(db), meta.snapshot_id, as_of, scope, scope.key)
+everyone = _open_cases(snapshot, meta.snapshot_id, as_of, scope, scope.key)
 teams = sorted((t for t in everyone["team"].unique().to_list()), key=danish_sort_key)
 c_team, c_day = st.columns([1, 1])
 team = c_team.selectbox("Team", teams, index=None, placeholder="Hele afdelingen", key="team",
@@ -66,7 +66,7 @@ team = c_team.selectbox("Team", teams, index=None, placeholder="Hele afdelingen"
 on = c_day.date_input("Opgjort pr.", value=as_of, max_value=as_of, format="DD.MM.YYYY",
                       key="dato", help="Åbne sager på denne dag. Senest: opgørelsesdatoen.")
 
-shown = _open_cases(str(db), meta.snapshot_id, on, scope, scope.key)
+shown = _open_cases(snapshot, meta.snapshot_id, on, scope, scope.key)
 if team:
     shown = shown.filter(pl.col("team") == team)
 spread = caseload.team_distribution(shown, norm)
@@ -112,7 +112,7 @@ st.dataframe(
 st.caption("Færrest, median og flest er åbne sager hos den enkelte sagsbehandler i teamet. "
            "Sager uden sagsbehandler tæller med i sagerne, men ikke som en sagsbehandler.")
 
-monthly = _monthly(str(db), meta.snapshot_id, team, scope, scope.key)
+monthly = _monthly(snapshot, meta.snapshot_id, team, scope, scope.key)
 st.altair_chart(charts.monthly_chart(monthly, width=1000, height=300), key="pr_maaned",
                 alt="Linjer med nye sager og underretninger pr. måned de seneste "
                     f"{MONTHS_SHOWN} måneder.", **CHART)

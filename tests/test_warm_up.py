@@ -50,3 +50,42 @@ def test_a_replaced_snapshot_is_not_read_under_the_old_id(demo_db, tmp_path,
 
 def test_no_warm_up_thread_outside_a_served_app(demo_db, clear_streamlit_caches):
     assert _results._warm_up(str(demo_db)) is None
+
+
+def _next_import(db: Path, new: Path) -> Path:
+    """A finished snapshot file like ``db`` but with another id, as the next import makes it."""
+    from kpis.data.snapshot import connect
+
+    shutil.copyfile(db, new)
+    conn = connect(new, read_only=False)
+    try:
+        conn.execute("UPDATE snapshot_meta SET snapshot_id = 'the-next-import'")
+    finally:
+        conn.close()
+    return new
+
+
+def test_an_import_during_the_warm_up_is_no_error(demo_db, tmp_path, clear_streamlit_caches,
+                                                   monkeypatch):
+    """The import lands after the warm-up took the snapshot's cache and before it computes the
+    overview: it finishes on the snapshot it started with (a kept cache), raising nothing."""
+    import os
+
+    db = tmp_path / "served.duckdb"
+    shutil.copyfile(demo_db, db)
+    new = _next_import(db, tmp_path / "next.duckdb")
+    first_id = snapshot_info(db).snapshot_id
+    take_cache = _results.snapshot_cache
+    calls = []
+
+    def cache_then_import(*args, **kwargs):
+        cache = take_cache(*args, **kwargs)
+        if not calls:
+            os.replace(new, db)
+        calls.append(cache.snapshot_id)
+        return cache
+
+    monkeypatch.setattr(_results, "snapshot_cache", cache_then_import)
+    _results.warm(db, kpis.DEFAULT_KPIS)
+    assert calls[:2] == [first_id, first_id]  # both reads: the snapshot it started with
+    assert snapshot_info(db).snapshot_id == "the-next-import"  # the import did land

@@ -119,11 +119,22 @@ _caches: OrderedDict[tuple, SnapshotCache] = OrderedDict()
 _caches_lock = threading.Lock()
 
 
-def snapshot_cache(db: Path, settings: Settings | None = None) -> SnapshotCache:
-    """The cache of the snapshot file as it is now (a replaced file gets a new cache)."""
+def snapshot_cache(db: Path, settings: Settings | None = None,
+                   snapshot_id: str | None = None) -> SnapshotCache:
+    """The cache of the snapshot file as it is now (a replaced file gets a new cache).
+
+    Given ``snapshot_id``, a kept cache of that snapshot comes first: a page run (or the warm-up)
+    that opened the snapshot just before an import replaced the file goes on reading the one it
+    opened, as long as its cache is kept."""
     db = Path(db).resolve()
-    key = (str(db), _file_identity(db), settings.model_dump_json() if settings else "")
+    settings_key = settings.model_dump_json() if settings else ""
+    key = (str(db), _file_identity(db), settings_key)
     with _caches_lock:
+        if snapshot_id is not None:
+            for (path, _, kept_settings), kept in _caches.items():
+                if (path, kept_settings) == (str(db), settings_key) \
+                        and kept.snapshot_id == snapshot_id:
+                    return kept  # not made the newest: the current file's cache stays so
         cache = _caches.get(key)
         if cache is None:
             cache = SnapshotCache(db, settings)

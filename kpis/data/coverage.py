@@ -19,7 +19,7 @@ import duckdb
 import polars as pl
 
 from kpis.data.schema import TABLE_ORDER, TABLES, ColType, quote_ident
-from kpis.data.snapshot import connect
+from kpis.data.snapshot import HeldSnapshot, connect
 
 MONTHS_SCHEMA = {"table": pl.String, "label_da": pl.String, "month": pl.Date, "rows": pl.Int64}
 MISSING_SCHEMA = {"table": pl.String, "label_da": pl.String, "column": pl.String,
@@ -97,7 +97,7 @@ class Coverage:
         return self.months.filter(pl.col("rows") == 0)
 
 
-def load_coverage(db: Path, until: date | None = None) -> Coverage:
+def load_coverage(db: Path | HeldSnapshot, until: date | None = None) -> Coverage:
     """Both views of the snapshot at ``db``, through one read-only connection."""
     conn = connect(db, read_only=True)
     try:

@@ -15,7 +15,7 @@ import duckdb
 import polars as pl
 
 from kpis.data.schema import TABLE_ORDER, TABLES, quote_ident
-from kpis.data.snapshot import SnapshotMeta, connect, snapshot_meta
+from kpis.data.snapshot import HeldSnapshot, SnapshotMeta, connect, snapshot_meta
 
 QUARANTINE_LIMIT = 1000
 EMPTY_VALUE = "(tom)"  # how a quarantined missing value reads
@@ -157,7 +157,8 @@ class Inventory:
         return int(self.files["quarantined"].sum())
 
 
-def load_inventory(db: Path, quarantine_limit: int = QUARANTINE_LIMIT) -> Inventory:
+def load_inventory(db: Path | HeldSnapshot,
+                   quarantine_limit: int = QUARANTINE_LIMIT) -> Inventory:
     """The whole overview of the snapshot at ``db``, read through one read-only connection."""
     conn = connect(db, read_only=True)
     try:
@@ -178,7 +179,7 @@ QUARANTINE_CSV_HEADERS = {"file": "Fil", "table": "Tabel", "row": "Række", "col
                           "column_label": "Kolonnenavn", "value": "Værdi", "reason": "Årsag"}
 
 
-def quarantine_csv(db: Path) -> bytes:
+def quarantine_csv(db: Path | HeldSnapshot) -> bytes:
     """Every quarantine record as CSV for Danish Excel (';', UTF-8 with BOM), in the page's order.
     Values are masked at import, so no CPR number can be in it."""
     conn = connect(db, read_only=True)

@@ -12,6 +12,10 @@ path inside a process, and that instance would keep serving the replaced file; s
 attached to an in-memory instance kept per file identity (device, inode, size, mtime), and each
 call gets its own cursor on it. A connection opened before an import keeps reading the old file;
 the next ``connect`` after the swap sees the new one.
+
+One page run must read one snapshot: ``hold_snapshot`` holds the file it opened (and the meta read
+from that very file), and its ``connect`` keeps giving cursors on that file after an import has
+replaced the path — the sidebar, the page's dates and its queries then cannot disagree.
 """
 
 from __future__ import annotations
@@ -53,15 +57,23 @@ def _identity(path: Path) -> tuple[int, int, int, int]:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def connect(db: Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+def connect(db: Path | HeldSnapshot, read_only: bool = True) -> duckdb.DuckDBPyConnection:
     """A new connection to the snapshot at ``db``; safe to call from any thread.
 
-    Read-only connections see the file as it is now and keep seeing that version until closed.
-    ``read_only=False`` opens the file itself for writing (tools and tests; imports never do).
+    Read-only connections see the file as it is now and keep seeing that version until closed;
+    given a ``HeldSnapshot``, the file it holds. ``read_only=False`` opens the file itself for
+    writing (tools and tests; imports never do).
     """
+    if isinstance(db, HeldSnapshot):
+        return db.connect()
     db = Path(db)
     if not read_only:
         return duckdb.connect(str(db), config=DUCKDB_CONFIG)
+    return _cursor(_reader(db))
+
+
+def _reader(db: Path) -> duckdb.DuckDBPyConnection:
+    """The in-memory instance with the file now at ``db`` attached (shared per file identity)."""
     if not db.is_file():
         raise FileNotFoundError(f"Databasen findes ikke: {db}")
     key = str(db.resolve())
@@ -76,10 +88,44 @@ def connect(db: Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:
                 base.close()
                 raise
             cached = (identity, base)
-            _readers[key] = cached  # the previous instance lives on while its cursors are open
-        cursor = cached[1].cursor()
+            _readers[key] = cached  # the previous instance lives on while it is referenced
+        return cached[1]
+
+
+def _cursor(base: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    with _lock:  # the base is shared by every thread: cursors are made one at a time
+        cursor = base.cursor()
     cursor.execute(f"USE {_ATTACHED_AS}")
     return cursor
+
+
+class HeldSnapshot:
+    """One snapshot file, held open: its meta, read from that file, and cursors on that file for
+    as long as this object lives — also after an import has moved a new file onto the path."""
+
+    def __init__(self, db: Path, meta: SnapshotMeta, base: duckdb.DuckDBPyConnection):
+        self.db = Path(db)
+        self.meta = meta
+        self._base = base
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """A new cursor on this snapshot (close it after use); safe to call from any thread."""
+        return _cursor(self._base)
+
+    def __repr__(self) -> str:
+        return f"HeldSnapshot({str(self.db)!r}, {self.meta.snapshot_id!r})"
+
+
+def hold_snapshot(db: Path) -> HeldSnapshot:
+    """The snapshot at ``db`` as it is now, held open (see ``HeldSnapshot``). Raises
+    FileNotFoundError, LookupError (no snapshot in the file) or duckdb.Error."""
+    base = _reader(Path(db))
+    conn = _cursor(base)
+    try:
+        meta = snapshot_meta(conn)
+    finally:
+        conn.close()
+    return HeldSnapshot(Path(db), meta, base)
 
 
 def snapshot_meta(conn: duckdb.DuckDBPyConnection) -> SnapshotMeta:
