@@ -231,12 +231,19 @@ else:
         f"**{format_int_da(inv.rows_quarantined)}** rækker kunne ikke indlæses. De rettes i "
         "fagsystemet og kommer med i næste udtræk. En række med flere fejl står her én gang pr. fejl."
     )
+    if inv.findings_kept:
+        st.markdown(
+            f"**{format_int_da(inv.findings_kept)}** fejl holdt ikke rækken tilbage (»indlæst« "
+            "i kolonnen Rækken): en dato efter opgørelsesdatoen regnes som endnu ikke sket, så "
+            "fristen tæller stadig med som afventende eller overskredet. Ret datoen i fagsystemet."
+        )
     st.dataframe(
         inv.quarantine_by_reason,
         hide_index=True,
         column_config={
             "reason": TEXT("Årsag"),
             "records": COUNT("Antal", format="localized"),
+            "row_state": TEXT("Rækken"),
         },
     )
     quarantine_file = f"karantaene-{meta.as_of.isoformat()}.csv"
@@ -253,13 +260,14 @@ else:
     st.dataframe(
         inv.quarantine_rows,
         hide_index=True,
-        column_order=["file", "row", "column_label", "value", "reason"],
+        column_order=["file", "row", "column_label", "value", "reason", "row_state"],
         column_config={
             "file": TEXT("Fil"),
             "row": COUNT("Række", format="%d"),
             "column_label": TEXT("Kolonne"),
             "value": TEXT("Værdi"),
             "reason": TEXT("Årsag"),
+            "row_state": TEXT("Rækken"),
         },
     )
 

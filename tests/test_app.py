@@ -76,6 +76,11 @@ def test_data_page_shows_tables_files_and_quarantine(demo_db: Path):
     assert len(quarantine) == inv.quarantine_records
     assert {"file", "row", "column_label", "value", "reason"} <= set(quarantine.columns)
     assert quarantine["reason"].notna().all()
+    # The demo's BFU completed after the as-of date is a finding: listed, its row loaded.
+    assert inv.findings_kept == 1
+    assert "**1** fejl holdt ikke rækken tilbage" in _texts(at)
+    kept = quarantine[quarantine["row_state"] == "indlæst"]
+    assert list(kept["reason"]) == ["dato efter opgørelsesdatoen"]
 
     history = frames[5]
     assert len(history) >= 1

@@ -357,7 +357,8 @@ def test_import_quarantines_exactly_the_manifest_bad_rows(tmp_path: Path) -> Non
         demo_bad.MISSING_REQUIRED: {Reason.MISSING.value},
         demo_bad.DUPLICATE_ID: {Reason.DUPLICATE_ID.value},
         demo_bad.UNKNOWN_REFERENCE: {Reason.UNKNOWN_CASE.value, Reason.UNKNOWN_MEASURE.value},
-        demo_bad.AFTER_AS_OF: {Reason.AFTER_AS_OF.value},
+        # a completion after it keeps its row (a finding); an interview held after it does not
+        demo_bad.AFTER_AS_OF: {Reason.AFTER_AS_OF.value, Reason.ROW_AFTER_AS_OF.value},
         demo_bad.COMPLETION_BEFORE_START: {Reason.BEFORE_START.value},
         demo_bad.INVALID_CPR: {Reason.INVALID_CPR.value},
     }
@@ -369,6 +370,12 @@ def test_import_quarantines_exactly_the_manifest_bad_rows(tmp_path: Path) -> Non
                                                  for b in manifest.bad_rows]
     for (_, _, _, reason), bad in zip(got, manifest.bad_rows, strict=True):
         assert reason in expected_reasons[bad.reason], (bad, reason)
+        if bad.reason == demo_bad.AFTER_AS_OF:  # the BFU's completion keeps its row
+            kept = bad.column == "completed_on"
+            assert reason == (Reason.AFTER_AS_OF if kept else Reason.ROW_AFTER_AS_OF).value
+    kept_rows = sum(1 for b in manifest.bad_rows if b.reason == demo_bad.AFTER_AS_OF
+                    and b.column == "completed_on")
+    assert result.rows_quarantined == len(manifest.bad_rows) - kept_rows
     for f in result.files:
         assert f.rows_read == manifest.rows[f.table]
         assert f.rows_loaded + f.rows_quarantined == f.rows_read

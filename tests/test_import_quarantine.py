@@ -51,8 +51,8 @@ BAD_CELLS = [
     ("cases", 0, "team", "Team 010115-4123", Reason.CPR_IN_TEXT, CPR_HIDDEN),
     ("notifications", 0, "case_id", "S-999", Reason.UNKNOWN_CASE, "S-999"),
     ("follow_ups", 0, "measure_id", "I-999", Reason.UNKNOWN_MEASURE, "I-999"),
-    ("investigations", 2, "aware_on", "01-07-2025", Reason.AFTER_AS_OF, "01-07-2025"),
-    ("notifications", 3, "assessed_at", "01-07-2025 08:00", Reason.AFTER_AS_OF,
+    ("investigations", 2, "aware_on", "01-07-2025", Reason.ROW_AFTER_AS_OF, "01-07-2025"),
+    ("notifications", 2, "received_at", "01-07-2025 08:00", Reason.ROW_AFTER_AS_OF,
      "01-07-2025 08:00"),
     ("measures", 0, "ended_on", "01-06-2024", Reason.BEFORE_START, "01-06-2024"),
     ("notifications", 0, "assessed_at", "05-02-2024 09:00", Reason.BEFORE_START,
@@ -77,6 +77,31 @@ def test_each_bad_value_is_quarantined_with_its_reason(
     assert records == [(file, table, index + 2, column, value, reason.value)]
     assert result.file(table).rows_quarantined == 1
     assert len(table_rows(db, table)) == len(ROWS[table]) - 1
+
+
+# (table, row index, column, new text): dates after the as-of date (30-06-2025) that do not
+# define the row. Each is a finding: the row is loaded and the record listed.
+KEPT_AFTER_AS_OF = [
+    ("notifications", 3, "assessed_at", "01-07-2025 08:00"),
+    ("investigations", 0, "completed_on", "15-07-2025"),
+    ("measures", 0, "started_on", "01-08-2025"),
+    ("cases", 0, "closed_on", "01-07-2025"),
+]
+
+
+@pytest.mark.parametrize(("table", "index", "column", "text"), KEPT_AFTER_AS_OF,
+                         ids=[f"{t}.{c}" for t, _, c, _ in KEPT_AFTER_AS_OF])
+def test_a_later_date_that_does_not_define_the_row_keeps_it_as_a_finding(
+    tmp_path: Path, table: str, index: int, column: str, text: str,
+) -> None:
+    db = tmp_path / "db.duckdb"
+    result = do_import(_export(tmp_path, [(table, index, column, text)]), db)
+    file = f"{DUBU.file_stem(table)}.csv"
+    assert quarantine(db) == [(file, table, index + 2, column, text, Reason.AFTER_AS_OF.value)]
+    counts = result.file(table)
+    assert (counts.rows_loaded, counts.rows_quarantined) == (len(ROWS[table]), 0)
+    assert len(table_rows(db, table)) == len(ROWS[table])
+    assert "dato efter opgørelsesdatoen: 1 (rækken er indlæst" in result.summary_text()
 
 
 def test_a_planned_date_may_lie_after_the_as_of_date(tmp_path: Path) -> None:
@@ -178,7 +203,8 @@ def test_loaded_plus_quarantined_equals_read_for_every_file(tmp_path: Path) -> N
     for f in result.files:
         assert f.rows_loaded + f.rows_quarantined == f.rows_read == len(ROWS[f.table]), f.file
         assert len(table_rows(db, f.table)) == f.rows_loaded
-        rows_in_quarantine = {q[2] for q in quarantine(db) if q[0] == f.file}
+        rows_in_quarantine = {q[2] for q in quarantine(db)
+                              if q[0] == f.file and not Reason(q[5]).keeps_row}
         assert len(rows_in_quarantine) == f.rows_quarantined
     summary = result.summary_text()
     for f in result.files:

@@ -585,6 +585,11 @@ FIGURES: list[Fig] = [
     # ---------------------------------------------------------------- plan_maalbare_maal
     Fig(PM, "2023", 2, 2, "P01 (3 of 3), P10 (2 of 2)"),
     Fig(PM, "2024", 1, 3, "met P09 (1 of 1); not P02 (1 of 2), P11 (2 of 3)"),
+    # The regime is the measure's decision date, not the plan's: P02 was prepared 2024-01-05 for
+    # M02, decided 2023-12-31, so it is measured under SEL.
+    Fig(PM, "2024", 0, 1, "SEL: P02 (M02 decided 2023-12-31)", by=("regime",), group=("sel",)),
+    Fig(PM, "2024", 1, 2, "Barnets Lov: P09 met (M09 decided 2024-01-10); P11 not (M11 "
+        "decided 2024-02-29)", by=("regime",), group=("barnets_lov",)),
     Fig(PM, "2025-Q1", 1, 3, "met P05; not P04A (no goals), P04B (counts missing)"),
     Fig(PM, "2025-Q1", 0, 2, "Team A: P04A, P04B", by=TEAM, group=("Team A",)),
     Fig(PM, "2025-Q1", 1, 1, "Team B: P05", by=TEAM, group=("Team B",)),

@@ -238,14 +238,19 @@ class _Compiler:
     {ends} AS ends_on
   FROM ({self._head(regime)}) s
   WHERE {self._where([f"{self.col(spec.start)} IS NOT NULL"])}"""
+        # Overdue-open means someone can still do it: not a step whose measure has ended (it
+        # stays late in the rate, but is neither counted as open nor put on the worklist, and
+        # its days late stop at the end).
         return f"""SELECT unit_id, case_id, {', '.join(DIMENSIONS)}, start_date, due_date,
     completed_date, start_at, due_at, completed_at, status, rule,
     CASE status WHEN 'on_time' THEN greatest(completed_date, start_date)
                 WHEN 'late' THEN due_date ELSE $as_of END AS event_date,
     status IN ('on_time', 'late') AS in_den, status = 'on_time' AS in_num,
     status = 'pending' AS is_pending,
-    (status = 'late' AND completed_date IS NULL) AS is_overdue_open,
-    date_diff('day', due_date, coalesce(completed_date, $as_of)) AS days,
+    (status = 'late' AND completed_date IS NULL
+     AND NOT coalesce(ends_on <= $as_of, FALSE)) AS is_overdue_open,
+    date_diff('day', due_date, coalesce(completed_date,
+      CASE WHEN ends_on <= $as_of THEN ends_on END, $as_of)) AS days,
     CAST(NULL AS DOUBLE) AS metric, CAST(NULL AS VARCHAR) AS per_value,
     CAST(NULL AS DATE) AS open_from, CAST(NULL AS DATE) AS open_until
 FROM (
@@ -365,7 +370,7 @@ def compile_units(kpi, as_of: date, teams: tuple[str, ...] | None = None,
     """All units of one KPI as of a date (no period filter): the basis of the worklist."""
     params: dict[str, object] = {"as_of": as_of}
     units = _units_sql(kpi, params, units_table)
-    where = " WHERE completed_date IS NULL AND status IN ('pending', 'late')" if only_open else ""
+    where = " WHERE is_pending OR is_overdue_open" if only_open else ""
     sql = _with(units, params, teams, units_table) + f"\nSELECT * FROM units{where}"
     return SqlQuery(sql, params)
 
@@ -543,7 +548,7 @@ def compile_steps(kpi, period: Period, group: dict[str, str], as_of: date,
     sql = f"""{_with(units, params, teams, units_table)}
 SELECT u.unit_id, u.case_id, u.team, u.caseworker, u.age_band, u.measure_type, u.notifier_type,
   u.regime, u.start_date AS start, u.due_date AS due, u.completed_date AS completed,
-  u.start_at, u.due_at, u.completed_at, u.status,
+  u.start_at, u.due_at, u.completed_at, u.status, u.is_overdue_open AS overdue_open,
   {in_num} AS in_numerator, {in_den} AS in_denominator, u.days, u.rule, u.metric
 FROM units u
 WHERE {where}

@@ -135,7 +135,7 @@ def summary_da(manifest: DemoManifest) -> str:
         lines.append(f"  {TABLES[t].label_da}: {_n(manifest.rows[t])} rækker "
                      f"({manifest.files[t]})")
     lines.append(f"{len(manifest.bad_rows)} fejlbehæftede rækker er lagt ind med vilje; "
-                 "importen sætter dem i karantæne.")
+                 "importen sætter dem i karantæne eller viser dem som fejl.")
     return "\n".join(lines)
 
 

@@ -1,7 +1,9 @@
 """Deliberately bad rows, so every demo import shows the quarantine at work.
 
 Each bad row is an *extra* row (a copy of a real one with one thing wrong) and nothing refers to
-it, so quarantining it never takes other rows along: the import quarantines exactly these rows.
+it, so quarantining it never takes other rows along: the import records exactly these rows. All are
+quarantined except the completion after the as-of date, a finding that keeps its row (the BFU then
+counts as not yet completed).
 """
 
 from __future__ import annotations

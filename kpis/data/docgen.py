@@ -71,8 +71,9 @@ def tables_markdown() -> str:
 
 
 def reasons_markdown() -> str:
-    rows = ["| reason (as recorded) | code name |", "|---|---|"]
-    rows += [f"| {r.value} | `{r.name}` |" for r in Reason]
+    rows = ["| reason (as recorded) | code name | the row |", "|---|---|---|"]
+    rows += [f"| {r.value} | `{r.name}` | {'loaded (a finding)' if r.keeps_row else 'quarantined'} |"
+             for r in Reason]
     return "\n".join(rows) + "\n"
 
 

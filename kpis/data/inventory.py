@@ -14,11 +14,15 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from kpis.data.quarantine import Reason
 from kpis.data.schema import TABLE_ORDER, TABLES, quote_ident
 from kpis.data.snapshot import HeldSnapshot, SnapshotMeta, connect, snapshot_meta
 
 QUARANTINE_LIMIT = 1000
 EMPTY_VALUE = "(tom)"  # how a quarantined missing value reads
+# What became of the row of a record: most records hold it back; a finding keeps it.
+ROW_QUARANTINED = "i karantæne"
+ROW_LOADED = "indlæst"
 
 
 def file_fingerprint(db: Path) -> tuple[int, int, int, int] | None:
@@ -97,20 +101,28 @@ def quarantine_count(conn: duckdb.DuckDBPyConnection) -> int:
     return conn.execute("SELECT count(*) FROM quarantine").fetchall()[0][0]
 
 
+def _row_state(reason: pl.Expr) -> pl.Expr:
+    kept = [r.value for r in Reason if r.keeps_row]
+    return (pl.when(reason.is_in(kept)).then(pl.lit(ROW_LOADED))
+            .otherwise(pl.lit(ROW_QUARANTINED)).alias("row_state"))
+
+
 def quarantine_by_reason(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """``reason``, ``records``: most frequent first."""
+    """``reason``, ``records``, ``row_state`` (``ROW_LOADED`` for a finding that keeps its row):
+    most frequent first."""
     return conn.sql(
         "SELECT reason, count(*) AS records FROM quarantine "
         "GROUP BY reason ORDER BY records DESC, reason"
-    ).pl()
+    ).pl().with_columns(_row_state(pl.col("reason")))
 
 
 def quarantine_rows(
     conn: duckdb.DuckDBPyConnection, limit: int = QUARANTINE_LIMIT
 ) -> pl.DataFrame:
     """The first ``limit`` quarantine records, by table in load order, then file and row:
-    ``file``, ``table``, ``row``, ``column``, ``column_label``, ``value``, ``reason``.
-    A missing value reads ``EMPTY_VALUE``."""
+    ``file``, ``table``, ``row``, ``column``, ``column_label``, ``value``, ``reason``,
+    ``row_state`` (whether the row was loaded all the same). A missing value reads
+    ``EMPTY_VALUE``."""
     rows = conn.sql(
         "SELECT file, table_name AS \"table\", row_number AS \"row\", column_name AS \"column\", "
         "coalesce(value, $empty) AS value, reason FROM quarantine",
@@ -121,7 +133,8 @@ def quarantine_rows(
         .sort("order", "file", "row", "column", nulls_last=True)
         .head(limit)
         .join(_column_labels(), on=["table", "column"], how="left", maintain_order="left")
-        .select("file", "table", "row", "column", "column_label", "value", "reason")
+        .select("file", "table", "row", "column", "column_label", "value", "reason",
+                _row_state(pl.col("reason")))
     )
 
 
@@ -156,6 +169,12 @@ class Inventory:
     def rows_quarantined(self) -> int:
         return int(self.files["quarantined"].sum())
 
+    @property
+    def findings_kept(self) -> int:
+        """Records whose row was loaded all the same (a date after the as-of date)."""
+        by_reason = self.quarantine_by_reason
+        return int(by_reason.filter(pl.col("row_state") == ROW_LOADED)["records"].sum())
+
 
 def load_inventory(db: Path | HeldSnapshot,
                    quarantine_limit: int = QUARANTINE_LIMIT) -> Inventory:
@@ -176,7 +195,8 @@ def load_inventory(db: Path | HeldSnapshot,
 
 
 QUARANTINE_CSV_HEADERS = {"file": "Fil", "table": "Tabel", "row": "Række", "column": "Kolonne",
-                          "column_label": "Kolonnenavn", "value": "Værdi", "reason": "Årsag"}
+                          "column_label": "Kolonnenavn", "value": "Værdi", "reason": "Årsag",
+                          "row_state": "Rækken"}
 
 
 def quarantine_csv(db: Path | HeldSnapshot) -> bytes:

@@ -6,7 +6,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from kpis.data.quarantine import Reason
 from kpis.data.schema import TABLES
+
+# After a finding that keeps its row (Reason.keeps_row): what happened to the row.
+_KEPT = " (rækken er indlæst; datoen regnes som endnu ikke sket)"
+_KEPT_REASONS = frozenset(r.value for r in Reason if r.keeps_row)
 
 
 @dataclass(frozen=True)
@@ -61,8 +66,9 @@ class ImportResult:
                          "opgørelsesdato): databasen er ikke ændret.")
         lines += ["", *_count_table(self)]
         if self.reasons:
-            lines += ["", "Rækker i karantæne har disse fejl:"]
-            lines += [f"  {reason}: {_n(count)}" for reason, count in self.reasons]
+            lines += ["", "Fejl fundet i udtrækket:"]
+            lines += [f"  {reason}: {_n(count)}{_KEPT if reason in _KEPT_REASONS else ''}"
+                      for reason, count in self.reasons]
             lines.append("  (hver fejl med fil, række, kolonne og værdi: tabellen quarantine i "
                          "databasen)")
         ignored = [f"{f.file}: {', '.join(f.ignored_columns)}" for f in self.files

@@ -60,6 +60,9 @@ class Table:
     order_checks: tuple[tuple[str, str], ...] = ()
     # description of the required "date that defines the row" when it is not a single column
     row_date_rule: str = ""
+    # The date(s) that make a row exist (the first one given): a row whose defining date lies
+    # after the as-of date has not happened yet.
+    defined_by: tuple[str, ...] = ()
     _by_name: dict[str, Column] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -103,6 +106,7 @@ TABLES: dict[str, Table] = {
                 C("closed_on", T.DATE, "Lukket"),
             ),
             order_checks=(("opened_on", "closed_on"),),
+            defined_by=("opened_on",),
         ),
         Table(
             "notifications",
@@ -119,6 +123,7 @@ TABLES: dict[str, Table] = {
             ),
             references=(Reference("case_id", "cases"),),
             order_checks=(("received_at", "assessed_at"), ("received_at", "acknowledged_on")),
+            defined_by=("received_at",),
         ),
         Table(
             "investigations",
@@ -135,6 +140,7 @@ TABLES: dict[str, Table] = {
             ),
             references=(Reference("case_id", "cases"),),
             order_checks=(("aware_on", "completed_on"), ("aware_on", "preliminary_assessment_on")),
+            defined_by=("aware_on",),
         ),
         Table(
             "child_interviews",
@@ -151,6 +157,7 @@ TABLES: dict[str, Table] = {
             references=(Reference("case_id", "cases"),),
             optional=True,
             row_date_rule="held_on, or recorded_on together with exemption_reason",
+            defined_by=("held_on", "recorded_on"),
         ),
         Table(
             "measures",
@@ -168,6 +175,7 @@ TABLES: dict[str, Table] = {
             ),
             references=(Reference("case_id", "cases"),),
             order_checks=(("started_on", "ended_on"),),
+            defined_by=("decided_on",),
         ),
         Table(
             "plans",
@@ -184,6 +192,7 @@ TABLES: dict[str, Table] = {
             ),
             references=(Reference("case_id", "cases"), Reference("measure_id", "measures")),
             optional=True,
+            defined_by=("prepared_on",),
         ),
         Table(
             "follow_ups",
@@ -197,6 +206,7 @@ TABLES: dict[str, Table] = {
             ),
             references=(Reference("measure_id", "measures"),),
             optional=True,
+            defined_by=("held_on",),
         ),
         Table(
             "supervision_visits",
@@ -210,6 +220,7 @@ TABLES: dict[str, Table] = {
             ),
             references=(Reference("measure_id", "measures"),),
             optional=True,
+            defined_by=("held_on",),
         ),
     )
 }
@@ -226,6 +237,7 @@ TABLE_ORDER: tuple[str, ...] = (
     "supervision_visits",
 )
 assert set(TABLE_ORDER) == set(TABLES)
+assert all(t.defined_by and all(t.has(c) for c in t.defined_by) for t in TABLES.values())
 
 
 def has_time_column(name: str) -> str:

@@ -4,6 +4,8 @@ Steps, in order: map headers to canonical columns (a missing required column ref
 parse every cell, check required values, CPR numbers, dates after the as-of date, completion before
 start, the table's own row rule, references to cases and measures, and finally repeated ids among
 the rows that survived. A row with any problem is quarantined; every problem gets its own record.
+The exception is a finding that keeps its row (``Reason.keeps_row``: a non-defining date after the
+as-of date): the row is loaded and the finding recorded beside the quarantine records.
 """
 
 from __future__ import annotations
@@ -97,6 +99,7 @@ class _Rows:
         self.raw = raw
         self.mapping = mapping
         self.by_row: dict[int, list[Problem]] = {}
+        self.held_back: set[int] = set()  # rows with a problem that quarantines them
         self.bad_cells: set[tuple[int, str]] = set()
 
     def add(self, i: int, column: str, value: object, reason: Reason, *, hide: bool = False) -> None:
@@ -104,7 +107,9 @@ class _Rows:
         problem = Problem(self.raw.source.display, self.raw.table, self.raw.row_numbers[i],
                           column, shown, reason)
         self.by_row.setdefault(i, []).append(problem)
-        self.bad_cells.add((i, column))
+        if not reason.keeps_row:
+            self.held_back.add(i)
+            self.bad_cells.add((i, column))
 
     def add_cell(self, i: int, column: str, reason: Reason) -> None:
         """A problem with a value that was read: recorded as the export wrote it."""
@@ -225,11 +230,16 @@ def _day(value: date | tuple[datetime, bool]) -> date:
 
 
 def _after_as_of(table: Table, values: dict[str, list], ctx: Context, rows: _Rows) -> None:
+    """A date after the as-of date is an error, except a planned one. A row whose defining date
+    lies after it has not happened: quarantined. Any other such date (a completion, a start, a
+    closing) keeps its row as a finding; the engine treats the date as not yet happened."""
     for column in table.columns:
         if column.type in (ColType.DATE, ColType.TIMESTAMP) and not column.planned:
+            reason = (Reason.ROW_AFTER_AS_OF if column.name in table.defined_by
+                      else Reason.AFTER_AS_OF)
             for i, value in enumerate(values.get(column.name, ())):
                 if value is not None and _day(value) > ctx.as_of:
-                    rows.add_cell(i, column.name, Reason.AFTER_AS_OF)
+                    rows.add_cell(i, column.name, reason)
 
 
 def _before(end: date | tuple[datetime, bool], start: date | tuple[datetime, bool]) -> bool:
@@ -306,7 +316,7 @@ def _first_of_each_id(table: Table, values: dict[str, list], n: int, rows: _Rows
     seen: set[str] = set()
     keep: list[int] = []
     for i in range(n):
-        if i in rows.by_row:
+        if i in rows.held_back:
             continue
         if ids[i] in seen:
             rows.add_cell(i, table.id_column, Reason.DUPLICATE_ID)

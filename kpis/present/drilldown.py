@@ -335,6 +335,15 @@ STEP_COLUMNS_DA: tuple[tuple[str, str], ...] = (
 FORBIDDEN_STEP_COLUMNS = frozenset({"cpr", "child_id", "birth_date", "name"})
 
 
+def _open_late(steps: pl.DataFrame) -> pl.Expr:
+    """Late and still open. The engine marks it (``overdue_open``): a step whose measure has
+    ended is late but no longer open. Rows made without that column fall back to status and
+    completion."""
+    if "overdue_open" in steps.columns:
+        return pl.col("overdue_open").fill_null(False)
+    return (pl.col("status") == "late") & pl.col("completed").is_null()
+
+
 def step_status(status: str, completed_is_null: bool) -> StepStatus:
     if status == "late" and completed_is_null:
         return StepStatus.OVERDUE_OPEN
@@ -352,7 +361,7 @@ def step_rows(steps: pl.DataFrame, kpi_names: dict[str, str], kpi_id: str | None
     if "kpi" not in df.columns:
         df = df.with_columns(pl.lit(kpi_id).alias("kpi"))
     status_da = {s.value: STEP_STATUS_DA[s] for s in StepStatus}
-    open_late = (pl.col("status") == "late") & pl.col("completed").is_null()
+    open_late = _open_late(df)
     df = df.with_columns(
         pl.when(open_late).then(pl.lit(StepStatus.OVERDUE_OPEN.value))
         .otherwise(pl.col("status")).alias("_status"),
@@ -430,7 +439,7 @@ def reconcile(steps: pl.DataFrame, as_of_in_period: bool) -> StepTotals:
     """
     if steps.height == 0:
         return StepTotals(0, 0, 0, 0, 0)
-    open_late = ((pl.col("status") == "late") & pl.col("completed").is_null()).sum()
+    open_late = _open_late(steps).sum()
     row = steps.select(
         pl.col("in_numerator").sum().alias("num"),
         pl.col("in_denominator").sum().alias("den"),

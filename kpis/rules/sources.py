@@ -14,19 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kpis.data.schema import TABLES, ColType, has_time_column
+from kpis.data.schema import TABLE_ORDER, TABLES, ColType, has_time_column
 
 # The date that makes a row exist. A row whose defining date is after the as-of date is invisible.
-DEFINING_DATE: dict[str, tuple[str, ...]] = {
-    "cases": ("opened_on",),
-    "notifications": ("received_at",),
-    "investigations": ("aware_on",),
-    "child_interviews": ("held_on", "recorded_on"),
-    "measures": ("decided_on",),
-    "plans": ("prepared_on",),
-    "follow_ups": ("held_on",),
-    "supervision_visits": ("held_on",),
-}
+DEFINING_DATE: dict[str, tuple[str, ...]] = {t: TABLES[t].defined_by for t in TABLE_ORDER}
 
 PLACEMENT_TYPES = ("placement", "placement_without_consent")
 
@@ -137,7 +128,7 @@ _MEASURE_DERIVED: dict[str, str] = {
 }
 _MEASURES_SQL = f"SELECT t.*, {_CASE_SELECT}{{derived}}\nFROM v_measures t {_CASE_JOIN}"
 
-_PLANS_SQL = f"""SELECT t.*, m.measure_type, {_CASE_SELECT}
+_PLANS_SQL = f"""SELECT t.*, m.measure_type, m.decided_on AS measure_decided_on, {_CASE_SELECT}
 FROM v_plans t {_CASE_JOIN} LEFT JOIN v_measures m ON m.measure_id = t.measure_id"""
 
 _INTERVALS_SQL = f"""SELECT f.follow_up_id AS interval_id, f.follow_up_id, f.measure_id, m.case_id,
@@ -197,8 +188,11 @@ def _build_sources() -> dict[str, Source]:
     )
     s["plans"] = Source(
         "plans", TABLES["plans"].label_da, "plan_id",
-        {**_table_columns("plans"), "measure_type": ColType.ENUM, **CASE_COLUMNS}, _PLANS_SQL,
-        "Planer med sagens team og den tilknyttede indsats' type",
+        {**_table_columns("plans"), "measure_type": ColType.ENUM,
+         "measure_decided_on": ColType.DATE, **CASE_COLUMNS}, _PLANS_SQL,
+        "Planer med sagens team og den tilknyttede indsats' type og afgørelsesdato",
+        derived=(("measure_decided_on",
+                  "afgørelsesdato for den indsats, planen hører til (bestemmer lovgrundlaget)"),),
     )
     s["follow_up_intervals"] = Source(
         "follow_up_intervals", "Perioder mellem opfølgninger", "interval_id",

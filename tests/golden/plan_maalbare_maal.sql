@@ -9,6 +9,6 @@ SELECT CAST(s."plan_id" AS VARCHAR) AS unit_id,
     FALSE AS is_pending, FALSE AS is_overdue_open, CAST(NULL AS BIGINT) AS days,
     CAST(NULL AS DOUBLE) AS metric, CAST(NULL AS VARCHAR) AS per_value,
     CAST(NULL AS DATE) AS open_from, CAST(NULL AS DATE) AS open_until
-  FROM (SELECT s.*, coalesce(((coalesce(s."goals_total", $k_0) >= $k_1) AND (s."goals_measurable" = s."goals_total")), FALSE) AS __cond FROM (SELECT s.*, CASE WHEN (CAST(s."prepared_on" AS DATE)) IS NULL THEN NULL WHEN CAST(CAST(s."prepared_on" AS DATE) AS DATE) >= DATE '2024-01-01' THEN 'barnets_lov' ELSE 'sel' END AS __regime FROM (SELECT t.*, m.measure_type, c.team, c.caseworker, c.birth_date
+  FROM (SELECT s.*, coalesce(((coalesce(s."goals_total", $k_0) >= $k_1) AND (s."goals_measurable" = s."goals_total")), FALSE) AS __cond FROM (SELECT s.*, CASE WHEN (CAST(s."measure_decided_on" AS DATE)) IS NULL THEN NULL WHEN CAST(CAST(s."measure_decided_on" AS DATE) AS DATE) >= DATE '2024-01-01' THEN 'barnets_lov' ELSE 'sel' END AS __regime FROM (SELECT t.*, m.measure_type, m.decided_on AS measure_decided_on, c.team, c.caseworker, c.birth_date
 FROM v_plans t JOIN v_cases c ON c.case_id = t.case_id LEFT JOIN v_measures m ON m.measure_id = t.measure_id) s) s) s
   WHERE s."prepared_on" IS NOT NULL

@@ -5,8 +5,10 @@ SELECT unit_id, case_id, team, caseworker, age_band, measure_type, notifier_type
                 WHEN 'late' THEN due_date ELSE $as_of END AS event_date,
     status IN ('on_time', 'late') AS in_den, status = 'on_time' AS in_num,
     status = 'pending' AS is_pending,
-    (status = 'late' AND completed_date IS NULL) AS is_overdue_open,
-    date_diff('day', due_date, coalesce(completed_date, $as_of)) AS days,
+    (status = 'late' AND completed_date IS NULL
+     AND NOT coalesce(ends_on <= $as_of, FALSE)) AS is_overdue_open,
+    date_diff('day', due_date, coalesce(completed_date,
+      CASE WHEN ends_on <= $as_of THEN ends_on END, $as_of)) AS days,
     CAST(NULL AS DOUBLE) AS metric, CAST(NULL AS VARCHAR) AS per_value,
     CAST(NULL AS DATE) AS open_from, CAST(NULL AS DATE) AS open_until
 FROM (
