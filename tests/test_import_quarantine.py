@@ -54,6 +54,8 @@ BAD_CELLS = [
     ("investigations", 2, "aware_on", "01-07-2025", Reason.ROW_AFTER_AS_OF, "01-07-2025"),
     ("notifications", 2, "received_at", "01-07-2025 08:00", Reason.ROW_AFTER_AS_OF,
      "01-07-2025 08:00"),
+    # K-2 was not held: its exemption's recorded_on is the date that makes the row exist
+    ("child_interviews", 1, "recorded_on", "01-07-2025", Reason.ROW_AFTER_AS_OF, "01-07-2025"),
     ("measures", 0, "ended_on", "01-06-2024", Reason.BEFORE_START, "01-06-2024"),
     ("notifications", 0, "assessed_at", "05-02-2024 09:00", Reason.BEFORE_START,
      "05-02-2024 09:00"),
@@ -86,6 +88,7 @@ KEPT_AFTER_AS_OF = [
     ("investigations", 0, "completed_on", "15-07-2025"),
     ("measures", 0, "started_on", "01-08-2025"),
     ("cases", 0, "closed_on", "01-07-2025"),
+    ("child_interviews", 0, "recorded_on", "01-07-2025"),  # K-1 was held: held_on defines it
 ]
 
 

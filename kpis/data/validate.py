@@ -233,13 +233,21 @@ def _after_as_of(table: Table, values: dict[str, list], ctx: Context, rows: _Row
     """A date after the as-of date is an error, except a planned one. A row whose defining date
     lies after it has not happened: quarantined. Any other such date (a completion, a start, a
     closing) keeps its row as a finding; the engine treats the date as not yet happened."""
+    defining = _defining_column(table, values, rows.raw.n_rows)
     for column in table.columns:
         if column.type in (ColType.DATE, ColType.TIMESTAMP) and not column.planned:
-            reason = (Reason.ROW_AFTER_AS_OF if column.name in table.defined_by
-                      else Reason.AFTER_AS_OF)
             for i, value in enumerate(values.get(column.name, ())):
                 if value is not None and _day(value) > ctx.as_of:
-                    rows.add_cell(i, column.name, reason)
+                    rows.add_cell(i, column.name, Reason.ROW_AFTER_AS_OF
+                                  if defining[i] == column.name else Reason.AFTER_AS_OF)
+
+
+def _defining_column(table: Table, values: dict[str, list], n: int) -> list[str | None]:
+    """Per row, the column whose date makes the row exist: the first of ``defined_by`` with a
+    value (an interview is defined by held_on, or by recorded_on when it was not held)."""
+    columns = [values.get(c, [None] * n) for c in table.defined_by]
+    return [next((name for name, col in zip(table.defined_by, columns, strict=True)
+                  if col[i] is not None), None) for i in range(n)]
 
 
 def _before(end: date | tuple[datetime, bool], start: date | tuple[datetime, bool]) -> bool:
