@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from kpis import DEFAULT_KPIS
 from kpis.rules.validate import validate_text
 
@@ -220,3 +222,106 @@ def test_a_conditional_deadline_needs_a_label():
     _, problems = validate_text(text)
     assert [p.field for p in problems] == ["deadline.due.barnets_lov[0].label"]
     assert "label på almindeligt dansk" in problems[0].message
+
+
+# --- ranges: every number in a definition (issue 11 §4) -----------------------------------------
+
+
+def _line_of(text: str, fragment: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), 1) if fragment in line)
+
+
+def test_hours_far_beyond_a_year_is_a_problem_not_a_crash(tmp_path: Path):
+    text = DEFAULT_KPIS.read_text(encoding="utf-8")
+    assert "sel: {hours: 24}" in text
+    bad = text.replace("sel: {hours: 24}", "sel: {hours: 3000000000}", 1)
+    _, problems = validate_text(bad, "kpis.yaml")
+    assert [(p.line, p.kpi, p.field, p.message) for p in problems] == [
+        (_line_of(bad, "3000000000"), "underretning_24t", "deadline.due.sel.hours",
+         "3000000000 er for stort; højst 8760")]
+    path = tmp_path / "kpis.yaml"
+    path.write_text(bad, encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "kpis", "validate", str(path)],
+                         check=False, capture_output=True, text=True)
+    assert run.returncode == 1 and "3000000000 er for stort; højst 8760" in run.stdout
+    assert "ingen problemer" not in run.stdout and "Traceback" not in run.stderr
+
+
+GOOD_WITH_RULE = GOOD.replace("    owner: Analyse\n",
+                              "    owner: Analyse\n    rule_da: Alle undersøgelser med et team.\n")
+
+
+@pytest.mark.parametrize(("old", "new", "field", "message"), [
+    ("sel: {months: 4}", "sel: {months: 121}", "deadline.due.sel.months",
+     "121 er for stort; højst 120"),
+    ("sel: {months: 4}", "sel: {months: -1}", "deadline.due.sel.months",
+     "-1 er for lille; mindst 0"),
+    ("sel: {months: 4}", "sel: {hverdage: 261}", "deadline.due.sel.hverdage",
+     "261 er for stort; højst 260"),
+    ("sel: {months: 4}", "sel: {hverdage: 0}", "deadline.due.sel.hverdage",
+     "0 er for lille; mindst 1"),
+    ("sel: {months: 4}", "sel: {column: aware_on, else_months: 1000}",
+     "deadline.due.sel.else_months", "1000 er for stort; højst 120"),
+    ("target: 0.9", "target: 1.5", "target", "målet 1.5 ligger uden for enhedens område"),
+    ("target: 0.9", "target: .inf", "target", "målet inf ligger uden for enhedens område"),
+    ("target: 0.9", "target: [{from: 0001-01-01, value: 0.9}]", "target[0].from",
+     "0001-01-01 er for lille; mindst 1900-01-01"),
+    ("yellow: 0.1}", "yellow: 2}", "thresholds",
+     "tærsklerne ligger uden for enhedens område (0–1 for procent; skriv 0.95 for 95 %)"),
+    ("green: 0.0,", "green: .nan,", "thresholds", "tærsklerne skal være tal"),
+    ("      regime_date: aware_on\n",
+     "      regime_date: aware_on\n      filter: add_months(aware_on, -6000) < completed_on\n",
+     "deadline.filter", "add_months(): -6000 måneder er uden for området -120..120"),
+    ("      regime_date: aware_on\n",
+     "      regime_date: aware_on\n      filter: add_days(aware_on, 4000) > completed_on\n",
+     "deadline.filter", "add_days(): 4000 dage er uden for området -3660..3660"),
+])
+def test_numbers_outside_their_range(old, new, field, message):
+    assert old in GOOD_WITH_RULE
+    text = GOOD_WITH_RULE.replace(old, new, 1)
+    _, problems = validate_text(text)
+    assert [p.field for p in problems] == [field], problems
+    assert message in problems[0].message
+    assert problems[0].line == _line_of(text, new.strip().splitlines()[-1])
+
+
+def test_numbers_at_the_edges_of_their_range_validate():
+    for new in ("sel: {months: 120}", "sel: {months: 0}", "sel: {hverdage: 260}"):
+        kpiset, problems = validate_text(GOOD_WITH_RULE.replace("sel: {months: 4}", new))
+        assert problems == [] and kpiset is not None, new
+    window = GOOD_WITH_RULE.replace(
+        "      regime_date: aware_on\n",
+        "      regime_date: aware_on\n      filter: add_months(aware_on, -120) < completed_on\n")
+    assert validate_text(window)[1] == []
+
+
+def test_dry_run_evaluates_every_expression_on_sample_rows():
+    # Valid to every static check, but no team name can be read as a date: on an empty table
+    # the query ran without evaluating it, and compute then crashed on real data.
+    text = GOOD_WITH_RULE.replace(
+        "      regime_date: aware_on\n",
+        "      regime_date: aware_on\n      filter: to_date(team) IS NOT NULL\n")
+    _, problems = validate_text(text)
+    assert len(problems) == 1
+    p = problems[0]
+    assert (p.kpi, p.field, p.line) == ("bfu_4_mdr", "deadline", _line_of(text, "deadline:"))
+    assert p.message.startswith("prøvekørsel på eksempeldata fejlede: Conversion Error")
+    assert "\n" not in p.message
+
+
+def test_settings_out_of_range_name_file_line_and_field(tmp_path: Path):
+    from kpis import CONFIG_DIR
+    from kpis.settings import SettingsError, load_settings
+
+    text = (CONFIG_DIR / "settings.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "settings.yaml"
+    for old, new, message in (
+            ("suppression_threshold: 5", "suppression_threshold: 0",
+             "privacy.suppression_threshold: 0 er for lille; mindst 1"),
+            ("cache_memory_mb: 768", "cache_memory_mb: 3000000000",
+             "performance.cache_memory_mb: 3000000000 er for stort; højst 262144")):
+        assert old in text
+        path.write_text(text.replace(old, new), encoding="utf-8")
+        with pytest.raises(SettingsError) as err:
+            load_settings(path)
+        assert str(err.value) == f"{path}, linje {_line_of(text, old)} {message}"

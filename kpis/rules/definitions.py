@@ -7,6 +7,7 @@ file are collected and reported at once.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import date
 from enum import Enum
@@ -55,10 +56,31 @@ class Unit(str, Enum):
     DAYS = "days"
     RATIO = "ratio"  # e.g. open cases per caseworker
 
+    @property
+    def maximum(self) -> float:
+        """The largest target, threshold or reference that makes sense in this unit
+        (docs/kpi-definitions.md, "Ranges")."""
+        return UNIT_MAXIMUM[self]
+
     def in_range(self, value: float) -> bool:
+        return math.isfinite(value) and 0.0 <= value <= self.maximum
+
+    def range_da(self) -> str:
         if self is Unit.PERCENT:
-            return 0.0 <= value <= 1.0
-        return value >= 0
+            return "0–1 for procent; skriv 0.95 for 95 %"
+        return f"0–{self.maximum:,.0f}".replace(",", ".")
+
+
+# A share is 0–1; ten years is longer than any case step; no municipality counts ten million.
+UNIT_MAXIMUM = {Unit.PERCENT: 1.0, Unit.DAYS: 3660.0, Unit.COUNT: 10_000_000.0,
+                Unit.RATIO: 10_000_000.0}
+
+# Due rules, in their own units (docs/kpi-definitions.md, "Ranges"): the law's deadlines are 24
+# hours, 6 hverdage and 3-6 months; the limits leave room for a municipality's own standards and
+# keep every due date inside the calendar and DuckDB's date range.
+MAX_HOURS = 8760  # one year
+MAX_MONTHS = 120  # ten years
+MAX_HVERDAGE = 260  # about one year of working days
 
 
 class Direction(str, Enum):
@@ -74,7 +96,7 @@ class Status(str, Enum):
 
 
 class TargetStep(_Model):
-    from_: date = Field(alias="from")
+    from_: date = Field(alias="from", ge=date(1900, 1, 1), le=date(2100, 12, 31))
     value: float
 
 
@@ -86,6 +108,8 @@ class Thresholds(_Model):
 
     @model_validator(mode="after")
     def _order(self) -> Thresholds:
+        if not (math.isfinite(self.green) and math.isfinite(self.yellow)):
+            raise ValueError("tærsklerne skal være tal")
         if self.green < 0 or self.yellow < 0:
             raise ValueError("tærsklerne er afstande fra målet og kan ikke være negative")
         if self.green > self.yellow:
@@ -113,11 +137,12 @@ class LegalBasis(_Model):
 class DueRule(_Model):
     """One way of computing a due moment. Exactly one of hours, months, hverdage, column."""
 
-    hours: int | None = Field(default=None, ge=1)
-    months: int | None = Field(default=None, ge=0)
-    hverdage: int | None = Field(default=None, ge=1)
+    hours: int | None = Field(default=None, ge=1, le=MAX_HOURS)
+    months: int | None = Field(default=None, ge=0, le=MAX_MONTHS)
+    hverdage: int | None = Field(default=None, ge=1, le=MAX_HVERDAGE)
     column: str | None = None  # a recorded due date (e.g. next_due_on) ...
-    else_months: int | None = Field(default=None, ge=0)  # ... with a fallback when it is empty
+    # ... with a fallback when it is empty
+    else_months: int | None = Field(default=None, ge=0, le=MAX_MONTHS)
     or_earlier: str | None = None  # a date column that brings the due date forward
     when: str | None = None  # applies only to units where this expression holds
     label: str | None = None  # Danish, shown as the rule applied
@@ -242,20 +267,29 @@ class _KpiBase(_Model):
         for step in target:
             if unit is not None and not unit.in_range(step.value):
                 raise ValueError(
-                    f"målet {step.value} ligger uden for enhedens område"
-                    + (" (0–1 for procent; skriv 0.95 for 95 %)" if unit is Unit.PERCENT else "")
-                )
+                    f"målet {step.value} ligger uden for enhedens område ({unit.range_da()})")
         froms = [s.from_ for s in target]
         if froms != sorted(froms) or len(set(froms)) != len(froms):
             raise ValueError("målets datoer (from) skal være stigende og forskellige")
         return target
+
+    @field_validator("thresholds", mode="after")
+    @classmethod
+    def _thresholds(cls, thresholds: Thresholds | None, info: ValidationInfo):
+        # A distance from the target in the KPI's unit: a share cannot fall more than 1 short.
+        unit = info.data.get("unit")
+        if thresholds and unit is not None and not (
+                unit.in_range(thresholds.green) and unit.in_range(thresholds.yellow)):
+            raise ValueError(f"tærsklerne ligger uden for enhedens område ({unit.range_da()})")
+        return thresholds
 
     @field_validator("reference", mode="after")
     @classmethod
     def _reference(cls, reference: Reference | None, info: ValidationInfo):
         unit = info.data.get("unit")
         if reference and unit is not None and not unit.in_range(reference.value):
-            raise ValueError(f"referenceværdien {reference.value} ligger uden for enhedens område")
+            raise ValueError(f"referenceværdien {reference.value} ligger uden for enhedens område "
+                             f"({unit.range_da()})")
         return reference
 
     def target_on(self, day: date) -> float | None:

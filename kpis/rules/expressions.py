@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from kpis.rules.definitions import MAX_MONTHS
+
 
 class ExpressionError(ValueError):
     """A problem in an expression; ``position`` is the character offset where it was found."""
@@ -355,6 +357,11 @@ def check(node: Node, columns: set[str] | frozenset[str]) -> list[str]:
                 f = FUNCTIONS[n.name]
                 if not f.min_args <= len(n.args) <= f.max_args:
                     problems.append(f"{n.name}() tager {f.min_args}-{f.max_args} argumenter")
+                elif n.name in WINDOW_LIMITS and (steps := _number(n.args[1])) is not None \
+                        and not abs(steps) <= WINDOW_LIMITS[n.name][0]:
+                    limit, unit = WINDOW_LIMITS[n.name]
+                    problems.append(f"{n.name}(): {steps} {unit} er uden for området "
+                                    f"-{limit}..{limit}")
             elif n.name in DOMAIN_FUNCTIONS:
                 arity = DOMAIN_FUNCTIONS[n.name][0]
                 if len(n.args) != arity:
@@ -367,6 +374,23 @@ def check(node: Node, columns: set[str] | frozenset[str]) -> list[str]:
                     + (f" — mente du {hint!r}?" if hint else "")
                 )
     return problems
+
+
+# How far add_months/add_days may move a date when the amount is written in the expression (a
+# window such as the 6 months before a decision): the limits of the due rules' months, and ten
+# years of days (docs/kpi-definitions.md, "Ranges").
+WINDOW_LIMITS = {"add_months": (MAX_MONTHS, "måneder"), "add_days": (3660, "dage")}
+
+
+def _number(node: Node) -> float | None:
+    """The value of a numeric literal, also a negative one; None for anything else."""
+    sign = 1
+    if isinstance(node, Unary) and node.op == "-":
+        sign, node = -1, node.operand
+    if isinstance(node, Literal) and isinstance(node.value, (int, float)) \
+            and not isinstance(node.value, bool):
+        return sign * node.value
+    return None
 
 
 def nearest(word: str, candidates) -> str | None:

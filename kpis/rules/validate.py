@@ -133,18 +133,45 @@ _PYDANTIC_DA = {
     "literal_error": "har en ukendt værdi",
     "string_pattern_mismatch": "skal være snake_case (små bogstaver, tal og _)",
     "string_too_short": "er for kort",
-    "greater_than_equal": "er for lille",
+    "int_from_float": "skal være et heltal",
+    "finite_number": "skal være et endeligt tal",
     "model_type": "skal være en samling af felter",
     "dict_type": "skal være en samling af felter",
     "tuple_type": "skal være en liste",
 }
 
 
+# pydantic's range errors: the key of the limit in the error's context, and how it reads.
+_LIMITS = {
+    "greater_than_equal": ("ge", "for lille; mindst"),
+    "greater_than": ("gt", "for lille; skal være over"),
+    "less_than_equal": ("le", "for stort; højst"),
+    "less_than": ("lt", "for stort; skal være under"),
+}
+
+
+def message_da(error: dict) -> str:
+    """One pydantic error in Danish (a value out of range says the limit)."""
+    typ = error["type"]
+    if typ in _LIMITS:
+        key, words = _LIMITS[typ]
+        return f"{error.get('input')} er {words} {error.get('ctx', {}).get(key)}"
+    return _PYDANTIC_DA.get(typ, error["msg"])
+
+
 def _pydantic_problems(col: _Collector, err: ValidationError, base: tuple, kpi_id, model) -> None:
+    errors = []
     for e in err.errors():
         loc = tuple(x for x in e["loc"] if not (isinstance(x, str) and x in ("DueRule",)))
         # Drop union-branch names pydantic inserts (e.g. 'tuple[DueRule, ...]').
         loc = tuple(x for x in loc if not (isinstance(x, str) and ("[" in x or x == "function-after")))
+        errors.append((loc, e))
+    for loc, e in errors:
+        # A due rule is one rule or a list of them: when the one rule has a wrong field, the
+        # list branch's "must be a list" at the same place is noise.
+        if e["type"] == "tuple_type" and any(o[:len(loc)] == loc and len(o) > len(loc)
+                                             for o, _ in errors):
+            continue
         path = base + loc
         typ = e["type"]
         if typ == "extra_forbidden":
@@ -157,6 +184,8 @@ def _pydantic_problems(col: _Collector, err: ValidationError, base: tuple, kpi_i
         elif typ in ("enum", "literal_error"):
             expected = e.get("ctx", {}).get("expected", "")
             col.add(path, kpi_id, f"ukendt værdi {e.get('input')!r}", f"gyldige: {expected}")
+        elif typ in _LIMITS:
+            col.add(path, kpi_id, message_da(e), "se de tilladte områder i docs/kpi-definitions.md")
         elif typ in ("value_error", "assertion_error"):
             msg = str(e.get("ctx", {}).get("error", e["msg"]))
             col.add(path, kpi_id, msg)
@@ -297,8 +326,49 @@ def _check_spec(col: _Collector, kind: Kind, spec, base: tuple, kpi_id) -> None:
         column("end", spec.end, dated=True)
 
 
+# The dry run's two sample cases: one under each regime (SEL before 2024, Barnets Lov after).
+_SAMPLE_DAYS = (date(2023, 3, 15), date(2024, 3, 15))
+
+
+def _sample_value(column, row: int, day: date):
+    """One row's value for a column: every text is the row's own id, so references join up."""
+    from datetime import datetime, time
+
+    if column.type is ColType.TEXT:
+        return f"prøve{row}"
+    if column.type is ColType.ENUM:
+        return column.values[0] if column.values else f"prøve{row}"
+    if column.type is ColType.DATE:
+        return day
+    if column.type is ColType.TIMESTAMP:
+        return datetime.combine(day, time(10, 0))
+    if column.type is ColType.BOOL:
+        return True
+    return 1
+
+
+def _insert_samples(conn) -> None:
+    """Two rows in every canonical table, so that every expression and due rule is evaluated
+    (an empty table computes nothing, and a due date out of range would pass unnoticed)."""
+    from kpis.data.schema import TABLES, has_time_column, quote_ident
+
+    for t in TABLES.values():
+        names, rows = [], [[] for _ in _SAMPLE_DAYS]
+        for c in t.stored_columns:
+            names.append(c.name)
+            for i, day in enumerate(_SAMPLE_DAYS):
+                rows[i].append(_sample_value(c, i + 1, day))
+            if c.type is ColType.TIMESTAMP:
+                names.append(has_time_column(c.name))
+                for row in rows:
+                    row.append(True)
+        columns = ", ".join(quote_ident(n) for n in names)
+        marks = ", ".join("?" for _ in names)
+        conn.executemany(f"INSERT INTO {quote_ident(t.name)} ({columns}) VALUES ({marks})", rows)
+
+
 def _dry_run(col: _Collector, kpis: list, bases: dict[str, tuple]) -> None:
-    """Compile every KPI and run it on an empty database with the canonical schema."""
+    """Compile every KPI and run it on a database with the canonical schema and sample rows."""
     import duckdb
 
     from kpis.compute.compile import DIMENSIONS, compile_aggregate
@@ -311,6 +381,7 @@ def _dry_run(col: _Collector, kpis: list, bases: dict[str, tuple]) -> None:
     try:
         for t in TABLES.values():
             conn.execute(create_table_sql(t))
+        _insert_samples(conn)
         install_calendar(conn, default_settings())
         for kpi in kpis:
             try:
@@ -318,7 +389,10 @@ def _dry_run(col: _Collector, kpis: list, bases: dict[str, tuple]) -> None:
                                       date(2024, 6, 30))
                 conn.execute(q.sql, q.params).fetchall()
             except Exception as exc:  # noqa: BLE001 - every failure is reported as a problem
-                col.add(bases[kpi.id], kpi.id, f"prøvekørsel mod tomt skema fejlede: {exc}")
+                first_line = (str(exc).splitlines() or [type(exc).__name__])[0]
+                col.add(bases[kpi.id] + (KIND_SPEC_FIELD[kpi.kind],), kpi.id,
+                        f"prøvekørsel på eksempeldata fejlede: {first_line}",
+                        "et udtryk eller en fristregel kan ikke beregnes på data")
     finally:
         conn.close()
 
