@@ -10,7 +10,8 @@ collected once, so polars pushes projections down and runs the KPIs in parallel.
                                  to the month's end)
     opfoelgning_foerste_rettidig first follow-up within 3 months of the start; under Barnets Lov
                                  earlier when a parallel BFU completes first; a measure that ended
-                                 before its due date without a follow-up is not counted
+                                 before its due date without a follow-up is not counted, one that
+                                 ended after it is late but not overdue-open
 
 Written from docs/kpi-rules.md and ../shared/domain.md, not from the engine's SQL, so that the
 benchmark's comparison is also a second opinion on the engine's numbers. Every step gets a status
@@ -195,7 +196,9 @@ def opfoelgning_foerste_rettidig(snap: Snapshot) -> pl.LazyFrame:
                        & (pl.col("ended_on") <= as_of) & (pl.col("ended_on") < pl.col("due"))))
              .select("case_id", start=pl.col("started_on"), due=pl.col("due"),
                      done=pl.col("first_follow_up"),
-                     on_time=pl.col("first_follow_up") <= pl.col("due")))
+                     on_time=pl.col("first_follow_up") <= pl.col("due"),
+                     # ended (after its due date) without one: late, but nobody can still do it
+                     ended=(pl.col("ended_on") <= as_of).fill_null(False)))
     return _with_team(steps, snap)
 
 
@@ -217,10 +220,11 @@ def _with_team(steps: pl.LazyFrame, snap: Snapshot) -> pl.LazyFrame:
     outcome = (pl.when(pl.col("status") == "on_time").then(pl.max_horizontal("done", "start"))
                .when(pl.col("status") == "late").then(pl.col("due"))
                .otherwise(pl.lit(as_of)))
+    ended = pl.col("ended") if "ended" in steps.collect_schema() else pl.lit(False)
     return (steps.join(_teams(snap), on="case_id")
             .with_columns(status=status)
             .select("team", "status", outcome=outcome, overdue_open=(pl.col("status") == "late")
-                    & ~done))
+                    & ~done & ~ended))
 
 
 # --------------------------------------------------------------------------- periods and groups

@@ -138,6 +138,9 @@ def test_first_follow_up_parallel_bfu_and_ended_measures():
             ("m5", "c2", date(2024, 6, 1), date(2024, 6, 1), None),
             # decided but not started by the as-of date: no clock
             ("m6", "c1", date(2025, 6, 1), date(2025, 7, 1), None),
+            # BL, due 2 April 2025 (c1's BFU completed before the start: not parallel), ended
+            # 15 May without a follow-up: late (Q2), but not overdue open
+            ("m7", "c1", date(2025, 1, 2), date(2025, 1, 2), date(2025, 5, 15)),
         ],
         follow_ups=[("m1", date(2024, 4, 1)), ("m2", date(2023, 8, 1)),
                     ("m5", date(2024, 5, 20)), ("m5", date(2024, 8, 15))],
@@ -148,7 +151,7 @@ def test_first_follow_up_parallel_bfu_and_ended_measures():
         ("2023-Q3", "Team A"): (1, 1, 0, 0), ("2023-Q3", None): (1, 1, 0, 0),
         ("2024-Q1", "Team A"): (0, 1, 0, 0), ("2024-Q1", None): (0, 1, 0, 0),
         ("2024-Q3", "(ukendt)"): (1, 1, 0, 0), ("2024-Q3", None): (1, 1, 0, 0),
-        ("2025-Q2", "Team A"): (0, 0, 1, 0), ("2025-Q2", None): (0, 0, 1, 0),
+        ("2025-Q2", "Team A"): (0, 1, 1, 0), ("2025-Q2", None): (0, 1, 1, 0),
     }
 
 
