@@ -2,7 +2,7 @@
 
     /work/venv/bin/python bench/bench_load.py DB [--users 30] [--pages] [--runs 3]
 
-*Load*: one ``streamlit run app.py`` serves DB; one headless Chromium opens ``--users`` browser
+*Load*: one ``streamlit run serve.py`` serves DB; one headless Chromium opens ``--users`` browser
 contexts (separate sessions, as separate people) at the same moment. Each opens the overview,
 waits until every tile shows a value, then chooses the previous period and waits until the page
 has been redrawn. Reported: median and 95th percentile of both times, and the errors (a timeout, a
@@ -100,13 +100,13 @@ class Server:
 
 @contextlib.contextmanager
 def serve(db: Path, log: Path, port: int | None = None, **env: str) -> Iterator[Server]:
-    """``streamlit run app.py`` over ``db`` on a loopback port, in its own process group; its
+    """``streamlit run serve.py`` over ``db`` on a loopback port, in its own process group; its
     output goes to ``log``. Stopped (the whole group) when the block ends."""
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+            [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true"],
             cwd=ROOT, env={**os.environ, "PEJLEMAERKER_DB": str(db), **env},
             stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
@@ -244,14 +244,19 @@ def bench_env(folder: Path) -> dict[str, str]:
     if not users.exists():
         for role, (name, password) in BENCH_USERS.items():
             add_user(make_user(name, role), password, users)
-    return {USERS_ENV: str(users), AUDIT_ENV: str(folder / "audit.sqlite")}
+    env = {USERS_ENV: str(users), AUDIT_ENV: str(folder / "audit.sqlite")}
+    try:
+        from kpis.access.sessions import SESSIONS_ENV
+    except ImportError:  # an app whose sign-in lasts one browser session
+        return env
+    return {**env, SESSIONS_ENV: str(folder / "sessions.sqlite")}
 
 
 async def login_if_asked(page, role: str = "committee") -> tuple[float, float] | None:
     """Sign in as the benchmark's user of ``role`` when the app shows its login form: the moments
-    the form showed and was sent (None when the app asked for no login). A local user signs in
-    on every page load, so each timed view includes the login form and the run after it; the
-    typing between the two is not counted."""
+    the form showed and was sent (None when the app asked for no login). Each timed view is a
+    new browser context, so it includes the login form, the sign-in's hand-over of the session
+    cookie and the run after it; the typing between the two is not counted."""
     await page.wait_for_function(f"() => {ASKED_JS}", timeout=WAIT_MS)
     shown = time.perf_counter()
     password = page.locator('input[type="password"]')

@@ -3,7 +3,7 @@ visible, with a cold and a warm cache.
 
     /work/venv/bin/python bench/bench_pages.py DB [DB ...] [--runs N]
 
-For each database: a fresh ``streamlit run app.py`` serves it (started and stopped here; its
+For each database: a fresh ``streamlit run serve.py`` serves it (started and stopped here; its
 start-up is not timed) with a users file of its own holding one committee member, who signs in on
 each view (the app asks on every new browser session). *Cold* is the first view of that server —
 empty Streamlit and engine caches (unless the app's background warm-up finished while the form
@@ -67,9 +67,10 @@ def _serve(db: Path, users: Path) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env={**os.environ, "PEJLEMAERKER_DB": str(db), "PEJLEMAERKER_USERS": str(users)},
+        cwd=ROOT, env={**os.environ, "PEJLEMAERKER_DB": str(db), "PEJLEMAERKER_USERS": str(users),
+                       "PEJLEMAERKER_SESSIONS": str(users.with_name("sessions.sqlite"))},
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 180

@@ -15,7 +15,9 @@ does what their browsers do on the wire and nothing else:
    hashes it reports on each rerun, like the browser) until the run's ``script_finished``; keep
    the elements by delta path, so an element replaced within the run counts once;
 4. sign in as the committee member: fill the login form's text inputs (``auth_username``,
-   ``auth_password``) and trigger its submit button, as one form submission;
+   ``auth_password``) and trigger its submit button, as one form submission; then, as the
+   browser does, follow the sign-in's hand-over to ``/auth/session`` (which sets the session
+   cookie, ``serve.py``) and open the page again with that cookie;
 5. wait until the overview's run has finished with every tile's value (*opened*; *after login*
    from sending the form), then choose the previous quarter in the "Periode" selectbox and wait
    for the run that redraws the tiles (*period changed*).
@@ -57,6 +59,7 @@ ASSET_RE = re.compile(r'(?:src|href)="\./(static/[^"]+)"')
 FINISHED = 0  # ForwardMsg.ScriptFinishedStatus.FINISHED_SUCCESSFULLY
 EARLY_FOR_RERUN = 2
 ALERT_ERROR = 1  # Alert.Format.ERROR
+HANDOVER_RE = re.compile(r'window\.location\.replace\("([^"]+)"\)')  # pages/_auth.py
 CONTEXT = {"timezone": "Europe/Copenhagen", "timezone_offset": -60, "locale": "da-DK"}
 
 
@@ -132,6 +135,20 @@ class Tab:
             # gone. Streamlit's own limit on a message (server.maxMessageSize) is 200 MB.
             ping_interval=None, max_size=200 * 2**20, open_timeout=STEP_S)
         self.query_string = path.partition("?")[2]
+
+    async def reopen_through(self, target: str) -> None:
+        """What the browser does with the sign-in's hand-over: the route sets the cookie and
+        sends it back to the page, which it loads again (its assets are cached by then)."""
+        self.step = f"GET {target}"
+        response = await self.http.get(target)
+        if response.status_code != 303:
+            raise SessionError(f"GET {target}: HTTP {response.status_code}")
+        await self.ws.close()
+        self.page_script_hash, assets, self.assets = "", self.assets, False
+        try:
+            await self.open(response.headers["location"])
+        finally:
+            self.assets = assets
 
     async def _get(self, path: str) -> str:
         """The body as text; the bytes are counted as sent. The JavaScript and CSS are not
@@ -261,6 +278,12 @@ def login_states(page: Page, name: str, secret: str) -> list | None:
             WidgetState(id=submit[0].id, trigger_value=True)]
 
 
+def handover(page: Page) -> str | None:
+    """The address the sign-in sends the browser to for its cookie, if this run does."""
+    found = [m.group(1) for e in page.of("html") if (m := HANDOVER_RE.search(e.body))]
+    return found[0] if found else None
+
+
 def period_state(page: Page, option: str):
     """The "Periode" selectbox set to ``option`` (its text as shown, which is the value a
     selectbox sends)."""
@@ -327,6 +350,10 @@ async def session(base: str, expect: Expect, gate: asyncio.Event | None = None,
             sent = time.perf_counter()
             await tab.rerun(states)
             page = await tab.page()
+            if (target := handover(page)) is not None:
+                await tab.reopen_through(target)
+                await tab.rerun()
+                page = await tab.page()
         out.tiles_open = check(page, expect.tiles, expect.period_da)
         now = time.perf_counter()
         out.open_s, out.signed_in_s = now - start, now - (sent or start)

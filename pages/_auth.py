@@ -5,20 +5,27 @@ Streamlit glue only; users, hashes and the claims mapping are in ``kpis.access``
 menu, and the shared frame (``pages/_frame.py``) calls it too, so a page file that Streamlit runs by
 itself (a deep link as a server's first request) is still behind the login.
 
-The signed-in user lives in this browser session's ``st.session_state`` only: nothing about it is
-in a cookie a script can read. Local users sign in again after a reload; OIDC users are carried
-by Streamlit's own signed, HttpOnly identity cookie.
+A local user's sign-in is a shared session (``kpis.access.sessions``): the form starts it, the
+browser is sent once through ``serve.py``'s route that sets the signed, HttpOnly cookie, and every
+run — in any tab, after a reload, from a pasted link, in any app process — reads the cookie and
+asks the shared store whether the session is still active (logout in one tab and the idle
+timeout end it everywhere). Without ``serve.py`` (``streamlit run app.py``) the sign-in lives in
+this browser session's ``st.session_state`` only. OIDC users are carried by Streamlit's own
+signed, HttpOnly identity cookie.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
+from kpis.access import sessions
 from kpis.access.audit import AuditAction
 from kpis.access.users import User
 from kpis.compute.engine import Scope
@@ -28,6 +35,9 @@ SEEN_KEY = "_auth_last_seen"
 SINCE_KEY = "_auth_signed_in_at"
 VIA_KEY = "_auth_via"
 NOTICE_KEY = "_auth_notice"
+SESSION_KEY = "_auth_session"    # the shared session's id (a local user signed in with a cookie)
+HANDOVER_KEY = "_auth_handover"  # the one-time token the next run hands to the browser
+QUIET_KEY = "_auth_quiet"        # the next run is the idle watch's own, not use
 WRONG_LOGIN = "Forkert brugernavn eller adgangskode."
 LOGIN_PAGE_DA = "Log ind"
 _LOG = logging.getLogger(__name__)
@@ -76,42 +86,150 @@ def audit_sign_in(action: AuditAction, username: str, user: User | None = None,
         _LOG.error("audit log not written (%s): %s", action.value, exc)
 
 
-def timeout_seconds() -> float:
-    """Idle time after which a session ends (``access.session_timeout_minutes``)."""
-    from kpis.settings import default_settings
+timeout_seconds = sessions.idle_timeout_seconds
+max_session_seconds = sessions.max_session_seconds
+IDLE_REASON = "inaktiv for længe"
+EXPIRED_REASON = "sessionens længste levetid nået"
 
-    return default_settings().access.session_timeout_minutes * 60.0
+
+def _idle_notice() -> str:
+    seconds = timeout_seconds()
+    minutes = round(seconds / 60)
+    idle = (f"{minutes} {'minut' if minutes == 1 else 'minutter'}" if seconds >= 60
+            else f"{round(seconds)} sekunder")
+    return f"Du er logget ud, fordi du ikke har brugt Pejlemærker i {idle}. Log ind igen."
 
 
-def max_session_seconds() -> float:
-    """Time after signing in at which every session ends (``access.session_max_hours``)."""
-    from kpis.settings import default_settings
-
-    return default_settings().access.session_max_hours * 3600.0
+def _expired_notice() -> str:
+    hours = round(max_session_seconds() / 3600)
+    return (f"Du er logget ud, fordi det er mere end {hours} {'time' if hours == 1 else 'timer'} "
+            "siden, du loggede ind. Log ind igen.")
 
 
 def _signed_in_user() -> User | None:
     """The session's user while within the idle timeout and the session's longest life (this
-    run counts as use)."""
+    run counts as use, unless the idle watch started it)."""
     user = st.session_state.get(USER_KEY)
+    use = not st.session_state.pop(QUIET_KEY, False)
     if not isinstance(user, User):
-        return _start_oidc_session()
+        return _start_oidc_session() or _start_shared_session()
+    session_id = st.session_state.get(SESSION_KEY)
+    if isinstance(session_id, str):
+        return _still_in_shared_session(user, session_id, use)
     now = time.time()
     seen, since = st.session_state.get(SEEN_KEY), st.session_state.get(SINCE_KEY)
     if not isinstance(seen, (int, float)) or now - seen > timeout_seconds():
-        minutes = round(timeout_seconds() / 60)
-        _sign_out(notice=f"Du er logget ud, fordi du ikke har brugt Pejlemærker i {minutes} "
-                         f"{'minut' if minutes == 1 else 'minutter'}. Log ind igen.",
-                  reason="inaktiv for længe")
+        _sign_out(notice=_idle_notice(), reason=IDLE_REASON)
         return None
     if not isinstance(since, (int, float)) or now - since > max_session_seconds():
-        hours = round(max_session_seconds() / 3600)
-        _sign_out(notice=f"Du er logget ud, fordi det er mere end {hours} "
-                         f"{'time' if hours == 1 else 'timer'} siden, du loggede ind. "
-                         "Log ind igen.", reason="sessionens længste levetid nået")
+        _sign_out(notice=_expired_notice(), reason=EXPIRED_REASON)
         return None
-    st.session_state[SEEN_KEY] = now
+    if use:
+        st.session_state[SEEN_KEY] = now
     return user
+
+
+# --- the shared session of a local user (cookie) -------------------------------------------
+
+
+def _check(session_id: str, use: bool) -> tuple[sessions.Status, sessions.Session | None]:
+    """The shared store's answer; a store that cannot be read ends the sign-in (fail closed)
+    and the server's log says why."""
+    try:
+        return sessions.check(session_id, timeout_seconds(), max_session_seconds(), touch=use)
+    except (sqlite3.Error, OSError, sessions.SessionSecretError) as exc:
+        _LOG.error("session store not readable: %s", exc)
+        return sessions.Status.ENDED, None
+
+
+def _still_in_shared_session(user: User, session_id: str, use: bool) -> User | None:
+    status, session = _check(session_id, use)
+    if status is sessions.Status.ACTIVE and session is not None:
+        st.session_state[SEEN_KEY] = session.last_seen
+        return user
+    if status is sessions.Status.IDLE:
+        _sign_out(notice=_idle_notice(), reason=IDLE_REASON)
+    elif status is sessions.Status.EXPIRED:
+        _sign_out(notice=_expired_notice(), reason=EXPIRED_REASON)
+    else:  # logged out in another tab (which logged it), or timed out there
+        _forget(notice="Du er logget ud.")
+    return None
+
+
+def _start_shared_session() -> User | None:
+    """A new browser session (reload, new tab, pasted link) of someone whose cookie names an
+    active session: their user, re-read from the users file (a removed user gets nothing)."""
+    from kpis.access import users as local_users
+
+    try:
+        session_id = sessions.session_id_from_cookie(
+            st.context.cookies.get(sessions.COOKIE_NAME), max_session_seconds())
+    except (OSError, sessions.SessionSecretError) as exc:
+        _LOG.error("session cookie not checked: %s", exc)
+        return None
+    if session_id is None:
+        return None
+    status, session = _check(session_id, use=True)
+    if session is None or status is sessions.Status.ENDED:
+        return None
+    try:
+        entry = local_users.load_users().get(session.username)
+    except local_users.UsersFileError:
+        entry = None
+    if status is not sessions.Status.ACTIVE:
+        idle = status is sessions.Status.IDLE
+        audit_sign_in(AuditAction.LOGOUT, session.username, entry.user if entry else None,
+                      IDLE_REASON if idle else EXPIRED_REASON)
+        st.session_state[NOTICE_KEY] = _idle_notice() if idle else _expired_notice()
+        return None
+    if entry is None or (entry.demo and not _demo_data()):
+        sessions.end(session_id, "brugeren findes ikke længere" if entry is None
+                     else "demobruger på rigtige data")
+        return None
+    st.session_state.update(session_state_for(entry.user, via="local", since=session.started))
+    st.session_state[SEEN_KEY] = session.last_seen
+    st.session_state[SESSION_KEY] = session_id
+    return entry.user
+
+
+def _demo_data() -> bool:
+    from kpis.access.demo_users import is_demo_database
+    from pages._frame import db_path
+
+    return is_demo_database(db_path())
+
+
+def remember_sign_in(user: User) -> None:
+    """After the form's sign-in: start the shared session, and have the next run send the
+    browser through the route that sets its cookie. Without the route (or with a store that
+    cannot be written, logged) the sign-in lasts this browser session."""
+    if sessions.open_route() is None:
+        return
+    try:
+        session_id, token = sessions.start(user.username)
+    except (sqlite3.Error, OSError, sessions.SessionSecretError) as exc:
+        _LOG.error("session not stored, sign-in lasts this browser session: %s", exc)
+        return
+    st.session_state[SESSION_KEY] = session_id
+    st.session_state[HANDOVER_KEY] = token
+
+
+def _here() -> str:
+    """The address the browser shows: path and query parameters (a deep link kept)."""
+    path = urlsplit(st.context.url or "/").path or "/"
+    params = [(k, v) for k in st.query_params for v in st.query_params.get_all(k)]
+    return path + (f"?{urlencode(params)}" if params else "")
+
+
+def _hand_over(token: str) -> Callable[[], None]:
+    def hand_over() -> None:
+        """Send the browser to the route that swaps the token for the cookie and comes back."""
+        target = f"{sessions.open_route()}?{urlencode({'t': token, 'next': _here()})}"
+        st.html(f"<script>window.location.replace({json.dumps(target)});</script>",
+                unsafe_allow_javascript=True)
+        st.markdown(f"Logger ind … [Fortsæt]({target})")
+
+    return hand_over
 
 
 def _start_oidc_session() -> User | None:
@@ -126,16 +244,27 @@ def _start_oidc_session() -> User | None:
     return _signed_in_user()  # the cookie may be older than a session may live
 
 
+def _forget(notice: str | None = None) -> None:
+    for key in (USER_KEY, SEEN_KEY, SINCE_KEY, VIA_KEY, SESSION_KEY, HANDOVER_KEY):
+        st.session_state.pop(key, None)
+    if notice:
+        st.session_state[NOTICE_KEY] = notice
+
+
 def _sign_out(notice: str | None = None, reason: str = "brugeren loggede ud") -> bool:
-    """Forget the session's user; True when the browser is being sent to the provider's logout."""
+    """Forget the session's user and end their shared session in every tab; True when the
+    browser is being sent to the provider's logout."""
     via = st.session_state.get(VIA_KEY)
     user = st.session_state.get(USER_KEY)
     if isinstance(user, User):
         audit_sign_in(AuditAction.LOGOUT, user.username, user, reason)
-    for key in (USER_KEY, SEEN_KEY, SINCE_KEY, VIA_KEY):
-        st.session_state.pop(key, None)
-    if notice:
-        st.session_state[NOTICE_KEY] = notice
+    session_id = st.session_state.get(SESSION_KEY)
+    if isinstance(session_id, str):
+        try:
+            sessions.end(session_id, reason)
+        except (sqlite3.Error, OSError) as exc:
+            _LOG.error("session not ended in the store: %s", exc)
+    _forget(notice)
     if via == "oidc" and _oidc_logged_in():
         st.logout()  # clears Streamlit's identity cookie and ends the provider's session
         return True
@@ -149,16 +278,20 @@ def require_login(addresses: Sequence[str] = ()) -> User:
     address (and its query parameters) a person opened is still there after they sign in."""
     _run_through_app_py()
     user = _signed_in_user()
+    view = _login_view
     if user is not None:
-        return user
+        token = st.session_state.pop(HANDOVER_KEY, None)
+        if not isinstance(token, str):
+            return user
+        view = _hand_over(token)
     if addresses:
         st.navigation(
-            [st.Page(_login_view, title="Log ind", url_path=a, default=i == 0)
+            [st.Page(view, title="Log ind", url_path=a, default=i == 0)
              for i, a in enumerate(addresses)],
             position="hidden",
         ).run()
     else:
-        _login_view()
+        view()
     st.stop()
     raise AssertionError("unreachable")  # st.stop() does not return
 
@@ -178,16 +311,28 @@ def render_user_sidebar(user: User) -> None:
         st.caption(f"{user.role.label_da}{teams}")
         if st.button("Log ud", key="auth_logout") and not _sign_out(notice="Du er logget ud."):
             st.rerun()
-        _idle_watch()
+        # Once a minute (sooner for a shorter timeout).
+        st.fragment(_idle_watch, run_every=min(60.0, max(1.0, timeout_seconds() / 4)))()
 
 
-@st.fragment(run_every=60)
 def _idle_watch() -> None:
-    """Once a minute: past the idle timeout, the whole page is replaced by the login form (a
-    screen left open does not keep showing case data). Its own runs are not activity."""
+    """Past the idle timeout, or once the session was ended in another tab, the whole page is
+    replaced by the login form (a screen left open does not keep showing case data). Its own
+    runs are not activity."""
     seen = st.session_state.get(SEEN_KEY)
-    if isinstance(seen, (int, float)) and time.time() - seen > timeout_seconds():
+    session_id = st.session_state.get(SESSION_KEY)
+    stale = isinstance(seen, (int, float)) and time.time() - seen > timeout_seconds()
+    if stale or (isinstance(session_id, str) and _ended_elsewhere(session_id)):
+        st.session_state[QUIET_KEY] = True
         st.rerun(scope="app")
+
+
+def _ended_elsewhere(session_id: str) -> bool:
+    try:
+        return sessions.has_ended(session_id)
+    except (sqlite3.Error, OSError) as exc:
+        _LOG.error("session store not readable: %s", exc)
+        return True
 
 
 # --- OIDC ----------------------------------------------------------------------------------

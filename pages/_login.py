@@ -57,6 +57,7 @@ def _try_local_login(username: str, password: str, db) -> None:
             return
     throttle.succeeded(username)
     st.session_state.update(_auth.session_state_for(entry.user, via="local"))
+    _auth.remember_sign_in(entry.user)  # stays signed in across reloads and tabs (cookie)
     _auth.audit_sign_in(AuditAction.LOGIN, entry.user.username, entry.user, "lokal bruger")
     st.rerun()
 

@@ -111,6 +111,15 @@ def audit_log_of_the_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[P
 
 
 @pytest.fixture(scope="session", autouse=True)
+def sessions_of_the_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The signed-in sessions (and their signing key) of the run's AppTests and browser tests'
+    servers: a folder of the run's own, so data/sessions.sqlite is never touched."""
+    path = tmp_path_factory.mktemp("sessions") / "sessions.sqlite"
+    with _environ("PEJLEMAERKER_SESSIONS", str(path)):
+        yield path
+
+
+@pytest.fixture(scope="session", autouse=True)
 def demo_users_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The demo users (one per role, docs/authentication.md) in a users file of the run's own:
     AppTests and the servers of the browser tests sign in with them; data/users.toml is never

@@ -296,3 +296,57 @@ def test_the_very_first_start_builds_the_demo_before_the_demo_users_sign_in(tmp_
     assert not at.error, [e.value for e in at.error]
     assert menu(at) == MENUS[Role.COMMITTEE]
     assert [t.value for t in at.title] == ["Overblik"]
+
+
+# --- staying signed in: the shared session behind the cookie (browser: test_staying_signed_in) --
+
+
+@pytest.mark.signed_in_as(None)
+def test_a_form_sign_in_hands_the_browser_a_token_for_its_cookie_and_logout_elsewhere_ends_it(
+        monkeypatch):
+    from urllib.parse import parse_qs, urlsplit
+
+    from kpis.access import sessions
+
+    monkeypatch.setattr(sessions, "_mounted", [])
+    sessions.mark_routes_mounted("")  # as serve.py does
+    who = demo_user(Role.ANALYST)
+    at = submit(start(), who.user.username, who.password)
+    # the run after the sign-in sends the browser to the cookie route, keeping the address
+    scripts = [h.proto.body for h in at.get("html")]
+    assert len(scripts) == 1 and "window.location.replace" in scripts[0]
+    target = scripts[0].split('"')[1]
+    assert urlsplit(target).path == sessions.OPEN_ROUTE
+    query = parse_qs(urlsplit(target).query)
+    assert query["next"] == ["/"]
+    session_id = sessions.redeem(query["t"][0])
+    assert session_id is not None and session_id == at.session_state[_auth.SESSION_KEY]
+    assert "Logger ind" in texts(at)
+
+    at.run()  # signed in, in the shared session
+    assert menu(at) == MENUS[Role.ANALYST]
+    sessions.end(session_id, "brugeren loggede ud")  # logout in another tab
+    at.run()
+    assert is_login_page(at)
+    assert "Du er logget ud." in texts(at)
+
+
+@pytest.mark.signed_in_as(None)
+def test_an_idle_shared_session_is_logged_out_once(monkeypatch):
+    from kpis.access import sessions
+
+    monkeypatch.setattr(sessions, "_mounted", [])
+    sessions.mark_routes_mounted("")
+    who = demo_user(Role.COMMITTEE)
+    at = submit(start(), who.user.username, who.password)
+    at.run()
+    assert menu(at) == MENUS[Role.COMMITTEE]
+    session_id = at.session_state[_auth.SESSION_KEY]
+    before = _last_id()
+    monkeypatch.setenv(sessions.IDLE_TIMEOUT_ENV, "0")  # any time since the last run is too long
+    at.run()
+    assert is_login_page(at)
+    assert "Du er logget ud, fordi du ikke har brugt Pejlemærker" in texts(at)
+    assert _newest_sign_in_events(before) == [(who.user.username, "committee", "logout",
+                                               "inaktiv for længe")]
+    assert sessions.has_ended(session_id)

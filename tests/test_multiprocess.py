@@ -1,11 +1,13 @@
 """Two app processes on one snapshot behind nginx, with an import into that snapshot meanwhile.
 
-The installation of docs/deployment.md, on loopback: two ``streamlit run app.py`` on the same
+The installation of docs/deployment.md, on loopback: two ``streamlit run serve.py`` on the same
 database, nginx in front of them (deploy/nginx.conf.template: WebSocket upgrade, sticky route
 cookie), real browser sessions through nginx, and ``python -m kpis import`` of a slightly
 different export into the same database path while they run. Every session must show a whole
 snapshot — the old one or the new one, never an error, never the figures of one under the
 dates of the other — and after the import a reload shows the new as-of date, on both processes.
+A local user's sign-in (its session cookie) holds in either process, and logout through one ends
+it in the other.
 About a minute or two; no timings are asserted.
 """
 
@@ -29,6 +31,7 @@ import pytest
 from servers import free_port, healthy
 
 import kpis
+from kpis.access import sessions
 from kpis.compute.engine import compute
 from kpis.compute.periods import PeriodKind
 from kpis.data.demo import DEMO_AS_OF, DEMO_PROFILE, generate
@@ -90,7 +93,7 @@ def running(argv: list[str], url: str, log: Path, env: dict[str, str],
 
 def app(db: Path, log: Path, env: dict[str, str]) -> contextlib.AbstractContextManager[str]:
     port = free_port()
-    return running([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port",
+    return running([sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port",
                     str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
                    f"http://127.0.0.1:{port}", log, {"PEJLEMAERKER_DB": str(db), **env},
                    "streamlit")
@@ -137,7 +140,10 @@ def _app_env(work: Path) -> dict[str, str]:
         add_user(make_user(USER, "analyst"), PASSWORD, users)
     return {USERS_ENV: str(users), AUDIT_ENV: str(work / "audit.sqlite"),
             # one secret for every process: XSRF tokens and login cookies are valid on each
-            "STREAMLIT_SERVER_COOKIE_SECRET": "multiprocess-test-secret-not-for-production"}
+            "STREAMLIT_SERVER_COOKIE_SECRET": "multiprocess-test-secret-not-for-production",
+            # and one store and key for the local users' sessions (docs/deployment.md)
+            sessions.SESSIONS_ENV: str(work / "sessions.sqlite"),
+            sessions.SECRET_ENV: "multiprocess-session-secret-not-for-production"}
 
 
 def nginx_conf(work: Path, listen: str, upstreams: list[str]) -> Path:
@@ -228,6 +234,29 @@ def what_it_shows(page) -> tuple[str, str, dict[str, str]]:
     return side, body, values
 
 
+def signed_in_anywhere_until_logout(browser, signed_in, apps: list[str]) -> None:
+    """The session cookie a browser got through nginx signs it in at each app process directly
+    (no route cookie: whichever process it reaches); logout through nginx ends it at both."""
+    context, page = signed_in
+    cookie = next(c for c in context.cookies() if c["name"] == sessions.COOKIE_NAME)
+    elsewhere = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="da-DK",
+                                    timezone_id="Europe/Copenhagen")
+    try:
+        elsewhere.add_cookies([cookie])
+        tab = elsewhere.new_page()
+        for url in apps:
+            tab.goto(url, wait_until="domcontentloaded")
+            wait_for_overview(tab)
+        page.get_by_role("button", name="Log ud").click()
+        page.get_by_label("Brugernavn").wait_for(timeout=WAIT_MS)
+        for url in apps:
+            tab.goto(url, wait_until="domcontentloaded")
+            tab.get_by_label("Brugernavn").wait_for(timeout=WAIT_MS)
+            assert tab.get_by_role("button", name="Log ud").count() == 0
+    finally:
+        elsewhere.close()
+
+
 def upstreams_by_route(log: Path) -> dict[str, set[str]]:
     """For each route cookie seen on a WebSocket, the app processes that served it."""
     out: dict[str, set[str]] = {}
@@ -269,13 +298,16 @@ def test_two_processes_behind_nginx_survive_an_import(work, snapshots, tmp_path,
         assert snapshot_info(db).as_of == NEW_AS_OF
         expected[new_date] = expected_values(db)
 
-        # The sessions opened before the import: a reload shows the new snapshot.
-        for context, page in before:
+        # The sessions opened before the import: a reload, still signed in, shows the new
+        # snapshot.
+        for _, page in before:
             page.reload(wait_until="domcontentloaded")
-            sign_in(page)
+            wait_for_overview(page)
             side, body, values = what_it_shows(page)
             assert (side, body) == (new_date, new_date)
             assert values == expected[new_date]
+        signed_in_anywhere_until_logout(browser, before[0], apps)
+        for context, _ in before:
             context.close()
 
     # Every session showed one whole snapshot: its two dates agree, and its figures are that

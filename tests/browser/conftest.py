@@ -49,7 +49,7 @@ def artifacts() -> Path:
 @contextlib.contextmanager
 def serve_app(db: Path, artifacts: Path, log_name: str = "streamlit-server.log",
               **env_extra: str) -> Iterator[str]:
-    """`streamlit run app.py` on a free loopback port over ``db`` (plus any environment given,
+    """`streamlit run serve.py` on a free loopback port over ``db`` (plus any environment given,
     e.g. a copy of the definitions); stopped when the block ends."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -58,7 +58,7 @@ def serve_app(db: Path, artifacts: Path, log_name: str = "streamlit-server.log",
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             [
-                sys.executable, "-m", "streamlit", "run", "app.py",
+                sys.executable, "-m", "streamlit", "run", "serve.py",
                 "--server.port", str(port),
                 "--server.address", "127.0.0.1",
                 "--server.headless", "true",
@@ -92,7 +92,7 @@ def app_server():
 
 @pytest.fixture(scope="session")
 def app_url(demo_db: Path, artifacts: Path) -> Iterator[str]:
-    """`streamlit run app.py` on a free loopback port over the test database; killed at the end."""
+    """`streamlit run serve.py` on a free loopback port over the test database; killed at the end."""
     with serve_app(demo_db, artifacts) as url:
         yield url
 

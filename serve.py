@@ -1,0 +1,16 @@
+"""Pejlemærker's server: the Streamlit app (``app.py``) plus the one HTTP route it needs of its own.
+
+Start it with ``bash scripts/start`` or ``streamlit run serve.py``: Streamlit finds the ``App``
+below and serves it with its own server, and every ``--server.*`` option works as usual.
+
+The route turns a form sign-in's one-time token into the signed, HttpOnly session cookie
+(``kpis.access.session_http``): only an HTTP response can set such a cookie, never a script run.
+``streamlit run app.py`` still works, but then a local user's sign-in lasts one browser session.
+"""
+
+from streamlit import config
+from streamlit.starlette import App
+
+from kpis.access.session_http import routes
+
+app = App("app.py", routes=routes(config.get_option("server.baseUrlPath") or ""))

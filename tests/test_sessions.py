@@ -1,0 +1,178 @@
+"""The shared sessions of local users (kpis.access.sessions) and the route that sets their cookie
+(kpis.access.session_http): one-time tokens, signatures, the idle timeout and longest life,
+logout for every holder, and the cookie's flags. Times are given explicitly (no sleeping)."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from kpis.access import sessions
+from kpis.access.session_http import routes
+from kpis.access.sessions import Status
+
+IDLE, LONGEST = 30 * 60.0, 10 * 3600.0
+T0 = 1_800_000_000.0
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "sessions.sqlite"
+    monkeypatch.setenv(sessions.SESSIONS_ENV, str(path))
+    monkeypatch.delenv(sessions.SECRET_ENV, raising=False)
+    # mounting the route marks this process as serve.py's: undone after the test, so the
+    # AppTests of the same run keep signing in without a cookie
+    monkeypatch.setattr(sessions, "_mounted", [])
+    return path
+
+
+def test_a_token_is_exchanged_once_and_only_while_fresh(store):
+    session_id, token = sessions.start("anne", now=T0)
+    assert sessions.redeem(token, now=T0 + 5) == session_id
+    assert sessions.redeem(token, now=T0 + 6) is None  # used up
+    _, late = sessions.start("anne", now=T0)
+    assert sessions.redeem(late, now=T0 + sessions.TOKEN_LIFETIME_S + 1) is None
+    assert sessions.redeem("made-up", now=T0) is None
+    assert sessions.redeem(None) is None
+
+
+def test_the_store_holds_no_usable_id_or_token(store):
+    session_id, token = sessions.start("anne", now=T0)
+    sessions.redeem(token, now=T0)
+    # the token table held the id for those seconds; deleted rows are overwritten
+    raw = b"".join(p.read_bytes() for p in store.parent.glob(f"{store.name}*"))
+    assert session_id.encode() not in raw and token.encode() not in raw
+
+
+def test_use_within_the_idle_timeout_keeps_the_session(store):
+    session_id, _ = sessions.start("anne", now=T0)
+    status, session = sessions.check(session_id, IDLE, LONGEST, now=T0 + IDLE - 1)
+    assert status is Status.ACTIVE and session.username == "anne"
+    # that check was use: another 29 minutes later it is still active
+    assert sessions.check(session_id, IDLE, LONGEST, now=T0 + 2 * IDLE - 2)[0] is Status.ACTIVE
+
+
+def test_an_automatic_check_is_not_use(store):
+    session_id, _ = sessions.start("anne", now=T0)
+    assert sessions.check(session_id, IDLE, LONGEST, touch=False,
+                          now=T0 + IDLE - 1)[0] is Status.ACTIVE
+    assert sessions.check(session_id, IDLE, LONGEST, now=T0 + IDLE + 1)[0] is Status.IDLE
+
+
+def test_the_idle_timeout_ends_the_session_for_everyone_and_is_reported_once(store):
+    session_id, _ = sessions.start("anne", now=T0)
+    assert sessions.check(session_id, IDLE, LONGEST, now=T0 + IDLE + 1)[0] is Status.IDLE
+    assert sessions.has_ended(session_id)
+    # another tab, even one that comes back quickly, finds it over
+    assert sessions.check(session_id, IDLE, LONGEST, now=T0 + IDLE + 2)[0] is Status.ENDED
+
+
+def test_a_busy_session_ends_after_its_longest_life(store):
+    session_id, _ = sessions.start("anne", now=T0)
+    t = T0
+    while t < T0 + LONGEST - IDLE:
+        t += IDLE - 60
+        assert sessions.check(session_id, IDLE, LONGEST, now=t)[0] is Status.ACTIVE
+    t += IDLE - 60
+    assert sessions.check(session_id, IDLE, LONGEST, now=t)[0] is Status.EXPIRED
+
+
+def test_logout_ends_the_session_in_every_holder(store):
+    session_id, _ = sessions.start("anne", now=T0)
+    other_id, _ = sessions.start("anne", now=T0)
+    sessions.end(session_id, "brugeren loggede ud", now=T0 + 10)
+    assert sessions.check(session_id, IDLE, LONGEST, now=T0 + 11)[0] is Status.ENDED
+    assert sessions.check(other_id, IDLE, LONGEST, now=T0 + 11)[0] is Status.ACTIVE
+    assert sessions.end_all_of("anne", "fjernet", now=T0 + 12) == 1
+    assert sessions.has_ended(other_id)
+
+
+def test_the_cookie_is_signed_and_ages(store):
+    session_id, _ = sessions.start("anne")
+    value = sessions.cookie_value(session_id)
+    assert value != session_id
+    assert sessions.session_id_from_cookie(value, LONGEST) == session_id
+    tampered = value[:-2] + ("AA" if not value.endswith("AA") else "BB")
+    assert sessions.session_id_from_cookie(tampered, LONGEST) is None
+    assert sessions.session_id_from_cookie(session_id, LONGEST) is None  # unsigned
+    assert sessions.session_id_from_cookie(value, -1) is None  # older than allowed
+    assert sessions.session_id_from_cookie(None, LONGEST) is None
+
+
+def test_every_process_signs_with_one_generated_key_readable_by_its_owner_only(store):
+    key = sessions.secret()
+    key_file = store.with_name(sessions.KEY_FILE_NAME)
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    assert sessions.secret() == key and len(key) >= sessions.MIN_SECRET_LENGTH
+
+
+def test_a_configured_secret_wins_and_must_be_long(store, monkeypatch):
+    session_id, _ = sessions.start("anne")
+    generated = sessions.cookie_value(session_id)
+    monkeypatch.setenv(sessions.SECRET_ENV, "x" * 40)
+    assert sessions.session_id_from_cookie(generated, LONGEST) is None  # another key
+    monkeypatch.setenv(sessions.SECRET_ENV, "kort")
+    with pytest.raises(sessions.SessionSecretError, match="mindst 32 tegn"):
+        sessions.secret()
+
+
+@pytest.mark.parametrize(("target", "expected"), [
+    ("/fristoversigt?frist=14+dage", "/fristoversigt?frist=14+dage"),
+    ("/", "/"),
+    ("https://evil.example/", "/"),
+    ("//evil.example/x", "/"),
+    ("/\\evil.example", "/"),
+    ("javascript:alert(1)", "/"),
+    ("/x\r\nSet-Cookie: a=b", "/"),
+    (None, "/"),
+])
+def test_the_browser_is_sent_on_only_within_this_site(target, expected):
+    assert sessions.safe_next(target) == expected
+
+
+def _client(prefix: str = "") -> TestClient:
+    return TestClient(Starlette(routes=routes(prefix)), base_url="http://testserver")
+
+
+def test_the_route_sets_an_httponly_samesite_cookie_and_keeps_the_deep_link(store):
+    session_id, token = sessions.start("anne")
+    resp = _client().get(sessions.OPEN_ROUTE, params={"t": token, "next": "/noegletal?kpi=a"},
+                         follow_redirects=False)
+    assert resp.status_code == 303 and resp.headers["location"] == "/noegletal?kpi=a"
+    assert resp.headers["cache-control"] == "no-store"
+    cookie = resp.headers["set-cookie"]
+    assert cookie.startswith(f"{sessions.COOKIE_NAME}=")
+    flags = [f.strip().lower() for f in cookie.split(";")[1:]]
+    assert "httponly" in flags and "samesite=lax" in flags and "path=/" in flags
+    assert "secure" not in flags  # plain http
+    assert f"max-age={int(sessions.max_session_seconds())}" in flags
+    value = cookie.split(";")[0].split("=", 1)[1]
+    assert sessions.session_id_from_cookie(value, LONGEST) == session_id
+    # the same token again sets nothing
+    again = _client().get(sessions.OPEN_ROUTE, params={"t": token, "next": "/"},
+                          follow_redirects=False)
+    assert again.status_code == 303 and "set-cookie" not in again.headers
+
+
+@pytest.mark.parametrize("headers", [{"x-forwarded-proto": "https"}, {}])
+def test_the_cookie_is_secure_behind_tls(store, headers):
+    _, token = sessions.start("anne")
+    base = "http://testserver" if headers else "https://testserver"
+    resp = TestClient(Starlette(routes=routes()), base_url=base).get(
+        sessions.OPEN_ROUTE, params={"t": token}, headers=headers, follow_redirects=False)
+    flags = [f.strip().lower() for f in resp.headers["set-cookie"].split(";")[1:]]
+    assert "secure" in flags
+
+
+def test_the_route_follows_the_base_url_path(store):
+    _, token = sessions.start("anne")
+    resp = _client("/pejlemaerker/").get("/pejlemaerker" + sessions.OPEN_ROUTE,
+                                         params={"t": token, "next": "/pejlemaerker/"},
+                                         follow_redirects=False)
+    assert "path=/pejlemaerker/" in resp.headers["set-cookie"].lower()
+    assert sessions.open_route() == "/pejlemaerker" + sessions.OPEN_ROUTE
