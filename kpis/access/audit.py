@@ -25,6 +25,7 @@ import polars as pl
 
 from kpis import DATA_DIR
 from kpis.data.cpr import mask_cpr
+from kpis.safe_cells import excel_csv_bytes
 
 AUDIT_ENV = "PEJLEMAERKER_AUDIT"
 DEFAULT_AUDIT = DATA_DIR / "audit.sqlite"
@@ -232,8 +233,8 @@ def table_da(df: pl.DataFrame, role_labels: dict[str, str] | None = None) -> pl.
 
 
 def to_csv_bytes(df: pl.DataFrame) -> bytes:
-    """The log as CSV for Danish Excel: semicolons, UTF-8 with BOM."""
-    return ("\ufeff" + df.write_csv(separator=";", null_value="")).encode("utf-8")
+    """The log as CSV for Danish Excel (a username typed as a formula stays text)."""
+    return excel_csv_bytes(df)
 
 
 __all__ = ["AUDIT_ENV", "AuditAction", "AuditFilter", "actors", "audit_path", "filter_sql",

@@ -18,6 +18,7 @@ from kpis.data.snapshot import SnapshotUnavailable, open_snapshot
 from kpis.present.formatting import format_number_da, format_pct_da
 from kpis.rules.definitions import Unit
 from kpis.rules.validate import KpiDefinitionError, load_and_validate
+from kpis.safe_cells import neutralised
 
 HIDDEN = "færre end 5"
 STATUS_DA = {"green": "Grøn", "yellow": "Gul", "red": "Rød", "none": "–"}
@@ -165,7 +166,7 @@ def _write(df: pl.DataFrame, kpiset, by: list[str], fmt: str, out: Path | None) 
     if fmt == "json":
         text = json.dumps(result_records(df, by), ensure_ascii=False, indent=2, default=str)
     elif fmt == "csv":
-        text = df.write_csv()
+        text = neutralised(df).write_csv()
     else:
         text = danish_table(df, kpiset, by)
     if out:

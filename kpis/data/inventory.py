@@ -17,6 +17,7 @@ import polars as pl
 from kpis.data.quarantine import Reason
 from kpis.data.schema import TABLE_ORDER, TABLES, quote_ident
 from kpis.data.snapshot import HeldSnapshot, SnapshotMeta, connect, snapshot_meta
+from kpis.safe_cells import excel_csv_bytes
 
 QUARANTINE_LIMIT = 1000
 EMPTY_VALUE = "(tom)"  # how a quarantined missing value reads
@@ -207,5 +208,4 @@ def quarantine_csv(db: Path | HeldSnapshot) -> bytes:
         rows = quarantine_rows(conn, limit=quarantine_count(conn))
     finally:
         conn.close()
-    text = rows.rename(QUARANTINE_CSV_HEADERS).write_csv(separator=";")
-    return ("\ufeff" + text).encode("utf-8")
+    return excel_csv_bytes(rows.rename(QUARANTINE_CSV_HEADERS))

@@ -33,6 +33,7 @@ from kpis.present.tiles import (
     suppressed_text,
 )
 from kpis.rules.definitions import KpiSet, Unit
+from kpis.safe_cells import WORKBOOK_OPTIONS
 
 COMMITTEE = "Børne- og Familieudvalget"
 TITLE = "Bilag til udvalgsmøde"
@@ -278,7 +279,7 @@ def build_xlsx(papers: MeetingPapers) -> bytes:
     import xlsxwriter
 
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, **WORKBOOK_OPTIONS})
     wb.set_properties({"title": f"{TITLE} – {period_label_da(papers.period)}",
                        "author": "Pejlemærker", "comments": papers.header_lines()[2]})
     title = wb.add_format({"bold": True, "font_size": 14})

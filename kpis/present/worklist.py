@@ -18,6 +18,7 @@ from enum import Enum
 import polars as pl
 
 from kpis.rules.regime import Regime
+from kpis.safe_cells import excel_csv_bytes
 
 
 class Bucket(str, Enum):
@@ -241,11 +242,11 @@ def per_caseworker(df: pl.DataFrame) -> pl.DataFrame:
 
 
 def to_csv_bytes(shown: pl.DataFrame) -> bytes:
-    """The shown table as CSV for Danish Excel: semicolons, UTF-8 with BOM, dates DD.MM.YYYY."""
-    text = shown.with_columns(
+    """The shown table as CSV for Danish Excel, dates DD.MM.YYYY (a name that would start a
+    formula stays text)."""
+    return excel_csv_bytes(shown.with_columns(
         [pl.col(c).dt.strftime(DATE_FORMAT) for c in DATE_COLUMNS_DA if c in shown.columns]
-    ).write_csv(separator=";", null_value="")
-    return ("\ufeff" + text).encode("utf-8")
+    ))
 
 
 def to_excel_bytes(shown: pl.DataFrame, sheet: str = "Fristoversigt") -> bytes:
