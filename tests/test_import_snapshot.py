@@ -237,6 +237,25 @@ def test_a_missing_required_column_is_refused_with_exit_2(
     assert _state(db) == before
 
 
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda p: p.mkdir(), "er en mappe; angiv en databasefil"),
+    (lambda p: p.write_text("sag_id;team\nS-1;Nord\n"), "findes og er ikke en DuckDB-database"),
+])
+def test_an_import_never_overwrites_what_is_not_a_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], demo_key_env: None, make, message
+) -> None:
+    target = tmp_path / "target" / "sager.csv"  # e.g. --db pointed at a file of the export
+    target.parent.mkdir()
+    make(target)
+    before = sorted((p.name, p.read_bytes() if p.is_file() else None)
+                    for p in target.parent.iterdir())
+    assert cli_import(DUBU_CSV, target, as_of=date(2025, 7, 1)) == 2
+    err = capsys.readouterr().err
+    assert message in err and str(target) in err and "Databasen er ikke ændret" in err
+    assert sorted((p.name, p.read_bytes() if p.is_file() else None)
+                  for p in target.parent.iterdir()) == before  # not even a lock file
+
+
 def test_a_refused_first_import_creates_no_database(tmp_path: Path) -> None:
     folder = copy_fixture(tmp_path)
     (folder / "sager.csv").unlink()

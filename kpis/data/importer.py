@@ -65,6 +65,7 @@ def run_import(path: Path, db: Path, *, profile: str | None = None, as_of: date 
     as_of = as_of or date.today()
     if not path.exists():
         raise ImportRefused(f"Eksporten findes ikke: {path}")
+    _refuse_foreign_target(db)
     try:
         chosen = choose_profile(load_profiles(), profile, export_names(path))
         key = resolve_key(pseudonym_key, settings.privacy)
@@ -115,6 +116,20 @@ def _result(path: Path, db: Path, profile: Profile, as_of: date, fingerprint: st
         reasons=tuple(Counter(p.reason.value for t in tables for p in t.problems).most_common()),
         blank_rows=sum(t.blank_rows for t in tables),
     )
+
+
+def _refuse_foreign_target(db: Path) -> None:
+    """The database path must be free or hold a DuckDB file: an import replaces what is there,
+    and a CSV or workbook given as --db by mistake must not be overwritten."""
+    if db.is_dir():
+        raise ImportRefused(f"Databasen {db} er en mappe; angiv en databasefil "
+                            "(fx data/pejlemaerker.duckdb).")
+    if db.exists() and db.stat().st_size > 0:
+        with db.open("rb") as fh:
+            header = fh.read(12)
+        if header[8:12] != b"DUCK":  # DuckDB's magic bytes, after an 8-byte checksum
+            raise ImportRefused(f"{db} findes og er ikke en DuckDB-database; importen ville "
+                                "overskrive den. Angiv en anden databasefil.")
 
 
 def _refuse_missing_files(layout: ExportLayout, profile: Profile, path: Path) -> None:
