@@ -22,17 +22,18 @@ LEADERS = frozenset({Role.DEPARTMENT_HEAD, Role.ANALYST, Role.ADMINISTRATOR})
 ANALYSTS = frozenset({Role.ANALYST, Role.ADMINISTRATOR})
 ADMINS = frozenset({Role.ADMINISTRATOR})
 
-# (file, title, icon, roles that see it), in menu order.
+# (file, title, icon, roles that see it), in menu order. Material icons come with Streamlit
+# (its own font file): they need no emoji font on the PC and no request beyond this server.
 PAGES = [
-    ("pages/overblik.py", "Overblik", "🧭", EVERYONE),
-    ("pages/noegletal.py", "Nøgletal", "📈", EVERYONE),
-    ("pages/oversigt_data.py", "Data", "🗂️", ANALYSTS),
-    ("pages/afdeling.py", "Teams og sagsbehandlere", "👥", LEADERS),
-    ("pages/fristoversigt.py", "Fristoversigt", "⏰", LEADERS),
-    ("pages/sagsbelastning.py", "Sagsbelastning", "📚", LEADERS),
-    ("pages/katalog.py", "Katalog", "📖", EVERYONE),
-    ("pages/definitioner.py", "Nøgletalsdefinitioner", "✏️", ANALYSTS),
-    ("pages/admin.py", "Administration", "🔐", ADMINS),
+    ("pages/overblik.py", "Overblik", ":material/dashboard:", EVERYONE),
+    ("pages/noegletal.py", "Nøgletal", ":material/monitoring:", EVERYONE),
+    ("pages/oversigt_data.py", "Data", ":material/database:", ANALYSTS),
+    ("pages/afdeling.py", "Teams og sagsbehandlere", ":material/groups:", LEADERS),
+    ("pages/fristoversigt.py", "Fristoversigt", ":material/schedule:", LEADERS),
+    ("pages/sagsbelastning.py", "Sagsbelastning", ":material/work:", LEADERS),
+    ("pages/katalog.py", "Katalog", ":material/menu_book:", EVERYONE),
+    ("pages/definitioner.py", "Nøgletalsdefinitioner", ":material/edit_note:", ANALYSTS),
+    ("pages/admin.py", "Administration", ":material/admin_panel_settings:", ADMINS),
 ]
 PAGES = [p for p in PAGES if (Path(__file__).parent / p[0]).exists()]
 

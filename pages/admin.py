@@ -37,7 +37,8 @@ with log_tab:
     actor = c1.selectbox("Bruger", audit.actors(), index=None, placeholder="Alle brugere",
                          key="admin_bruger")
     actions = c2.multiselect("Handling", list(AuditAction), format_func=lambda a: a.label_da,
-                             placeholder="Alle handlinger", key="admin_handling")
+                             placeholder="Alle handlinger", key="admin_handling",
+                             select_all=False)
     today = date.today()
     since = c3.date_input("Fra", value=today - timedelta(days=30), max_value=today,
                           format="DD.MM.YYYY", key="admin_fra")

@@ -54,10 +54,12 @@ caseworker = c_worker.selectbox(
     placeholder="Alle sagsbehandlere", key="sagsbehandler", bind="query-params")
 c_kpi, c_regime = st.columns([2.3, 1])
 kpi_ids = c_kpi.multiselect("Sagstrin", list(opts.kpis), format_func=opts.kpis.__getitem__,
-                            placeholder="Alle sagstrin", key="trin", bind="query-params")
+                            placeholder="Alle sagstrin", key="trin", bind="query-params",
+                            select_all=False)
 regimes = c_regime.multiselect("Lovgrundlag", list(opts.regimes),
                                format_func=wl.REGIME_LABELS_DA.__getitem__,
-                               placeholder="Begge", key="lov", bind="query-params")
+                               placeholder="Begge", key="lov", bind="query-params",
+                               select_all=False)
 
 chosen = wl.WorklistFilter(
     horizon=horizon,

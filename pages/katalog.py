@@ -45,7 +45,7 @@ sections = list(dict.fromkeys(e.section for e in entries))
 c1, c2 = st.columns([2, 1])
 query = c1.text_input("Søg", key="katalog_soeg", placeholder="fx undersøgelse, § 50 eller bfu")
 chosen = c2.multiselect("Pejlemærke", sections, key="katalog_pejlemaerke",
-                        placeholder="Alle pejlemærker")
+                        placeholder="Alle pejlemærker", select_all=False)
 
 
 def _matches(entry) -> bool:

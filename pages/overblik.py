@@ -66,12 +66,12 @@ c1.download_button("Hent bilag til udvalgsmøde (PDF)",
                    data=audited_export(lambda: build_pdf(papers), "overblik",
                                        f"{papers.file_stem}.pdf", period=period.label),
                    file_name=f"{papers.file_stem}.pdf", mime=PDF_MIME, on_click="ignore",
-                   key="bilag_pdf", icon="📄")
+                   key="bilag_pdf", icon=":material/picture_as_pdf:")
 c2.download_button("Hent tallene i Excel",
                    data=audited_export(lambda: build_xlsx(papers), "overblik",
                                        f"{papers.file_stem}.xlsx", period=period.label),
                    file_name=f"{papers.file_stem}.xlsx", mime=XLSX_MIME, on_click="ignore",
-                   key="bilag_xlsx", icon="📊")
+                   key="bilag_xlsx", icon=":material/table_view:")
 if scope.suppress_below is None:
     hidden = suppressed_text(threshold)
     st.caption(f"Bilaget følger udvalgets regler: tal, der bygger på {hidden} sager, vises som "

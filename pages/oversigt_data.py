@@ -34,6 +34,7 @@ from kpis.present.formatting import format_date_da, format_datetime_da, format_i
 from kpis.settings import default_settings
 from pages._access import audited_export, record
 from pages._frame import run_snapshot
+from pages._widgets import file_uploader
 
 QUARANTINE_SHOWN = 1000
 COVERAGE_SPANS = {"Seneste 3 år": 3, "Seneste 5 år": 5, "Hele perioden": None}
@@ -129,9 +130,9 @@ elif outcome:
 privacy = default_settings().privacy
 keys = key_info(privacy)
 with st.container(border=True):
-    upload = st.file_uploader(
+    upload = file_uploader(
         "Udtræk: en zip-fil med CSV-filer eller en Excel-projektmappe (.xlsx)",
-        type=[s.lstrip(".") for s in ACCEPTED_SUFFIXES],
+        ACCEPTED_SUFFIXES,
         key=f"data_upload_{S.get('data_upload_gen', 0)}")
     c1, c2 = st.columns([1, 2])
     as_of = c1.date_input("Opgjort pr. (den dag udtrækket blev taget)", value=date.today(),

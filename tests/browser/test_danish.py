@@ -1,0 +1,91 @@
+"""Plain Danish in Chromium: no English left by Streamlit's widgets, no query text, and menu icons
+that draw from Streamlit's own icon font without any request beyond this server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+WAIT_MS = 120_000
+ENGLISH = ("Select all", "Upload", "per file", "Drag and drop", "Browse files")
+QUERY_TEXT = ("coalesce", "notifier_type", "interview_between", "add_months", "aware_on")
+
+
+def idle(page) -> None:
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=WAIT_MS)
+    page.wait_for_timeout(800)
+
+
+def visible_text(page) -> str:
+    """The page's text as read, with the text CSS puts in its place (Streamlit's own English is
+    replaced that way)."""
+    # Streamlit's keyboard-only "Skip to main content" link is left out: hidden until focused.
+    return page.evaluate("""(() => {
+        document.querySelector('[data-testid="stSkipToContent"]')?.remove();
+        const extra = [...document.querySelectorAll('*')].map(
+            e => getComputedStyle(e, '::after').content).filter(c => c && c !== 'none');
+        return document.body.innerText + '\\n' + extra.join('\\n');
+    })()""")
+
+
+def test_data_page_uploader_speaks_danish(page, app_url, artifacts: Path, outside_requests):
+    page.goto(f"{app_url}/oversigt_data")
+    uploader = page.locator('[data-testid="stFileUploader"]')
+    uploader.wait_for(timeout=WAIT_MS)
+    idle(page)
+    button = page.locator('[data-testid="stFileUploaderDropzone"] button')
+    assert button.aria_snapshot() == '- button "Vælg fil"'
+    limits = page.evaluate("""getComputedStyle(document.querySelector(
+        '[data-testid="stFileUploaderDropzoneInstructions"] div'), '::after').content""")
+    assert limits == '"Højst 200 MB pr. fil · ZIP eller XLSX"'
+    assert [w for w in ENGLISH if w in visible_text(page)] == []
+    uploader.screenshot(path=str(artifacts / "danish-uploader.png"))
+    assert outside_requests == []
+
+
+def test_menu_icons_come_from_streamlits_own_font(page, app_url, outside_requests):
+    page.goto(f"{app_url}/oversigt_data")
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    nav.wait_for(timeout=WAIT_MS)
+    idle(page)
+    icons = nav.locator('[data-testid="stIconMaterial"]')
+    assert icons.count() == 8  # the analyst's menu, one icon per page
+    assert page.evaluate("document.fonts.check('24px \"Material Symbols Rounded\"')")
+    # Drawn as one glyph; without the font "admin_panel_settings" would be spelled out as text.
+    widths = [icons.nth(i).bounding_box()["width"] for i in range(icons.count())]
+    assert max(widths) < 32, widths
+    assert outside_requests == []
+
+
+def test_multiselect_offers_no_english_select_all(page, app_url, artifacts: Path):
+    page.goto(f"{app_url}/fristoversigt")
+    box = page.locator(".st-key-trin")
+    box.wait_for(timeout=WAIT_MS)
+    idle(page)
+    box.locator('input').click()
+    options = page.get_by_role("option")
+    options.first.wait_for(timeout=WAIT_MS)
+    labels = options.all_inner_texts()
+    assert labels and not any("Select" in t for t in labels), labels
+    page.screenshot(path=str(artifacts / "danish-multiselect.png"))
+
+
+@pytest.mark.parametrize("address", ["", "noegletal?kpi=bfu_foraeldrekompetence", "katalog"])
+@pytest.mark.signed_in_as("committee")
+def test_committee_pages_show_no_query_text_and_no_english(page, app_url, artifacts: Path,
+                                                           address: str):
+    page.goto(f"{app_url}/{address}")
+    page.locator('[data-testid="stMainBlockContainer"] h1').first.wait_for(timeout=WAIT_MS)
+    idle(page)
+    for expander in page.locator('[data-testid="stExpander"] summary').all():
+        expander.click()
+    page.wait_for_timeout(500)
+    text = visible_text(page)
+    assert [w for w in QUERY_TEXT + ENGLISH if w in text] == []
+    name = address.split("?")[0] or "overblik"
+    page.set_viewport_size({"width": 1400, "height": 2400})
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(artifacts / f"danish-{name}.png"))
