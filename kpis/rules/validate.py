@@ -2,7 +2,8 @@
 
 Three passes: YAML and structure (pydantic, one KPI at a time so one broken KPI does not hide the
 others' problems), meaning against the data model (sources, columns, expressions, due rules), and
-a dry run of every compiled query against an empty database with the canonical schema.
+a dry run of every compiled query on the canonical schema holding two sample rows per table, so
+that every expression and due rule is evaluated (numbers also have ranges: docs/kpi-definitions.md).
 """
 
 from __future__ import annotations
