@@ -13,7 +13,7 @@ import streamlit as st
 
 from kpis.access.audit import AuditAction
 from kpis.compute.periods import PeriodKind, parse_period
-from kpis.present.formatting import format_datetime_da
+from kpis.present.formatting import danish_time, format_datetime_da
 from kpis.present.period_choice import choices, latest_complete, period_label_da
 from kpis.present.preview import compare, counts
 from kpis.rules import blocks
@@ -398,7 +398,7 @@ with history_tab:
         st.info("Der er ingen historik endnu.")
     else:
         st.dataframe(
-            pl.DataFrame([{"seq": v.seq, "at": v.at, "who": v.who,
+            pl.DataFrame([{"seq": v.seq, "at": danish_time(v.at), "who": v.who,
                            "action": v.action.label_da + (f" fra nr. {v.restored_from}"
                                                           if v.restored_from else ""),
                            "reason": v.reason} for v in versions]),

@@ -30,7 +30,12 @@ from kpis.data.upload import (
     unpack,
 )
 from kpis.present.coverage_charts import months_chart, since, with_order
-from kpis.present.formatting import format_date_da, format_datetime_da, format_int_da
+from kpis.present.formatting import (
+    danish_time_columns,
+    format_date_da,
+    format_datetime_da,
+    format_int_da,
+)
 from kpis.settings import default_settings
 from pages._access import audited_export, record
 from pages._frame import run_snapshot
@@ -274,8 +279,8 @@ else:
 
 st.subheader("Indlæsninger")
 st.dataframe(
-    inv.history.with_columns(inv.history["source"].map_elements(source_label,
-                                                                return_dtype=pl.String)),
+    danish_time_columns(inv.history, "imported_at").with_columns(
+        pl.col("source").map_elements(source_label, return_dtype=pl.String)),
     hide_index=True,
     column_order=["imported_at", "as_of", "source", "profile", "files", "read", "loaded",
                   "quarantined"],

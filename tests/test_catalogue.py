@@ -46,7 +46,7 @@ def test_entry_carries_definition_and_history(tmp_path):
     [target] = entry.target_changes[1:]
     assert (target.target_before, target.target_after) == (
         "90,0 %", "fra 1. januar 2022: 80,0 %; fra 1. januar 2025: 90,0 %")
-    assert target.when_da == "1. februar 2026 kl. 09.15"
+    assert target.when_da == "1. februar 2026 kl. 10.15"  # saved at 09.15 UTC
 
 
 def test_without_history_no_changes():

@@ -1,6 +1,7 @@
 """Danish formatting: every expected string is written by hand."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -39,10 +40,17 @@ def test_format_date_da_accepts_datetime_as_date():
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [
-        (datetime(2025, 6, 30, 14, 5), "30. juni 2025 kl. 14.05"),
-        (datetime(2025, 10, 26, 0, 0, 59), "26. oktober 2025 kl. 00.00"),
-        (datetime(2026, 11, 20, 9, 30), "20. november 2026 kl. 09.30"),
+    [  # a naive moment is UTC; Danish time is UTC+1 in winter, UTC+2 in summer
+        (datetime(2025, 6, 30, 12, 5), "30. juni 2025 kl. 14.05"),
+        (datetime(2026, 11, 20, 15, 16), "20. november 2026 kl. 16.16"),
+        (datetime(2026, 7, 1, 15, 16), "1. juli 2026 kl. 17.16"),
+        (datetime(2026, 7, 1, 15, 16, tzinfo=UTC), "1. juli 2026 kl. 17.16"),
+        (datetime(2026, 11, 20, 16, 16, tzinfo=ZoneInfo("Europe/Copenhagen")),
+         "20. november 2026 kl. 16.16"),
+        (datetime(2025, 12, 31, 23, 30), "1. januar 2026 kl. 00.30"),  # the Danish date
+        # Summer time ends at 01.00 UTC on 26 October 2025: 02.59 summer time, then 02.00.
+        (datetime(2025, 10, 26, 0, 59, 59), "26. oktober 2025 kl. 02.59"),
+        (datetime(2025, 10, 26, 1, 0), "26. oktober 2025 kl. 02.00"),
         (None, "–"),
     ],
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import openpyxl
 import pytest
@@ -36,7 +36,7 @@ def results():
 @pytest.fixture(scope="module")
 def papers() -> MeetingPapers:
     return MeetingPapers(KPIS, results(), Q3, Comparison.PREVIOUS, AS_OF,
-                         imported_at=datetime(2026, 11, 21, 8, 5))
+                         imported_at=datetime(2026, 11, 21, 7, 5))  # UTC: 08.05 in Denmark
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +135,7 @@ def test_definitions_sheet_has_every_kpi_and_its_counting_rule(workbook):
 
 def test_pdf_says_when_it_was_made():
     papers = MeetingPapers(KPIS, results(), Q3, Comparison.PREVIOUS, AS_OF,
-                           made_at=datetime(2026, 11, 24, 9, 30))
+                           made_at=datetime(2026, 11, 24, 8, 30, tzinfo=UTC))  # 09.30 Danish
     text = PdfReader(io.BytesIO(build_pdf(papers))).pages[0].extract_text()
     assert "Dannet 24. november 2026 kl. 09.30" in text
 

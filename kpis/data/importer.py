@@ -14,7 +14,7 @@ import hashlib
 import json
 import sys
 from collections import Counter
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -104,7 +104,8 @@ def cli_import(path: Path, db: Path, profile: str | None = None, as_of: date | N
 
 def _result(path: Path, db: Path, profile: Profile, as_of: date, fingerprint: str,
             layout: ExportLayout, tables: list[TableResult]) -> ImportResult:
-    imported_at = datetime.now().replace(microsecond=0)
+    # UTC, whatever the server's clock is set to; shown in Danish time (kpis.present.formatting).
+    imported_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     return ImportResult(
         db=db, source=masked(str(path.resolve())), profile=profile.name, as_of=as_of,
         # Dots in the time: "…T140738-7140…" would look like a CPR number to any scanner.

@@ -266,7 +266,7 @@ SNAPSHOT_TABLES: dict[str, tuple[tuple[str, str, str], ...]] = {
     "snapshot_meta": (
         ("snapshot_id", "VARCHAR", "import time and fingerprint, e.g. 2025-06-30T14.07.38-7140a9b5"),
         ("as_of", "DATE", "the day the export was taken: 'today' for every deadline status"),
-        ("imported_at", "TIMESTAMP", "when the import ran (local time)"),
+        ("imported_at", "TIMESTAMP", "when the import ran (UTC)"),
         ("source", "VARCHAR", "the imported folder or workbook"),
         ("profile", "VARCHAR", "the export profile used (config/sources.yaml)"),
         ("fingerprint", "VARCHAR", "SHA-256 over files, profile, as-of date and key check"),
@@ -290,7 +290,7 @@ SNAPSHOT_TABLES: dict[str, tuple[tuple[str, str, str], ...]] = {
     ),
     "import_history": (
         ("snapshot_id", "VARCHAR", "the snapshot the import made"),
-        ("imported_at", "TIMESTAMP", "when the import ran"),
+        ("imported_at", "TIMESTAMP", "when the import ran (UTC)"),
         ("as_of", "DATE", "the export's as-of date"),
         ("source", "VARCHAR", "the imported folder or workbook"),
         ("profile", "VARCHAR", "the export profile"),

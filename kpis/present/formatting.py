@@ -3,11 +3,20 @@
 Danish conventions: "30. juni 2025", "kl. 14.05", "1.234", "87,5 %", "2. kvartal 2025".
 Missing values are shown as an en dash. No locale is used: the output must not depend on the
 machine's ``LANG``.
+
+Times are stored in UTC (a naive ``datetime`` read from a snapshot or a log means UTC) and shown
+in Danish time: ``danish_time`` is the one conversion, whatever the server's clock is set to.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+DANISH_TIME_ZONE = "Europe/Copenhagen"
+DANISH_TZ = ZoneInfo(DANISH_TIME_ZONE)
 
 MISSING = "–"
 
@@ -51,11 +60,30 @@ def format_date_da(d: date | None) -> str:
     return f"{d.day}. {month_name_da(d.month)} {d.year}"
 
 
+def danish_time(dt: datetime) -> datetime:
+    """The Danish wall-clock time of a moment, without its offset. A naive ``dt`` is UTC."""
+    aware = dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+    return aware.astimezone(DANISH_TZ).replace(tzinfo=None)
+
+
+def danish_time_columns(df: pl.DataFrame, *columns: str) -> pl.DataFrame:
+    """``danish_time`` for datetime columns of a table (naive columns hold UTC)."""
+    converted = []
+    for name in columns:
+        col = pl.col(name)
+        if df.schema[name].time_zone is None:  # type: ignore[union-attr]
+            col = col.dt.replace_time_zone("UTC")
+        converted.append(col.dt.convert_time_zone(DANISH_TIME_ZONE).dt.replace_time_zone(None))
+    return df.with_columns(converted)
+
+
 def format_datetime_da(dt: datetime | None) -> str:
-    """``datetime(2025, 6, 30, 14, 5)`` → ``"30. juni 2025 kl. 14.05"``."""
+    """A moment in Danish time: ``datetime(2025, 6, 30, 12, 5)`` (UTC) →
+    ``"30. juni 2025 kl. 14.05"``."""
     if dt is None:
         return MISSING
-    return f"{format_date_da(dt.date())} kl. {dt.hour:02d}.{dt.minute:02d}"
+    local = danish_time(dt)
+    return f"{format_date_da(local.date())} kl. {local.hour:02d}.{local.minute:02d}"
 
 
 def format_weekday_date_da(d: date | None) -> str:

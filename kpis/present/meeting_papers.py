@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -52,7 +52,7 @@ class MeetingPapers:
     as_of: date
     imported_at: datetime | None = None
     threshold: int = SUPPRESSION_THRESHOLD
-    made_at: datetime = field(default_factory=lambda: _now_danish())
+    made_at: datetime = field(default_factory=lambda: datetime.now(UTC))  # shown in Danish time
     teams: tuple[str, ...] | None = None  # the teams the figures cover, when not all of them
 
     @property
@@ -90,17 +90,6 @@ def committee_results(results: pl.DataFrame, kpiset: KpiSet, suppressed: bool,
 
 def _and_da(names: list[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} og {names[-1]}"
-
-
-def _now_danish() -> datetime:
-    """Now in Danish local time (the server may run in UTC), for "Dannet …" on the papers."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        now = datetime.now(ZoneInfo("Europe/Copenhagen"))
-    except ZoneInfoNotFoundError:
-        now = datetime.now()
-    return now.replace(tzinfo=None, microsecond=0)
 
 
 READING_GUIDE = (

@@ -26,7 +26,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
 
@@ -261,7 +261,8 @@ class DefinitionsHistory:
         log = self._read_log()
         version = Version(
             seq=(log[-1].seq + 1) if log else 1,
-            at=(now or datetime.now()).replace(microsecond=0),
+            # UTC without an offset, as every stored moment; shown in Danish time.
+            at=(now or datetime.now(UTC).replace(tzinfo=None)).replace(microsecond=0),
             who=who, action=action, reason=reason, hash=digest, previous=previous,
             restored_from=restored_from,
         )
