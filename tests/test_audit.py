@@ -209,3 +209,30 @@ def test_an_import_from_the_command_line_is_logged_under_the_os_user(log: Path, 
     assert done.endswith(": indlæst") and str(db) in done
     assert "afvist" in refused
     assert "0102031234" not in done and audit.CPR_REDACTED in done
+
+
+@pytest.mark.parametrize(("key", "shown"), [  # written by hand
+    ("*|5|0", "Hele afdelingen; tal under 5 skjult; kun nøgletal, ingen sager"),
+    ("*|None|1", "Hele afdelingen"),
+    ("Team Nord|None|1", "Team Nord"),
+    ("Team Nord,Team Syd|None|1", "Team Nord, Team Syd"),
+    ("*", "Hele afdelingen"),  # the command line
+    ("", ""),  # a refused login: nobody was let in
+    ("noget andet", "noget andet"),
+])
+def test_the_access_column_says_in_danish_what_the_user_could_see(key, shown):
+    assert audit.scope_da(key) == shown
+
+
+def test_the_administrators_table_has_danish_access_and_no_none(log: Path):
+    record("komm", "committee", "*|5|0", AuditAction.LOGIN, page="Log ind")
+    record("", "", "", AuditAction.LOGIN_FAILED)
+    table = audit.table_da(read(), {"committee": "Udvalgsmedlem"})
+    committee = "Hele afdelingen; tal under 5 skjult; kun nøgletal, ingen sager"
+    assert table["Adgang"].to_list() == ["", committee]
+    assert table.row(1, named=True) == {**table.row(1, named=True), "Rolle": "Udvalgsmedlem",
+                                        "Side": "Log ind", "Nøgletal": "", "Periode": "",
+                                        "Detaljer": ""}
+    assert table.row(0, named=True)["Side"] == ""
+    cells = [v for row in table.rows() for v in row]
+    assert None not in cells and "None" not in cells

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from kpis import DATA_DIR
+from kpis.compute.engine import Scope
 from kpis.data.cpr import mask_cpr
 from kpis.safe_cells import excel_csv_bytes
 
@@ -219,9 +220,32 @@ COLUMNS_DA = {"id": "Nr.", "at": "Tidspunkt", "actor": "Bruger", "role": "Rolle"
               "period": "Periode", "detail": "Detaljer"}
 
 
+ALL_TEAMS_DA = "Hele afdelingen"
+
+
+def scope_da(key: str | None) -> str:
+    """What a scope key (``Scope.key``) let the user see, in plain Danish: ``"*|5|0"`` →
+    ``"Hele afdelingen; tal under 5 skjult; kun nøgletal, ingen sager"``. The command line's
+    ``"*"`` is the whole department; anything else that is not a key is shown as it is."""
+    if not key:
+        return ""
+    if key == "*":
+        return ALL_TEAMS_DA
+    try:
+        scope = Scope.from_key(key)
+    except ValueError:
+        return key
+    parts = [ALL_TEAMS_DA if scope.team_list is None else ", ".join(scope.team_list) or "Ingen teams"]
+    if scope.suppress_below:
+        parts.append(f"tal under {scope.suppress_below} skjult")
+    if not scope.case_level:
+        parts.append("kun nøgletal, ingen sager")
+    return "; ".join(parts)
+
+
 def table_da(df: pl.DataFrame, role_labels: dict[str, str] | None = None) -> pl.DataFrame:
-    """The entries as an administrator reads them: Danish headings, actions and (given their
-    labels) roles; the time as Danish local time without its offset."""
+    """The entries as an administrator reads them: Danish headings, actions, access and (given
+    their labels) roles; the time as Danish local time without its offset; empty cells empty."""
     actions = {a.value: a.label_da for a in AuditAction}
     return df.with_columns(
         pl.col("at").str.slice(0, 19).str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False),
@@ -229,7 +253,8 @@ def table_da(df: pl.DataFrame, role_labels: dict[str, str] | None = None) -> pl.
                                         return_dtype=pl.String),
         pl.col("role").replace_strict(role_labels or {}, default=pl.col("role"),
                                       return_dtype=pl.String),
-    ).rename(COLUMNS_DA)
+        pl.col("scope").map_elements(scope_da, return_dtype=pl.String, skip_nulls=False),
+    ).with_columns(pl.col(pl.String).fill_null("")).rename(COLUMNS_DA)
 
 
 def to_csv_bytes(df: pl.DataFrame) -> bytes:
@@ -238,4 +263,4 @@ def to_csv_bytes(df: pl.DataFrame) -> bytes:
 
 
 __all__ = ["AUDIT_ENV", "AuditAction", "AuditFilter", "actors", "audit_path", "filter_sql",
-           "read", "record", "scrub", "table_da", "to_csv_bytes"]
+           "read", "record", "scope_da", "scrub", "table_da", "to_csv_bytes"]

@@ -58,6 +58,16 @@ class Scope:
         teams = "*" if self.teams is None else ",".join(sorted(self.teams))
         return f"{teams}|{self.suppress_below}|{int(self.case_level)}"
 
+    @classmethod
+    def from_key(cls, key: str) -> Scope:
+        """The scope whose ``key`` this is (the audit log keeps keys); ValueError otherwise."""
+        teams, suppress_below, case_level = key.split("|")
+        if case_level not in ("0", "1"):
+            raise ValueError(f"not a scope key: {key!r}")
+        return cls(teams=None if teams == "*" else frozenset(t for t in teams.split(",") if t),
+                   suppress_below=None if suppress_below == "None" else int(suppress_below),
+                   case_level=case_level == "1")
+
     def require_case_level(self) -> None:
         if not self.case_level:
             raise AccessDenied("denne rolle må ikke se oplysninger på sagsniveau")
