@@ -26,6 +26,7 @@ import polars as pl
 from kpis import DATA_DIR
 from kpis.compute.engine import Scope
 from kpis.data.cpr import mask_cpr
+from kpis.private_files import create_private
 from kpis.safe_cells import excel_csv_bytes
 
 AUDIT_ENV = "PEJLEMAERKER_AUDIT"
@@ -107,6 +108,7 @@ def _open(path: Path) -> sqlite3.Connection:
 def _writer(path: Path) -> Iterator[sqlite3.Connection]:
     """A connection of its own in one IMMEDIATE transaction (the schema is made inside it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    create_private(path)  # its -wal and -shm files take its mode
     conn = _open(path)
     try:
         conn.execute("PRAGMA journal_mode = WAL")

@@ -33,6 +33,7 @@ from pathlib import Path
 import duckdb
 
 from kpis.data.schema import SNAPSHOT_TABLES, quote_ident
+from kpis.private_files import owner_only
 
 # No extension may be downloaded or loaded behind our back (the machine is offline by design).
 DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
@@ -243,6 +244,7 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
+@owner_only()  # the snapshot and its write-ahead log hold case data: 0600
 def write_snapshot(db: Path, fill: Callable[[duckdb.DuckDBPyConnection], None]) -> None:
     """Build a new snapshot with ``fill`` in a temporary file, then move it onto ``db``.
 

@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
 
+from kpis.private_files import create_private
 from kpis.rules.definitions import KpiSet
 from kpis.rules.validate import Problem, validate_text
 
@@ -266,6 +267,7 @@ class DefinitionsHistory:
             who=who, action=action, reason=reason, hash=digest, previous=previous,
             restored_from=restored_from,
         )
+        create_private(self.log_path)
         with self.log_path.open("a", encoding="utf-8") as fh:
             fh.write(version.to_json() + "\n")
             fh.flush()
