@@ -116,7 +116,7 @@ def render_tile(tile: Tile, period: Period, comparison: Comparison, link: bool =
         st.badge(tile.status_text, color=STATUS_BADGE.get(tile.status, "gray"))
         compared = f"{tile.comparison_da}: {tile.comparison_value_text}"
         lines = [f"Sammenlignet med {compared}" if change else f"{tile.change_text}. {compared}",
-                 " · ".join(x for x in (tile.target_text, tile.n_text, tile.numerator_text,
+                 " · ".join(x for x in (tile.target_text, tile.n_explained, tile.numerator_text,
                                          tile.p90_text, tile.reference_text) if x),
                  " · ".join(x for x in (tile.overdue_text, tile.pending_text) if x)]
         if tile.trend_hidden:

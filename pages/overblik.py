@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kpis.present.formatting import format_date_da, format_datetime_da
+from kpis.present.formatting import format_date_da, format_datetime_da, whose_figures_da
 from kpis.present.meeting_papers import (
     PDF_MIME,
     READING_GUIDE,
@@ -39,7 +39,7 @@ as_of = meta.as_of
 
 st.title("Overblik")
 st.markdown(
-    f"Børne- og Familieudvalgets nøgletal. Data opgjort pr. **{format_date_da(as_of)}**, "
+    f"{whose_figures_da(scope.team_list)}. Data opgjort pr. **{format_date_da(as_of)}**, "
     f"senest indlæst {format_datetime_da(meta.imported_at)}."
 )
 period, comparison = period_controls(as_of)

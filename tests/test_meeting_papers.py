@@ -66,7 +66,8 @@ def test_pdf_shows_the_tiles_values(papers, pdf_text):
     assert "87,5 %" in text and "Mål: 90,0 %" in text
     # 2. kvartal: 36 of 40 = 90,0 %; 87,5 − 90,0 = −2,5 points
     assert "Ændring: −2,5 procentpoint ↓ dårligere (mod 2. kvartal 2026: 90,0 %)" in text
-    assert "n = 40 · 35 af 40 til tiden" in text
+    assert ("n = 40 (afsluttet til tiden eller fristen udløb i perioden) · 35 af 40 til tiden"
+            in text)
     assert "Åbne efter fristen: 2" in text and "Afventer, frist ikke nået: 17" in text
 
 

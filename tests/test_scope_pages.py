@@ -349,3 +349,16 @@ def test_administration_is_for_administrators_only(demo_db, page):
     at = _alone(page)
     assert [i.value for i in at.info] == ["Siden er kun for administratorer."]
     assert len(at.dataframe) == 0
+
+
+@department_head
+def test_department_heads_overview_says_whose_figures_they_are():
+    text = _texts(_open(OVERVIEW))
+    assert "Nøgletal for Team Nord og Team Syd – kun dine teams, ikke hele kommunen." in text
+    assert "Børne- og Familieudvalgets nøgletal" not in text
+
+
+@committee
+def test_committees_overview_is_the_whole_municipality():
+    text = _texts(_open(OVERVIEW))
+    assert "Børne- og Familieudvalgets nøgletal for hele kommunen." in text

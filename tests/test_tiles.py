@@ -330,3 +330,13 @@ def test_a_past_quarters_tile_counts_the_steps_open_today_as_the_worklist_does(d
         checked += 1
     assert checked >= 3
     assert sum(t.overdue_open or 0 for t in tiles.values()) > 0  # the demo has overdue steps
+
+
+def test_n_says_what_it_counts_so_neighbouring_tiles_do_not_seem_to_disagree():
+    # A deadline's n counts steps by the date their outcome was known; a count by its event date.
+    deadline = tile([row("bfu_rate", "2026-Q3", 35, 40, 0.875, status="yellow")])
+    assert deadline.n_explained == "n = 40 (afsluttet til tiden eller fristen udløb i perioden)"
+    count = tile([row("notes", "2026-Q3", 1438, None, 1438.0)], kpi="notes")
+    assert count.n_explained == "n = 1.438 (modtaget i perioden)"
+    hidden = tile([row("bfu_rate", "2026-Q3", 3, 4, 0.75, suppressed=True)])
+    assert hidden.n_explained == "n: færre end 5"

@@ -135,3 +135,19 @@ def format_quarter_da(year: int, quarter: int) -> str:
     if not 1 <= quarter <= 4:
         raise ValueError(f"ikke et kvartal: {quarter}")
     return f"{quarter}. kvartal {year}"
+
+
+def and_da(names: list[str]) -> str:
+    """"A", "A og B", "A, B og C"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} og {names[-1]}"
+
+
+def whose_figures_da(teams: tuple[str, ...] | None) -> str:
+    """Whose key figures a page shows: the committee's for the whole municipality, else only the
+    teams of the viewer's scope (a department head sees their own teams, not the committee's)."""
+    if teams is None:
+        return "Børne- og Familieudvalgets nøgletal for hele kommunen"
+    if not teams:
+        return "Nøgletal for ingen teams (din adgang omfatter ingen teams)"
+    return f"Nøgletal for {and_da(sorted(teams))} – kun dine teams, ikke hele kommunen"
+

@@ -21,7 +21,7 @@ from kpis.access.suppression import apply_suppression
 from kpis.compute.periods import Period
 from kpis.present.charts import to_png, trend_chart
 from kpis.present.counting import as_plain_text, how_counted, legal_basis_lines
-from kpis.present.formatting import format_date_da, format_datetime_da, format_int_da
+from kpis.present.formatting import and_da, format_date_da, format_datetime_da, format_int_da
 from kpis.present.period_choice import Comparison, period_label_da, period_span_da, trend_periods
 from kpis.present.tiles import (
     SUPPRESSION_THRESHOLD,
@@ -76,7 +76,7 @@ class MeetingPapers:
             + (f", indlæst {format_datetime_da(self.imported_at)}" if self.imported_at else ""),
         ]
         if self.teams is not None:
-            lines.append(f"Omfatter kun: {_and_da(sorted(self.teams))}")
+            lines.append(f"Omfatter kun: {and_da(sorted(self.teams))}")
         return lines
 
 
@@ -86,10 +86,6 @@ def committee_results(results: pl.DataFrame, kpiset: KpiSet, suppressed: bool,
     engine already withheld it (a committee member's scope). The same frame, so the secondary
     suppression across periods is the committee's too."""
     return results if suppressed else apply_suppression(results, kpiset, threshold, ())
-
-
-def _and_da(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} og {names[-1]}"
 
 
 READING_GUIDE = (
@@ -108,7 +104,7 @@ def tile_lines(t: Tile) -> list[str]:
     if t.target_text:
         lines.append(t.target_text)
     lines.append(f"Ændring: {t.change_text} (mod {t.comparison_da}: {t.comparison_value_text})")
-    lines.append(" · ".join(x for x in (t.n_text, t.numerator_text, t.p90_text) if x))
+    lines.append(" · ".join(x for x in (t.n_explained, t.numerator_text, t.p90_text) if x))
     if t.reference_text:
         lines.append(t.reference_text)
     lines += [x for x in (t.overdue_text, t.pending_text) if x]

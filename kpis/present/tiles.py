@@ -17,6 +17,7 @@ from datetime import date
 import polars as pl
 
 from kpis.compute.periods import Period, period_of
+from kpis.data.schema import TABLES
 from kpis.present.formatting import (
     MISSING,
     format_date_da,
@@ -125,6 +126,13 @@ class Tile:
     trend: tuple[TrendPoint, ...]
     trend_hidden: tuple[str, ...]  # short labels of trend periods withheld ("færre end 5")
     withheld_text: str = suppressed_text()  # what a withheld figure reads as
+    n_meaning: str | None = None  # what n counts: "modtaget i perioden"
+
+    @property
+    def n_explained(self) -> str:
+        """n with what it counts, so two tiles over the same cases (the notifications received,
+        and those assessed by their outcome's date) do not seem to disagree."""
+        return f"{self.n_text} ({self.n_meaning})" if self.n_meaning else self.n_text
 
     @property
     def has_data(self) -> bool:
@@ -222,6 +230,28 @@ def _n_texts(kpi, row: dict | None, threshold: int) -> tuple[int | None, str, st
     return n, f"n = {format_int_da(n)}", f"{format_int_da(num or 0)} af {format_int_da(n)} {what}"
 
 
+def _column_da(source: str, column: str | None) -> str | None:
+    table = TABLES.get(source)
+    if column is None or table is None or not table.has(column):
+        return None
+    return table.column(column).label_da.lower()
+
+
+def n_meaning(kpi) -> str | None:
+    """What a KPI's n counts, in words: by which date a case lands in the period."""
+    spec = kpi.spec
+    if isinstance(kpi, DeadlineKpi):
+        done = _column_da(spec.source, spec.completion)
+        return (f"{done} til tiden eller fristen udløb i perioden" if done
+                else "udfaldet blev kendt i perioden")
+    if isinstance(kpi, DurationKpi) or kpi.unit is Unit.RATIO:
+        return None  # their n already says it ("afsluttede", "sagsbehandlere")
+    if getattr(spec, "open_from", None):
+        return "åbne ved periodens slutning"
+    event = _column_da(spec.source, spec.event_date)
+    return f"{event} i perioden" if event else None
+
+
 def _count_text(row: dict | None, column: str, threshold: int) -> tuple[int | None, str]:
     if row is None:
         return 0, format_int_da(0)
@@ -299,6 +329,7 @@ def build_tile(kpi, results: pl.DataFrame | dict, period: Period, comparison: Co
         comparison_da=period_label_da(other), comparison_value_text=other_text,
         change=change, change_text=change_text,
         n=n, n_text=n_text, numerator_text=numerator_text, p90_text=p90_text,
+        n_meaning=n_meaning(kpi) if n else None,
         reference_text=reference_text(kpi),
         overdue_open=overdue, overdue_text=overdue_text, pending=pending, pending_text=pending_text,
         trend=tuple(points), trend_hidden=tuple(withheld), withheld_text=hidden,
