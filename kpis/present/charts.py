@@ -154,9 +154,13 @@ def trend_data(kpi, results: pl.DataFrame, periods: Sequence[Period],
             continue
         values.append(value)
         n = row.get("denominator") if kpi.unit is not Unit.COUNT else row.get("numerator")
+        line = target if target is not None else (
+            kpi.reference.value if kpi.reference is not None else None)
         point = {"periode": label, "orden": i, "serie": SERIES_VALUE, "vaerdi": value,
                  "tekst": format_value(value, kpi.unit), "periode_lang": period_label_da(p),
-                 "n": int(n or 0)}
+                 "n": int(n or 0),
+                 # its label goes on the side away from the target line, never across it
+                 "under": line is not None and value < line}
         points.append(point)
         lines.append(point)
     top = _top(kpi, values + [r["vaerdi"] for r in lines if r["vaerdi"] is not None])
@@ -208,7 +212,7 @@ def trend_chart(kpi, results: pl.DataFrame, periods: Sequence[Period], *,
     if data["bands"]:
         layers.append(_named("bands").mark_bar(opacity=0.16, strokeWidth=0,
                                                width=alt.RelativeBandSize(1)).encode(
-            x=x, y=alt.Y("fra:Q", scale=y_scale, axis=_y_axis(kpi)), y2="til:Q",
+            x=x, y=alt.Y("fra:Q", scale=y_scale, axis=_y_axis(kpi)), y2=alt.Y2("til:Q"),
             color=alt.Color("zone:N", title="Trafiklys",
                             scale=alt.Scale(domain=[z for z, _ in ZONES],
                                             range=[c for _, c in ZONES])),
@@ -225,7 +229,7 @@ def trend_chart(kpi, results: pl.DataFrame, periods: Sequence[Period], *,
             domain=series, range=[BLUE, BLACK, REDDISH_PURPLE])),
         "strokeDash": alt.StrokeDash("serie:N", legend=None, scale=alt.Scale(
             domain=series, range=[[1, 0], [6, 4], [2, 3]])),
-        "detail": "serie:N",
+        "detail": alt.Detail("serie:N"),
         "tooltip": [alt.Tooltip("serie:N", title="Linje"), alt.Tooltip("periode:N", title="Periode"),
                     alt.Tooltip("tekst:N", title="Værdi")],
     }
@@ -244,35 +248,40 @@ def trend_chart(kpi, results: pl.DataFrame, periods: Sequence[Period], *,
     points = _named("points")
     layers.append(points.mark_point(filled=True, size=60, color=BLUE).encode(
         x=x, y=alt.Y("vaerdi:Q", scale=y_scale), tooltip=tooltip))
-    layers.append(points.mark_text(dy=-12, fontSize=11, color=BLACK).encode(
-        x=x, y=alt.Y("vaerdi:Q", scale=y_scale), text="tekst:N", tooltip=NO_TOOLTIP))
-    for serie, dy in ((SERIES_TARGET, -8), (SERIES_REFERENCE, 13)):
-        # The target's name above its line, the reference's below: they never collide.
-        if any(r["serie"] == serie for r in data["labels"]):
-            layers.append(_named("labels").mark_text(
-                align="right", dx=36, dy=dy, fontSize=11, fontWeight="bold",
-                color=BLACK if serie == SERIES_TARGET else REDDISH_PURPLE,
-            ).encode(x=x, y=alt.Y("vaerdi:Q", scale=y_scale), text="tekst:N", tooltip=NO_TOOLTIP)
-                .transform_filter(alt.datum.serie == serie))
+    # A value's label sits above its point, or below it when the point is under the target
+    # line, so it never lands on the line. The lines are named in the subtitle, not on the plot,
+    # where their names collided with the values near them.
+    for under, dy, baseline in ((False, -8, "bottom"), (True, 8, "top")):
+        layers.append(points.mark_text(dy=dy, baseline=baseline, fontSize=11, color=BLACK)
+                      .encode(x=x, y=alt.Y("vaerdi:Q", scale=y_scale), text=alt.Text("tekst:N"),
+                              tooltip=NO_TOOLTIP)
+                      .transform_filter(alt.datum.under == under))
     if data["hidden"]:
         layers.append(_named("hidden").mark_text(
             fontSize=11, color=GREY, fontStyle="italic", baseline="bottom",
-        ).encode(x=x, y=alt.Y("vaerdi:Q", scale=y_scale), text="tekst:N",
+        ).encode(x=x, y=alt.Y("vaerdi:Q", scale=y_scale), text=alt.Text("tekst:N"),
                  tooltip=[alt.Tooltip("periode:N", title="Periode"),
                           alt.Tooltip("tekst:N", title="Værdi")]))
     # The bands' colours are their own scale (with the legend); the series' are another.
-    return _finish(layers, f"Udvikling: {kpi.name}", _trend_subtitle(kpi, periods),
-                   {k: v for k, v in data.items() if k != "top"}, width=width, height=height,
-                   independent_colors=True)
+    return _finish(layers, f"Udvikling: {kpi.name}", trend_subtitle(kpi, periods, data["labels"]),
+                   {k: v for k, v in data.items() if k not in ("top", "labels")}, width=width,
+                   height=height, independent_colors=True)
 
 
-def _trend_subtitle(kpi, periods: Sequence[Period]) -> str:
+LINE_NAMES_DA = {SERIES_TARGET: "stiplet linje", SERIES_REFERENCE: "prikket linje"}
+
+
+def trend_subtitle(kpi, periods: Sequence[Period], labels: Sequence[dict] = ()) -> list[str]:
+    """The span and direction, then what the target and reference lines are (with their values:
+    "Stiplet linje: Mål 95,0 %")."""
     if not periods:
-        return ""
+        return []
     span = f"{period_label_da(periods[0])} – {period_label_da(periods[-1])}"
     better = "Højere er bedre" if kpi.direction is Direction.HIGHER_IS_BETTER else \
         "Lavere er bedre"
-    return f"{span}. {better}." if kpi.target else f"{span}."
+    lines = [f"{span}. {better}." if kpi.target else f"{span}."]
+    named = [f"{LINE_NAMES_DA[r['serie']].capitalize()}: {r['tekst']}." for r in labels]
+    return lines + ([" ".join(named)] if named else [])
 
 
 def team_data(kpi, results: pl.DataFrame, period: Period,
@@ -312,7 +321,7 @@ def team_chart(kpi, results: pl.DataFrame, period: Period, *, width: int | str =
             tooltip=[alt.Tooltip("team:N", title="Team"), alt.Tooltip("tekst:N", title="Værdi")],
         ),
         _named("rows").mark_text(align="left", dx=4, fontSize=11).encode(
-            y=y, x=alt.X("pos:Q", scale=x_scale), text="tekst:N", tooltip=NO_TOOLTIP,
+            y=y, x=alt.X("pos:Q", scale=x_scale), text=alt.Text("tekst:N"), tooltip=NO_TOOLTIP,
         ).transform_calculate(pos="isValid(datum.vaerdi) ? datum.vaerdi : 0"),
     ]
     if target is not None:
@@ -387,7 +396,7 @@ def deadline_distribution_chart(kpi: DeadlineKpi, steps: pl.DataFrame, period: P
     bars = _named("bins").mark_bar(stroke="white", strokeWidth=0.5).encode(
         x=alt.X("fra:Q", title=f"{unit.capitalize()} fra fristen (negativ = før fristen)",
                 axis=alt.Axis(format=",.0f")),
-        x2="til:Q",
+        x2=alt.X2("til:Q"),
         y=alt.Y("sum(antal):Q", title="Antal sagstrin", stack=True),
         color=alt.Color("slags:N", title=None, scale=alt.Scale(
             domain=[k for k, _ in DISTRIBUTION_KINDS], range=[c for _, c in DISTRIBUTION_KINDS])),
@@ -399,9 +408,9 @@ def deadline_distribution_chart(kpi: DeadlineKpi, steps: pl.DataFrame, period: P
     )
     deadline = _named("deadline")
     layers = [bars, deadline.mark_rule(color=BLACK, strokeWidth=2, strokeDash=[6, 4]).encode(
-        x="x:Q", tooltip=NO_TOOLTIP), deadline.mark_text(
+        x=alt.X("x:Q"), tooltip=NO_TOOLTIP), deadline.mark_text(
         align="left", dx=4, dy=-4, fontWeight="bold").encode(
-        x="x:Q", y=alt.YValue(0), text="label:N", tooltip=NO_TOOLTIP)]
+        x=alt.X("x:Q"), y=alt.YValue(0), text=alt.Text("label:N"), tooltip=NO_TOOLTIP)]
     subtitle = [(f"{period_label_da(period)}: {total} sagstrin. Stiplet linje: fristen; til "
                 "venstre for den er gjort før fristen."),
                 "De yderste søjler samler de 2 % tidligste og seneste."]

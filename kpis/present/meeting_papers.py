@@ -5,7 +5,7 @@ Both are built from the very result frame the overview shows through the same ti
 5" as a committee member's screen, plus the as-of date. Papers leave the building (they are public
 meeting documents), so they follow the committee's suppression whoever makes them
 (``committee_results``): an analyst's papers are the committee member's papers. Server-side and
-offline: fpdf2 for the PDF, vl-convert for its chart images, xlsxwriter for the workbook.
+offline: fpdf2 for the PDF (its charts drawn by ``pdf_charts``), xlsxwriter for the workbook.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ import polars as pl
 
 from kpis.access.suppression import apply_suppression
 from kpis.compute.periods import Period
-from kpis.present.charts import to_png, trend_chart
+from kpis.present.charts import trend_data, trend_subtitle
 from kpis.present.counting import as_plain_text, how_counted, legal_basis_lines
 from kpis.present.formatting import and_da, format_date_da, format_datetime_da, format_int_da
+from kpis.present.pdf_charts import chart_height, draw_trend
 from kpis.present.period_choice import Comparison, period_label_da, period_span_da, trend_periods
 from kpis.present.tiles import (
     SUPPRESSION_THRESHOLD,
@@ -88,6 +89,21 @@ def committee_results(results: pl.DataFrame, kpiset: KpiSet, suppressed: bool,
     return results if suppressed else apply_suppression(results, kpiset, threshold, ())
 
 
+def committee_papers(db: Path, kpiset: KpiSet) -> MeetingPapers:
+    """The papers of the overview's default period as a committee member downloads them (for
+    the benchmark and the layout tests; the page builds its own from the frame it shows)."""
+    from kpis.access.roles import Role, scope_for
+    from kpis.compute.engine import compute
+    from kpis.compute.unit_cache import snapshot_cache
+    from kpis.present.period_choice import periods_needed, resolve, resolve_comparison
+
+    cache = snapshot_cache(db)
+    period, comparison = resolve(None, cache.as_of), resolve_comparison(None)
+    needed = [p.label for p in periods_needed(period, comparison, cache.as_of)]
+    results = compute(cache, kpiset, needed, scope=scope_for(Role.COMMITTEE))
+    return MeetingPapers(kpiset, results, period, comparison, cache.as_of)
+
+
 READING_GUIDE = (
     "Sådan læses tallene: Trafiklyset viser afstanden til udvalgets mål: ● Grøn – målet er nået, "
     "▲ Gul – tæt på målet, ■ Rød – langt fra målet. Ændringen er i procentpoint for andele, og "
@@ -130,16 +146,33 @@ def _fonts(pdf) -> tuple[str, bool]:
     return "Helvetica", False
 
 
+@dataclass(frozen=True)
+class Drawn:
+    """One thing the PDF drew, where: the layout tests check what follows each heading."""
+
+    page: int
+    kind: str  # "heading", "text", "table" or "chart"
+    top: float  # mm from the top of the page
+    bottom: float
+    text: str = ""
+
+
+KEEP_WITH_HEADING_MM = 3 * 4.2  # a heading never ends a page: three lines of its text follow it
+
+
 class _Pdf:
     def __init__(self, papers: MeetingPapers):
         from fpdf import FPDF
 
         self.papers = papers
+        self.drawn: list[Drawn] = []
+        self._widths: dict[tuple[str, float, str], float] = {}
         pdf = FPDF(orientation="portrait", unit="mm", format="A4")
         pdf.set_margins(18, 16, 18)
         pdf.set_auto_page_break(True, margin=16)
         pdf.set_title(f"{TITLE} – {period_label_da(papers.period)}")
         pdf.set_author("Pejlemærker")
+        pdf.set_lang("da")
         self.font, self.unicode = _fonts(pdf)
         footer_text = self.t(f"{TITLE} · {COMMITTEE} · {period_label_da(papers.period)} · "
                              f"data pr. {format_date_da(papers.as_of)}")
@@ -158,12 +191,66 @@ class _Pdf:
     def t(self, text: str) -> str:
         return text if self.unicode else text.translate(_ASCII)
 
+    def _width(self, word: str) -> float:
+        key = (word, self.pdf.font_size_pt, self.pdf.font_style)
+        if key not in self._widths:
+            self._widths[key] = self.pdf.get_string_width(word)
+        return self._widths[key]
+
+    def wrap(self, text: str, size: float, style: str = "") -> list[str]:
+        """``text`` broken into lines that fit between the margins, word by word.
+
+        fpdf's multi_cell measures the growing line again for every character (most of the
+        PDF's time went there); words are measured once here, and the number of lines is known
+        before anything is drawn, so a heading can be kept with its text."""
+        pdf = self.pdf
+        pdf.set_font(self.font, style, size)
+        room = pdf.epw - 2 * pdf.c_margin - 0.01
+        space = self._width(" ")
+        lines: list[str] = []
+        for paragraph in self.t(text).split("\n"):
+            line, width = "", 0.0
+            for word in paragraph.split(" "):
+                w = self._width(word)
+                while w > room:  # a word wider than the page (a long identifier): cut it
+                    cut = next(i for i in range(len(word), 0, -1)
+                               if self._width(word[:i]) <= room or i == 1)
+                    if line:
+                        lines.append(line)
+                    lines.append(word[:cut])
+                    line, width, word = "", 0.0, word[cut:]
+                    w = self._width(word)
+                if line and width + space + w > room:
+                    lines.append(line)
+                    line, width = word, w
+                else:
+                    line, width = (f"{line} {word}" if line else word), width + (space if line
+                                                                                   else 0) + w
+            lines.append(line)
+        return lines
+
     def text(self, text: str, size: float = 10, style: str = "", h: float | None = None,
-             color: tuple[int, int, int] = (0, 0, 0)) -> None:
-        self.pdf.set_font(self.font, style, size)
-        self.pdf.set_text_color(*color)
-        self.pdf.multi_cell(0, h or size * 0.5, self.t(text), new_x="LMARGIN", new_y="NEXT")
-        self.pdf.set_text_color(0, 0, 0)
+             color: tuple[int, int, int] = (0, 0, 0), kind: str = "text") -> None:
+        pdf = self.pdf
+        h = h or size * 0.5
+        lines = self.wrap(text, size, style)
+        pdf.set_text_color(*color)
+        for line in lines:
+            if pdf.will_page_break(h):
+                pdf.add_page()
+            top = pdf.get_y()
+            pdf.cell(0, h, line, new_x="LMARGIN", new_y="NEXT")
+            self.drawn.append(Drawn(pdf.page_no(), kind, top, pdf.get_y(), line))
+        pdf.set_text_color(0, 0, 0)
+
+    def heading(self, text: str, size: float, h: float, then: float = KEEP_WITH_HEADING_MM
+                ) -> None:
+        """A bold heading that starts a new page rather than end one: the heading's lines and
+        ``then`` millimetres of what follows must fit."""
+        lines = len(self.wrap(text, size, "B"))
+        if self.pdf.will_page_break(lines * h + then):
+            self.pdf.add_page()
+        self.text(text, size, "B", h=h, kind="heading")
 
     def summary_table(self, tiles: list[Tile]) -> None:
         from fpdf.fonts import FontFace
@@ -180,36 +267,27 @@ class _Pdf:
                 table.row([self.t(x) for x in (t.name, t.value_text, n, t.status_text,
                                                 t.change_text)])
 
-    def charts(self, tiles: list[Tile]) -> dict[str, bytes]:
-        """Every trend chart as PNG, rendered side by side (vl-convert works outside the GIL)."""
-        from concurrent.futures import ThreadPoolExecutor
-
-        papers = self.papers
-
-        def render(kpi_id: str) -> bytes:
-            chart = trend_chart(papers.kpiset[kpi_id], papers.results, papers.trend, height=190,
-                                threshold=papers.threshold)
-            return to_png(chart, scale=2, width=560)
-
-        ids = [t.kpi_id for t in tiles]
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            return dict(zip(ids, pool.map(render, ids)))
-
-    def kpi_block(self, tile: Tile, png: bytes) -> None:
+    def kpi_block(self, tile: Tile) -> None:
         papers, pdf = self.papers, self.pdf
         kpi = papers.kpiset[tile.kpi_id]
-        if pdf.will_page_break(95):
-            pdf.add_page()
-        self.text(tile.name, 12, "B", h=6)
-        for line in tile_lines(tile):
+        data = trend_data(kpi, papers.results, papers.trend, papers.threshold)
+        lines = tile_lines(tile)
+        about = "Udvikling " + " ".join(trend_subtitle(kpi, papers.trend, data["labels"]))
+        # The name, the tile and the chart stay on one page.
+        self.heading(tile.name, 12, 6, then=len(lines) * 4.8 + 1.5
+                     + len(self.wrap(about, 8.5)) * 4.2 + chart_height(data))
+        for line in lines:
             self.text(line, 9.5, h=4.8)
         pdf.ln(1.5)
-        pdf.image(io.BytesIO(png), w=pdf.epw * 0.92)
+        self.text(about, 8.5, h=4.2, color=(60, 60, 60))
+        top = pdf.get_y()
+        draw_trend(pdf, self.font, kpi.unit, papers.trend, data, self.t)
+        self.drawn.append(Drawn(pdf.page_no(), "chart", top, pdf.get_y()))
         pdf.ln(1)
         self.text("Hvad måles: " + kpi.description, 8.5, h=4.2)
         for line in legal_basis_lines(kpi):
             self.text(f"{line.label}: {line.text}", 8.5, h=4.2)
-        self.text("Sådan tælles det", 8.5, "B", h=4.4)
+        self.heading("Sådan tælles det", 8.5, 4.4)
         self.text(as_plain_text(how_counted(kpi, plain=True)), 7.5, h=3.7, color=(60, 60, 60))
         pdf.ln(5)
 
@@ -217,7 +295,7 @@ class _Pdf:
         papers, pdf = self.papers, self.pdf
         pdf.alias_nb_pages()
         pdf.add_page()
-        self.text(TITLE, 20, "B", h=10)
+        self.heading(TITLE, 20, 10)
         self.text(f"{COMMITTEE} – nøgletal for {period_label_da(papers.period)}", 13, h=7)
         pdf.ln(2)
         for line in papers.header_lines():
@@ -228,15 +306,16 @@ class _Pdf:
                   color=(60, 60, 60))
         pdf.ln(3)
         tiles = papers.tiles()
-        pngs = self.charts(tiles)
-        self.text("Overblik", 13, "B", h=7)
+        self.heading("Overblik", 13, 7)
+        page, top = pdf.page_no(), pdf.get_y()
         self.summary_table(tiles)
+        self.drawn.append(Drawn(page, "table", top, pdf.get_y()))
         for title, group in sections(tiles):
             pdf.add_page()
-            self.text(title, 16, "B", h=9)
+            self.heading(title, 16, 9)
             pdf.ln(1)
             for tile in group:
-                self.kpi_block(tile, pngs[tile.kpi_id])
+                self.kpi_block(tile)
         return bytes(pdf.output())
 
 
@@ -244,6 +323,12 @@ def build_pdf(papers: MeetingPapers) -> bytes:
     """The PDF: front page with the as-of date and a summary, then per pejlemærke each KPI's tile,
     trend chart, definition, legal basis and counting rule."""
     return _Pdf(papers).build()
+
+
+def pdf_layout(papers: MeetingPapers) -> tuple[bytes, list[Drawn]]:
+    """The PDF and where each heading, line of text and chart went (for the layout tests)."""
+    maker = _Pdf(papers)
+    return maker.build(), maker.drawn
 
 
 # --- Excel --------------------------------------------------------------------------------------
