@@ -410,20 +410,25 @@ with history_tab:
                 "reason": st.column_config.TextColumn("Begrundelse", width="large"),
             })
         seqs = [v.seq for v in versions]
-        if S.get("defs_version") not in seqs:
+        # Opens on the newest version, and moves to a version saved since (here or elsewhere).
+        if S.get("defs_version") not in seqs or S.get("_defs_newest") != seqs[0]:
             S.defs_version = seqs[0]
+        S._defs_newest = seqs[0]
         chosen_seq = st.selectbox("Version", seqs, key="defs_version",
                                   format_func=lambda s: _version_label(
                                       next(v for v in versions if v.seq == s)))
         chosen = next(v for v in versions if v.seq == chosen_seq)
         against = st.radio("Sammenlign med", ["forrige version", "filen nu"], horizontal=True,
                            key="defs_diff_against")
-        if against == "forrige version":
-            older = [v for v in versions if v.seq < chosen.seq]
-            diff = hist.diff(older[0] if older else None, chosen)
-        else:
-            diff = hist.diff(chosen, None)
-        st.code(diff or "(ingen forskel)", language="diff")
+        older = [v for v in versions if v.seq < chosen.seq]
+        if against == "filen nu":
+            st.code(hist.diff(chosen, None) or "(ingen forskel)", language="diff")
+        elif older:
+            st.code(hist.diff(older[0], chosen) or "(ingen forskel)", language="diff")
+        else:  # not the whole file as a diff from nothing
+            st.info(f"Version {chosen.seq} er installationens startversion: der er ingen "
+                    "tidligere version at sammenligne med. Vælg »filen nu« for at se, hvad der "
+                    "er ændret siden.")
 
         is_current = chosen.hash == file_hash
         st.text_input("Begrundelse for at gendanne (kræves)", key="defs_restore_reason",

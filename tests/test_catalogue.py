@@ -40,7 +40,7 @@ def test_entry_carries_definition_and_history(tmp_path):
         "Barnets Lov (fra 1. januar 2024)", "Serviceloven (før 2024)"]
     assert entry.counted[0].label == "Hvad tælles"
     assert [(c.what, c.version.who) for c in entry.changes] == [
-        ("tilføjet", "ukendt"), ("ændret", "Anne"), ("ændret", "Bo")]
+        ("tilføjet", "installationen"), ("ændret", "Anne"), ("ændret", "Bo")]
     assert entry.last_change.version.reason == "ny ejer"
     assert fields_da(entry.last_change.fields) == "ejer"
     [target] = entry.target_changes[1:]

@@ -199,3 +199,22 @@ def test_version_hash_is_checked_before_use(setup):
     _, hist = setup
     with pytest.raises(ValueError):
         hist.text_of("../../etc/passwd")
+
+
+def test_the_history_starts_with_the_installations_version_not_an_unknown_author(setup):
+    _, hist = setup
+    first = hist.versions()[0]
+    assert (first.seq, first.action, first.who) == (1, Action.FIRST, "installationen")
+    assert first.reason.startswith("installationens startversion")
+    assert first.action.label_da == "Startversion"
+
+
+def test_a_log_from_before_reads_its_first_version_the_same_way(setup):
+    _, hist = setup
+    hist.versions()
+    log = hist.log_path.read_text(encoding="utf-8")
+    old = log.replace('"who": "installationen"', '"who": "ukendt"').replace(
+        h.FIRST_REASON, "første version i historikken")
+    assert old != log
+    hist.log_path.write_text(old, encoding="utf-8")
+    assert [(v.who, v.reason) for v in hist.versions()] == [("installationen", h.FIRST_REASON)]

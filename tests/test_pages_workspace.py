@@ -82,8 +82,9 @@ def test_editor_shows_the_file_and_its_first_version(workspace):
     assert [t.value for t in at.title] == ["Nøgletalsdefinitioner"]
     assert editor(at).value == ORIGINAL
     assert "Du har åbnet **version 1**" in texts(at)
-    assert [v.reason for v in workspace["history"].versions()] == [
-        "første version i historikken"]
+    assert [(v.who, v.reason) for v in workspace["history"].versions()] == [
+        ("installationen", "installationens startversion: filen, som den var, da historikken "
+                           "begyndte")]
 
 
 def test_validate_lists_each_problem_and_saving_changes_nothing(workspace):
@@ -213,7 +214,7 @@ def test_restore_from_history(workspace):
                               who="Bo", reason="lavere mål")
     at = run(DEFS)
     versions = frame_with(at, "who")
-    assert versions["who"].tolist() == ["Bo", "ukendt"]
+    assert versions["who"].tolist() == ["Bo", "installationen"]
     at.selectbox(key="defs_version").select(1).run()
     at.radio(key="defs_diff_against").set_value("filen nu").run()
     assert "+    target: 0.50" in at.code[-1].value
@@ -231,7 +232,7 @@ def test_an_outside_edit_is_shown_in_the_history(workspace):
     workspace["kpis"].write_text(lower_target(ORIGINAL), encoding="utf-8")  # by hand, or git
     at = run(DEFS)
     versions = frame_with(at, "who")
-    assert versions["action"].tolist() == ["Ændret uden for appen", "Første version"]
+    assert versions["action"].tolist() == ["Ændret uden for appen", "Startversion"]
     assert editor(at).value == lower_target(ORIGINAL)
 
 
@@ -361,3 +362,24 @@ def test_catalogue_gives_the_committee_only_the_words(workspace):
     assert "forældrenes kompetencer er vurderet" in words and definition == ""
     assert [w for w in ("coalesce", "notifier_type", "interview_between", "`")
             if w in words] == []
+
+
+def test_history_opens_on_the_newest_version_against_the_one_before(workspace):
+    at = run(DEFS)  # opened while version 1 is the only one
+    assert at.selectbox(key="defs_version").value == 1
+    workspace["history"].save(lower_target(ORIGINAL), opened_hash=text_hash(ORIGINAL),
+                              who="Bo", reason="lavere mål")
+    at.run()
+    assert at.selectbox(key="defs_version").value == 2
+    assert at.radio(key="defs_diff_against").value == "forrige version"
+    changed = [ln for ln in at.code[-1].value.splitlines()
+               if ln.startswith(("+", "-")) and not ln.startswith(("+++", "---"))]
+    assert changed == ["-    target: 0.95", "+    target: 0.50"]
+
+
+def test_the_starting_version_is_not_shown_as_a_diff_from_nothing(workspace):
+    at = run(DEFS)
+    assert at.selectbox(key="defs_version").value == 1
+    assert not any(c.language == "diff" for c in at.code)
+    assert any(i.value.startswith("Version 1 er installationens startversion")
+               for i in at.info)

@@ -38,7 +38,11 @@ HISTORY_ENV = "PEJLEMAERKER_HISTORY"
 HISTORY_DIR_NAME = "definitions_history"
 OUTSIDE_WHO = "ukendt"
 OUTSIDE_REASON = "ændret uden for appen"
-FIRST_REASON = "første version i historikken"
+# The file the history starts from came with the installation (or was there before the app):
+# nobody unknown wrote it.
+FIRST_WHO = "installationen"
+FIRST_REASON = "installationens startversion: filen, som den var, da historikken begyndte"
+_OLD_FIRST = ("ukendt", "første version i historikken")  # how logs before 2026-12 recorded it
 
 
 class Action(str, Enum):
@@ -49,7 +53,7 @@ class Action(str, Enum):
 
     @property
     def label_da(self) -> str:
-        return {Action.FIRST: "Første version", Action.SAVE: "Gemt",
+        return {Action.FIRST: "Startversion", Action.SAVE: "Gemt",
                 Action.RESTORE: "Gendannet", Action.OUTSIDE: "Ændret uden for appen"}[self]
 
 
@@ -84,6 +88,8 @@ class Version:
     @classmethod
     def from_json(cls, line: str) -> Version:
         d = json.loads(line)
+        if d["action"] == Action.FIRST.value and (d["who"], d["reason"]) == _OLD_FIRST:
+            d["who"], d["reason"] = FIRST_WHO, FIRST_REASON
         return cls(d["seq"], datetime.fromisoformat(d["at"]), d["who"], Action(d["action"]),
                    d["reason"], d["hash"], d.get("previous"), d.get("restored_from"))
 
@@ -248,7 +254,7 @@ class DefinitionsHistory:
             return None
         self._store_text(text)
         if last is None:
-            return self._append(Action.FIRST, OUTSIDE_WHO, FIRST_REASON, digest, None, None, now)
+            return self._append(Action.FIRST, FIRST_WHO, FIRST_REASON, digest, None, None, now)
         return self._append(Action.OUTSIDE, OUTSIDE_WHO, OUTSIDE_REASON, digest, last.hash, None,
                             now)
 

@@ -159,7 +159,7 @@ def test_change_preview_save_overview_restore(page, workspace, artifacts, outsid
 
     hist = history_for(kpis_file, workspace["history"])
     assert [(v.seq, v.action.value, v.who) for v in hist.versions()] == [
-        (3, "restore", ANALYST), (2, "save", ANALYST), (1, "first", "ukendt")]
+        (3, "restore", ANALYST), (2, "save", ANALYST), (1, "first", "installationen")]
     assert outside_requests == []
 
 
