@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     from kpis.access.users_cli import add_parser as add_users_parser
 
     add_users_parser(sub)
+    from kpis.review.cli import add_parser as add_review_parser
+
+    add_review_parser(sub)
     return p
 
 
@@ -83,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         from kpis.compute.cli_compute import cli_compute
 
         return cli_compute(args)
+    if args.command == "review":
+        from kpis.review.cli import cli_review
+
+        return cli_review(args)
     if args.command == "users":
         from kpis.access.users_cli import cli_users
 

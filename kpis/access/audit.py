@@ -44,6 +44,13 @@ class AuditAction(str, Enum):
     LOGIN = "login"
     LOGOUT = "logout"
     LOGIN_FAILED = "login_failed"
+    REVIEW_SAMPLE = "review_sample"
+    REVIEW_OPEN = "review_open"
+    REVIEW_SAVE = "review_save"
+    REVIEW_COMPLETE = "review_complete"
+    REVIEW_REOPEN = "review_reopen"
+    MANGEL_CREATE = "mangel_create"
+    MANGEL_CLOSE = "mangel_close"
 
     @property
     def label_da(self) -> str:
@@ -58,6 +65,13 @@ ACTION_LABELS_DA = {
     AuditAction.LOGIN: "Logget ind",
     AuditAction.LOGOUT: "Logget ud",
     AuditAction.LOGIN_FAILED: "Mislykket login",
+    AuditAction.REVIEW_SAMPLE: "Udtrak sager til gennemgang",
+    AuditAction.REVIEW_OPEN: "Åbnede sagsgennemgang",
+    AuditAction.REVIEW_SAVE: "Gemte sagsgennemgang",
+    AuditAction.REVIEW_COMPLETE: "Afsluttede sagsgennemgang",
+    AuditAction.REVIEW_REOPEN: "Genåbnede sagsgennemgang",
+    AuditAction.MANGEL_CREATE: "Oprettede mangel",
+    AuditAction.MANGEL_CLOSE: "Lukkede mangel",
 }
 
 COLUMNS = ("id", "at", "actor", "role", "scope", "action", "page", "kpi", "period", "detail")
@@ -116,6 +130,7 @@ def _writer(path: Path) -> Iterator[sqlite3.Connection]:
         try:
             for statement in SCHEMA_SQL:
                 conn.execute(statement)
+            _widen_actions(conn)
             yield conn
         except BaseException:
             conn.execute("ROLLBACK")
@@ -123,6 +138,23 @@ def _writer(path: Path) -> Iterator[sqlite3.Connection]:
         conn.execute("COMMIT")
     finally:
         conn.close()
+
+
+def _widen_actions(conn: sqlite3.Connection) -> None:
+    """A log made before an action was added refuses it (its CHECK lists the old actions): copy
+    it into a table with the current CHECK, keeping every entry and its id."""
+    row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' "
+                       "AND name = 'audit_log'").fetchone()
+    if row is None or all(f"'{a.value}'" in row[0] for a in AuditAction):
+        return
+    conn.execute("DROP TRIGGER IF EXISTS audit_log_no_update")
+    conn.execute("DROP TRIGGER IF EXISTS audit_log_no_delete")
+    conn.execute("ALTER TABLE audit_log RENAME TO audit_log_before")
+    conn.execute("DROP INDEX IF EXISTS audit_log_at")
+    for statement in SCHEMA_SQL:
+        conn.execute(statement)
+    conn.execute("INSERT INTO audit_log SELECT * FROM audit_log_before")
+    conn.execute("DROP TABLE audit_log_before")
 
 
 def record(actor: str, role: str, scope_key: str, action: AuditAction | str, page: str | None = None,
