@@ -1,5 +1,5 @@
-"""Command line: python -m kpis {import,demo,validate,compute,users}. Each command delegates to
-the engine."""
+"""Command line: python -m kpis {import,demo,validate,compute,disclosure-check,users}. Each
+command delegates to the engine."""
 
 from __future__ import annotations
 
@@ -53,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     comp.add_argument("--teams", default=None, help="the teams of a department head (comma-separated)")
     comp.add_argument("--format", choices=["table", "csv", "json", "xlsx"], default="table")
     comp.add_argument("--out", type=Path, default=None)
+    check = sub.add_parser("disclosure-check",
+                           help="try to recover withheld small counts from every committee view")
+    check.add_argument("--db", type=Path, default=DEFAULT_DB)
+    check.add_argument("--kpis-file", type=Path, default=DEFAULT_KPIS)
+    check.add_argument("--format", choices=["table", "json"], default="table")
     from kpis.access.users_cli import add_parser as add_users_parser
 
     add_users_parser(sub)
@@ -90,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
         from kpis.review.cli import cli_review
 
         return cli_review(args)
+    if args.command == "disclosure-check":
+        from kpis.access.disclosure import cli_disclosure_check
+
+        return cli_disclosure_check(args)
     if args.command == "users":
         from kpis.access.users_cli import cli_users
 

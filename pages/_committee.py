@@ -37,7 +37,7 @@ STATUS_BADGE = {"green": "green", "yellow": "yellow", "red": "red", "none": "gra
 CHANGE_COLOR = {"better": "blue", "worse": "orange", "neutral": "gray"}
 
 
-def _init(as_of: date) -> None:
+def _init(as_of: date, kinds: tuple[PeriodKind, ...]) -> None:
     """Fill the widgets' state from the link, else from this session's last choice, else the
     default (the latest complete quarter; compared with the previous period)."""
     state, qp = st.session_state, st.query_params
@@ -49,7 +49,7 @@ def _init(as_of: date) -> None:
         if key in state:  # claimed as ours, so a widget on another page takes the value over
             state[key] = state[key]
     if KEY_PERIOD not in state:
-        p = resolve(qp.get(QP_PERIOD) or state.get(REMEMBER[KEY_PERIOD]), as_of)
+        p = resolve(qp.get(QP_PERIOD) or state.get(REMEMBER[KEY_PERIOD]), as_of, kinds)
         state[KEY_KIND] = p.kind.value
         state[KEY_PERIOD] = p.label
     if KEY_COMPARISON not in state:
@@ -67,16 +67,18 @@ def _period_text(label: str, as_of: date) -> str:
     return period_label_da(p) + ("" if is_complete(p, as_of) else " (til dato)")
 
 
-def period_controls(as_of: date) -> tuple[Period, Comparison]:
-    """Period type, period and comparison, as widgets; the choice is written to the link."""
-    _init(as_of)
+def period_controls(as_of: date, kinds: tuple[PeriodKind, ...] = KIND_ORDER
+                    ) -> tuple[Period, Comparison]:
+    """Period type, period and comparison, as widgets; the choice is written to the link.
+    ``kinds``: the period kinds the reader may pick (``period_choice.kinds_for``)."""
+    _init(as_of, kinds)
     kind = PeriodKind(st.session_state[KEY_KIND])
     options = [p.label for p in choices(kind, as_of)]
     current = st.session_state[KEY_PERIOD]
     if current not in options:  # an older period from a link stays selectable
         options.append(current)
     c1, c2, c3 = st.columns([1, 1.3, 2])
-    c1.selectbox("Periodetype", [k.value for k in KIND_ORDER], key=KEY_KIND,
+    c1.selectbox("Periodetype", [k.value for k in kinds], key=KEY_KIND,
                  format_func=lambda v: KIND_LABELS_DA[PeriodKind(v)],
                  on_change=_kind_changed, args=(as_of,))
     c2.selectbox("Periode", options, key=KEY_PERIOD, format_func=lambda v: _period_text(v, as_of))

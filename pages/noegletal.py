@@ -16,7 +16,12 @@ from kpis.present.charts import (
 )
 from kpis.present.counting import how_counted, legal_basis_lines
 from kpis.present.formatting import format_date_da
-from kpis.present.period_choice import period_label_da, periods_needed, trend_periods
+from kpis.present.period_choice import (
+    kinds_for,
+    period_label_da,
+    periods_needed,
+    trend_periods,
+)
 from kpis.present.tiles import (
     CONTEXT_SECTION_DA,
     SUPPRESSION_THRESHOLD,
@@ -58,7 +63,7 @@ st.query_params[QP_KPI] = kpi.id
 
 st.title(kpi.name)
 st.caption(f"{_section(kpi)} · data opgjort pr. {format_date_da(as_of)}")
-period, comparison = period_controls(as_of)
+period, comparison = period_controls(as_of, kinds_for(scope.suppress_below is not None))
 trend = trend_periods(period)
 
 # The same call as the overview's, so the figure here is the overview's (and comes from cache).

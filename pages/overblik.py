@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from kpis.access.roles import Role, scope_for
 from kpis.present.formatting import format_date_da, format_datetime_da, whose_figures_da
 from kpis.present.meeting_papers import (
     PDF_MIME,
@@ -14,9 +15,10 @@ from kpis.present.meeting_papers import (
     MeetingPapers,
     build_pdf,
     build_xlsx,
-    committee_results,
 )
 from kpis.present.period_choice import (
+    committee_equivalent,
+    kinds_for,
     period_label_da,
     period_span_da,
     periods_needed,
@@ -42,11 +44,12 @@ st.markdown(
     f"{whose_figures_da(scope.team_list)}. Data opgjort pr. **{format_date_da(as_of)}**, "
     f"senest indlæst {format_datetime_da(meta.imported_at)}."
 )
-period, comparison = period_controls(as_of)
+committee = scope.suppress_below is not None
+period, comparison = period_controls(as_of, kinds_for(committee))
 other = comparison.of(period)
 
 # One engine call for the page: the trend, the comparison period and the period holding the
-# as-of date (where pending steps are reported). The meeting papers use this very frame.
+# as-of date (where pending steps are reported). A committee member's papers use this very frame.
 needed = periods_needed(period, comparison, as_of)
 with st.spinner("Beregner nøgletallene …"):
     results = get_results(db, meta.snapshot_id, kpiset, [p.label for p in needed], scope=scope)
@@ -57,25 +60,39 @@ st.markdown(
     f"**{period_label_da(period)}** ({period_span_da(period)}) sammenlignet med "
     f"**{period_label_da(other)}**."
 )
-papers = MeetingPapers(kpiset, committee_results(results, kpiset, scope.suppress_below is not None,
-                                                  threshold),
-                       period, comparison, as_of, meta.imported_at, threshold, teams=scope.team_list)
-c1, c2, _ = st.columns([1.3, 1.1, 2])
-# The files are made on the server when clicked (a callable), so the page itself stays fast.
-c1.download_button("Hent bilag til udvalgsmøde (PDF)",
-                   data=audited_export(lambda: build_pdf(papers), "overblik",
-                                       f"{papers.file_stem}.pdf", period=period.label),
-                   file_name=f"{papers.file_stem}.pdf", mime=PDF_MIME, on_click="ignore",
-                   key="bilag_pdf", icon=":material/picture_as_pdf:")
-c2.download_button("Hent tallene i Excel",
-                   data=audited_export(lambda: build_xlsx(papers), "overblik",
-                                       f"{papers.file_stem}.xlsx", period=period.label),
-                   file_name=f"{papers.file_stem}.xlsx", mime=XLSX_MIME, on_click="ignore",
-                   key="bilag_xlsx", icon=":material/table_view:")
-if scope.suppress_below is None:
-    hidden = suppressed_text(threshold)
-    st.caption(f"Bilaget følger udvalgets regler: tal, der bygger på {hidden} sager, vises som "
-               f"»{hidden}« – også de tal, du selv kan se her.")
+# The papers are public: they carry the committee's figures for the whole department, whoever
+# makes them, and exist only for the periods the committee may see (docs/disclosure.md).
+paper_period = period if committee else committee_equivalent(period, as_of)
+if scope.teams is not None:
+    st.caption("Bilag til udvalgsmøde dækker hele afdelingen og dannes af udvalget, analytikere "
+               "og administratorer.")
+elif paper_period is None:
+    st.caption("Bilag til udvalgsmøde dannes kun for de perioder, udvalget kan vælge: kvartaler, "
+               "år og løbende 12 måneder til et kvartals slutning i de seneste 5 år.")
+else:
+    paper_results = results if committee else get_results(
+        db, meta.snapshot_id, kpiset,
+        [p.label for p in periods_needed(paper_period, comparison, as_of)],
+        scope=scope_for(Role.COMMITTEE))
+    papers = MeetingPapers(kpiset, paper_results, paper_period, comparison, as_of,
+                           meta.imported_at, threshold)
+    c1, c2, _ = st.columns([1.3, 1.1, 2])
+    # The files are made on the server when clicked (a callable), so the page stays fast.
+    c1.download_button("Hent bilag til udvalgsmøde (PDF)",
+                       data=audited_export(lambda: build_pdf(papers), "overblik",
+                                           f"{papers.file_stem}.pdf", period=paper_period.label),
+                       file_name=f"{papers.file_stem}.pdf", mime=PDF_MIME, on_click="ignore",
+                       key="bilag_pdf", icon=":material/picture_as_pdf:")
+    c2.download_button("Hent tallene i Excel",
+                       data=audited_export(lambda: build_xlsx(papers), "overblik",
+                                           f"{papers.file_stem}.xlsx",
+                                           period=paper_period.label),
+                       file_name=f"{papers.file_stem}.xlsx", mime=XLSX_MIME, on_click="ignore",
+                       key="bilag_xlsx", icon=":material/table_view:")
+    if not committee:
+        hidden = suppressed_text(threshold)
+        st.caption(f"Bilaget følger udvalgets regler: tal, der bygger på {hidden} sager, vises "
+                   f"som »{hidden}« – også de tal, du selv kan se her.")
 with st.expander("Sådan læses tallene"):
     st.markdown(READING_GUIDE.format(hidden=suppressed_text(threshold)))
 

@@ -10,7 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 from kpis.compute.periods import parse_period
-from kpis.present.meeting_papers import MeetingPapers, build_pdf, build_xlsx, committee_results
+from kpis.present.meeting_papers import MeetingPapers, build_pdf, build_xlsx
 from kpis.present.period_choice import Comparison, trend_periods
 from tests.test_tiles import KPIS, frame, row
 
@@ -139,28 +139,6 @@ def test_pdf_says_when_it_was_made():
                            made_at=datetime(2026, 11, 24, 8, 30, tzinfo=UTC))  # 09.30 Danish
     text = PdfReader(io.BytesIO(build_pdf(papers))).pages[0].extract_text()
     assert "Dannet 24. november 2026 kl. 09.30" in text
-
-
-def test_papers_made_by_an_unsuppressed_role_follow_the_committees_rule():
-    # An analyst's frame: nothing withheld. "late_share" rests on 3 cases in 3rd quarter, and
-    # 3 steps are overdue in 4th quarter (the as-of date's): the papers withhold both, as the
-    # committee member's screen does.
-    rows = [row("bfu_rate", "2026-Q3", 35, 40, 0.875),
-            row("bfu_rate", "2026-Q4", 10, 12, 0.83, overdue=3, pending=20),
-            row("late_share", "2026-Q3", 1, 3, 1 / 3)]
-    results = frame(*rows)
-    shown = committee_results(results, KPIS, suppressed=False, threshold=5)
-    tiles = {t.kpi_id: t for t in MeetingPapers(KPIS, shown, Q3, Comparison.PREVIOUS,
-                                                AS_OF).tiles()}
-    assert tiles["late_share"].value_text == "færre end 5" and tiles["late_share"].value is None
-    assert tiles["bfu_rate"].value_text == "87,5 %"
-    assert tiles["bfu_rate"].overdue_text == "Åbne efter fristen: færre end 5"
-    assert tiles["bfu_rate"].pending == 20
-    text = " ".join(PdfReader(io.BytesIO(build_pdf(MeetingPapers(
-        KPIS, shown, Q3, Comparison.PREVIOUS, AS_OF)))).pages[0].extract_text().split())
-    assert "33,3 %" not in text and "1 af 3" not in text
-    # a frame the engine already withheld (a committee member's) is used as it is
-    assert committee_results(results, KPIS, suppressed=True) is results
 
 
 def test_papers_of_some_teams_say_so():

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from kpis.compute.periods import PeriodError, PeriodKind, parse_period, periods_back
+from kpis.compute.periods import PeriodError, PeriodKind, parse_period, period_of, periods_back
 
 
 @pytest.mark.parametrize(
@@ -42,3 +42,12 @@ def test_periods_back():
     labels = [p.label for p in periods_back(parse_period("2025-Q2"), 4)]
     assert labels == ["2024-Q3", "2024-Q4", "2025-Q1", "2025-Q2"]
     assert parse_period("2025-Q2").kind is PeriodKind.QUARTER
+
+
+def test_twelve_months_ending_at_a_quarter_step_a_quarter():
+    # The committee's rolling window (issue 11): the same days as R12-2025-06, a quarter apart.
+    p = parse_period("R12-2025-Q2")
+    assert (p.start, p.end) == (date(2024, 7, 1), date(2025, 6, 30))
+    assert (p.start, p.end) == (parse_period("R12-2025-06").start, parse_period("R12-2025-06").end)
+    assert p.previous().label == "R12-2025-Q1" and p.same_last_year().label == "R12-2024-Q2"
+    assert period_of(PeriodKind.ROLLING_12_QUARTERS, date(2026, 11, 20)).label == "R12-2026-Q4"

@@ -10,22 +10,28 @@ import polars as pl
 from kpis.access.roles import Role, scope_for
 from kpis.compute.engine import compute
 from kpis.compute.periods import Period, PeriodKind
-from kpis.present.period_choice import latest_complete
+from kpis.present.period_choice import Comparison, choices, latest_complete, periods_needed
 
 COMMITTEE = scope_for(Role.COMMITTEE)
 
 
-def withheld_total(conn, kpiset, as_of: date) -> tuple[str, Period, dict]:
-    """A KPI and a complete month whose department figure the committee may not see, and that
-    figure as an analyst sees it."""
-    months = [latest_complete(PeriodKind.MONTH, as_of)]
-    while len(months) < 36:
-        months.append(months[-1].previous())
-    hidden = compute(conn, kpiset, months, scope=COMMITTEE).filter(pl.col("suppressed"))
-    assert hidden.height, "the demo has a month with a withheld department figure"
-    kpi_id, label = hidden["kpi"][0], hidden["period"][0]
-    month = next(m for m in months if m.label == label)
-    return kpi_id, month, compute(conn, kpiset, [month], kpi_ids=[kpi_id]).row(0, named=True)
+def withheld_total(conn, kpiset, as_of: date) -> tuple[str, Period, Period, dict]:
+    """A KPI, a quarter the committee can choose, and a period of that quarter's overview whose
+    department figure the committee may not see (the chosen quarter or one of its trend), and
+    that figure as an analyst sees it.
+
+    Months are not the committee's since issue 11 (they let small counts be recovered by
+    subtraction), so this searches the quarters the committee can choose, newest first."""
+    for quarter in choices(PeriodKind.QUARTER, as_of):
+        needed = periods_needed(quarter, Comparison.PREVIOUS, as_of)
+        res = compute(conn, kpiset, needed, scope=COMMITTEE)
+        hidden = res.filter(pl.col("suppressed"))
+        if hidden.height:
+            kpi_id, label = hidden["kpi"][0], hidden["period"][0]
+            period = next(p for p in needed if p.label == label)
+            full = compute(conn, kpiset, [period], kpi_ids=[kpi_id]).row(0, named=True)
+            return kpi_id, quarter, period, full
+    raise AssertionError("the demo has an overview with a withheld department figure")
 
 
 def withheld_teams(conn, kpiset, as_of: date) -> tuple[str, Period, pl.DataFrame]:

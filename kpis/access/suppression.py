@@ -1,155 +1,334 @@
-"""Small-number suppression for committee views and exports: primary and secondary.
+"""Small-number suppression for the committee, decided once over everything it can reach.
 
-Primary: a figure whose base count (the denominator of a rate, the count of a count, the number
-of completed steps of a duration) is above zero and below the threshold is withheld: numerator,
-denominator and value alike. Zero may be shown. The pending and overdue-open counts are checked
-the same way, each on its own.
+A committee member can open any period the committee may pick, its trend and comparison, by team
+or not, on the pages, in the meeting papers and with ``compute --role committee``; adding and
+subtracting what all those views show must not give back a withheld count. So the withheld cells
+are decided once per snapshot, definitions and threshold, over that whole lattice
+(``kpis.present.period_choice.committee_periods`` × department and teams, every KPI), and every
+committee view reads its flags from that one decision: which view is opened first cannot matter.
 
-Secondary: a hidden figure must not be recoverable from the figures shown beside it. Rows that
-add up are linked by constraints — a parent (the department total, a team, a year) and the rows
-that partition it (its teams, its caseworkers, its quarters). While a visible parent has exactly
-one hidden child, the smallest other non-zero child is hidden too; when no such child exists, the
-parent is hidden instead (and its own constraints are checked again).
+Primary: a part of a row (``kpis.access.lattice``) whose deciding count is above zero and below
+the threshold is withheld. So is a quarter's count for a team (or the department) that no view
+shows but the shown figures would add up to, when it is small.
 
-Known limit: overlapping periods (rolling twelve months side by side) are not linked; the pages
-show them one at a time.
+Secondary (complementary): each primary cell gets a *protecting pattern* — a change of the
+quarter × team counts by +1/−1 (one cell, two quarters, two teams, or a rectangle of two quarters
+and two teams) that moves the primary cell but leaves every shown figure unchanged. Every shown
+figure the pattern would change is withheld too. Then the shown figures cannot tell the true
+counts from the counts moved by the pattern, so the primary cell is not determined by them; as
+the pattern only moves counts of at least 1, non-negativity does not pin it either. Of the
+possible patterns the cheapest is taken: as few newly withheld figures as possible, department
+figures counting many times a team's.
+
+KPIs that count the same units (several KPIs whose denominator is the completed BFUs, a count
+that equals another KPI's denominator) are linked: found as parts whose quarter × team counts
+are identical, they share one decision, so a count withheld in one is withheld in the other.
+
+The disclosure check (``kpis.access.disclosure``) plays the attacker against the result.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
-from itertools import pairwise
+from datetime import date
 
+import numpy as np
 import polars as pl
 
-from kpis.compute.periods import Period, parse_period
-from kpis.rules.definitions import CountKpi, DurationKpi
+from kpis.access.lattice import (
+    COMMITTEE_DIMENSIONS,
+    FLAG_OF_PART,
+    Part,
+    Shape,
+    grid,
+    group_matrix,
+    parts_of,
+    time_row,
+)
+from kpis.compute.engine import AccessDenied
+from kpis.compute.periods import Period, PeriodKind, parse_period, period_of
 
 HIDDEN_TEXT = "færre end {threshold}"
+DEPARTMENT_WEIGHT = 20.0  # withholding a department figure costs as much as 20 team figures
+CellKey = tuple[str, str, date, date, str | None]  # kpi, part, first day, last day, team
+
+
+class CommitteeRequestDenied(AccessDenied):
+    """A committee view asked for a figure outside the lattice its suppression was decided on."""
 
 
 @dataclass(frozen=True)
-class Constraint:
-    parent: int  # row index
-    children: tuple[int, ...]
+class Decision:
+    """The committee's withheld cells for one snapshot, definitions and threshold."""
+
+    threshold: int
+    as_of: date
+    spans: frozenset[tuple[date, date]]  # the periods a committee view may show
+    teams: tuple[str, ...]
+    hidden: frozenset[CellKey]
+
+    def require(self, periods: list[Period], by: tuple[str, ...], as_of: date) -> None:
+        """Refuse a request the decision does not cover (in Danish: the CLI prints it)."""
+        if as_of != self.as_of:
+            raise CommitteeRequestDenied(
+                "udvalget ser tallene pr. datasættets opgørelsesdato "
+                f"({self.as_of:%d-%m-%Y}); en anden dato kan ikke vælges")
+        other = [d for d in by if d not in COMMITTEE_DIMENSIONS]
+        if other:
+            raise CommitteeRequestDenied(
+                f"udvalget kan kun se nøgletal pr. team, ikke pr. {', '.join(other)}")
+        for p in periods:
+            if (p.start, p.end) not in self.spans:
+                raise CommitteeRequestDenied(
+                    f"udvalget kan ikke se perioden {p.label}: udvalget ser kvartaler, år og "
+                    "løbende 12 måneder til et kvartals slutning (fx R12-2025-Q2) i de seneste "
+                    "5 år – ikke måneder, se docs/disclosure.md")
+
+    def is_hidden(self, kpi: str, part: str, period: Period, team: str | None) -> bool:
+        return (kpi, part, period.start, period.end, team) in self.hidden
+
+    def apply(self, df: pl.DataFrame) -> pl.DataFrame:
+        """Withhold the decided cells of a tidy result (any committee view)."""
+        if df.is_empty():
+            return df
+        periods = {label: parse_period(label) for label in df["period"].unique().to_list()}
+        teams = df["team"].to_list() if "team" in df.columns else [None] * df.height
+        flags: dict[str, list[bool]] = {flag: [] for flag in FLAG_OF_PART.values()}
+        for kpi, label, level, team in zip(df["kpi"], df["period"], df["group_level"], teams):
+            p = periods[label]
+            group = None if level == "" else team
+            for part, flag in FLAG_OF_PART.items():
+                flags[flag].append((kpi, part, p.start, p.end, group) in self.hidden)
+        return withhold(df.with_columns(**{f: pl.Series(v, dtype=pl.Boolean)
+                                           for f, v in flags.items()}))
 
 
-def base_count_column(kpi) -> str:
-    """Which count decides whether a KPI's figure is too small to show."""
-    if isinstance(kpi, CountKpi):
-        return "numerator"
-    if isinstance(kpi, DurationKpi):
-        return "denominator"
-    return "denominator"
-
-
-def _group_constraints(df: pl.DataFrame, by: tuple[str, ...]) -> list[Constraint]:
-    """Parent → children over the grouping levels (total → team → team,caseworker)."""
-    index: dict[tuple, int] = {}
-    rows = df.select(["kpi", "period", "group_level", *by]).iter_rows()
-    keyed = []
-    for i, r in enumerate(rows):
-        kpi, period, level, *values = r
-        depth = 0 if level == "" else len(level.split(","))
-        key = (kpi, period, depth, tuple(values[:depth]))
-        index[key] = i
-        keyed.append(key)
-    children: dict[int, list[int]] = defaultdict(list)
-    for i, (kpi, period, depth, values) in enumerate(keyed):
-        if depth == 0:
-            continue
-        parent = index.get((kpi, period, depth - 1, values[: depth - 1]))
-        if parent is not None:
-            children[parent].append(i)
-    return [Constraint(p, tuple(c)) for p, c in children.items()]
-
-
-def _period_constraints(df: pl.DataFrame, by: tuple[str, ...]) -> list[Constraint]:
-    """A period shown beside periods that exactly partition it (a year and its quarters)."""
-    labels = df["period"].unique().to_list()
-    periods: dict[str, Period] = {}
-    for label in labels:
-        try:
-            periods[label] = parse_period(label)
-        except ValueError:
-            continue
-    partitions: dict[str, list[str]] = {}
-    for big in periods.values():
-        inside = [p for p in periods.values()
-                  if p.label != big.label and big.start <= p.start and p.end <= big.end]
-        # the finest complete tiling of one kind
-        for kind in {p.kind for p in inside}:
-            parts = sorted((p for p in inside if p.kind is kind), key=lambda p: p.start)
-            if parts and parts[0].start == big.start and parts[-1].end == big.end and all(
-                (a.end.toordinal() + 1) == b.start.toordinal() for a, b in pairwise(parts)
-            ):
-                partitions[big.label] = [p.label for p in parts]
-    if not partitions:
-        return []
-    index: dict[tuple, int] = {}
-    for i, r in enumerate(df.select(["kpi", "period", "group_level", *by]).iter_rows()):
-        kpi, period, level, *values = r
-        index[(kpi, period, level, tuple(values))] = i
-    out = []
-    for (kpi, period, level, values), i in index.items():
-        if period in partitions:
-            kids = [index.get((kpi, p, level, values)) for p in partitions[period]]
-            # a missing child row holds no units: it is a zero, known to the reader
-            out.append(Constraint(i, tuple(k for k in kids if k is not None)))
-    return out
-
-
-def _suppress(counts: list[int | None], threshold: int,
-              constraints: list[Constraint]) -> set[int]:
-    hidden = {i for i, n in enumerate(counts) if n is not None and 0 < n < threshold}
-    changed = True
-    while changed:
-        changed = False
-        for c in constraints:
-            if c.parent in hidden:
-                continue
-            hidden_kids = [k for k in c.children if k in hidden]
-            if len(hidden_kids) != 1:
-                continue
-            candidates = [k for k in c.children if k not in hidden and (counts[k] or 0) > 0]
-            if candidates:
-                hidden.add(min(candidates, key=lambda k: (counts[k], k)))
-            else:
-                hidden.add(c.parent)
-            changed = True
-    return hidden
-
-
-def apply_suppression(df: pl.DataFrame, kpiset, threshold: int, by: tuple[str, ...] = ()
-                      ) -> pl.DataFrame:
-    """Withhold small figures in a tidy result (all rows of one view or export at once)."""
-    if df.is_empty():
-        return df
-    constraints = _group_constraints(df, by) + _period_constraints(df, by)
-    kpi_of = df["kpi"].to_list()
-    base = [r[base_count_column(kpiset[k])] for k, r in zip(kpi_of, df.iter_rows(named=True))]
-    hidden = _suppress(base, threshold, constraints)
-    hidden_pending = _suppress(df["pending"].to_list(), threshold, constraints)
-    hidden_overdue = _suppress(df["overdue_open"].to_list(), threshold, constraints)
-    n = len(df)
-    mask = pl.Series([i in hidden for i in range(n)])
-    pmask = pl.Series([i in hidden_pending for i in range(n)])
-    omask = pl.Series([i in hidden_overdue for i in range(n)])
-    out = df.with_columns(
-        suppressed=mask,
-        pending_suppressed=pmask,
-        overdue_suppressed=omask,
-    )
-    withheld = ["numerator", "denominator", "value", "p90"]
-    out = out.with_columns(
-        [pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(c)).alias(c)
-         for c in withheld]
-        + [pl.when(pl.col("suppressed")).then(pl.lit("none")).otherwise(pl.col("status"))
-           .alias("status"),
+def withhold(df: pl.DataFrame) -> pl.DataFrame:
+    """Blank what the flags withhold: a figure's numerator, denominator, value and p90 (and its
+    status), and the pending and overdue-open counts, each by its own flag."""
+    hide = pl.col("suppressed")
+    return df.with_columns(
+        [pl.when(hide).then(None).otherwise(pl.col(c)).alias(c)
+         for c in ("numerator", "denominator", "value", "p90")]
+        + [pl.when(hide).then(pl.lit("none")).otherwise(pl.col("status")).alias("status"),
            pl.when(pl.col("pending_suppressed")).then(None).otherwise(pl.col("pending"))
            .alias("pending"),
            pl.when(pl.col("overdue_suppressed")).then(None).otherwise(pl.col("overdue_open"))
-           .alias("overdue_open")]
-    )
-    return out
+           .alias("overdue_open")])
+
+
+# --- the decision -------------------------------------------------------------------------------
+
+
+def quarter_bins(periods: list[Period], as_of: date) -> list[Period]:
+    """The quarters from the first day any period covers to the quarter holding the as-of date."""
+    first = period_of(PeriodKind.QUARTER, min(p.start for p in periods))
+    last = period_of(PeriodKind.QUARTER, as_of)
+    out = [last]
+    while out[-1].start > first.start:
+        out.append(out[-1].previous())
+    return out[::-1]
+
+
+@dataclass
+class Problem:
+    """One set of linked parts: shown cells periods × groups over base cells quarters × teams."""
+
+    T: np.ndarray  # periods × quarters: how each shown period adds up from the quarters
+    G: np.ndarray  # groups × teams
+    primary: np.ndarray  # periods × groups: small shown cells
+    base_primary: np.ndarray  # quarters × groups: small quarter cells no view shows
+    positive: np.ndarray  # quarters × teams: base cells with a count of at least 1
+    weight: np.ndarray  # periods × groups: the cost of withholding each shown cell
+
+
+def protect(pr: Problem) -> np.ndarray:
+    """The withheld shown cells: the primary ones and, for each primary cell (shown or a hidden
+    quarter), every shown cell its cheapest protecting pattern changes."""
+    hidden = pr.primary.copy()
+    patterns: list[tuple[np.ndarray, np.ndarray]] = []
+    nq = pr.T.shape[1]
+    targets = [(pr.T[i], pr.G[j], (i, j)) for i, j in zip(*np.nonzero(pr.primary))]
+    targets += [(np.eye(nq)[q], pr.G[j], None) for q, j in zip(*np.nonzero(pr.base_primary))]
+    # department cells first: they admit the fewest patterns
+    targets.sort(key=lambda t: (t[1].sum() < len(t[1]), -t[0].sum()))
+    for tc, gc, cell in targets:
+        if any((tc @ u) * (gc @ w) != 0 for u, w in patterns):
+            continue  # already protected by a pattern applied for another cell
+        best = _cheapest(pr, hidden, tc, gc)
+        if best is None:  # nothing can move it (a model mismatch): withhold the cell itself
+            if cell is not None:
+                hidden[cell] = True
+            continue
+        u, w = best
+        hidden |= np.outer(pr.T @ u != 0, pr.G @ w != 0)
+        patterns.append((u, w))
+    return hidden
+
+
+def _cheapest(pr: Problem, hidden: np.ndarray, tc: np.ndarray, gc: np.ndarray):
+    cost = pr.weight * ~hidden
+    T, G, pos = pr.T, pr.G, pr.positive
+    nq, nt = T.shape[1], G.shape[1]
+    best, best_cost = None, np.inf
+    for q in np.nonzero(tc)[0]:
+        mu = T[:, q] != 0
+        Mu = (T[:, [q]] - T) != 0  # periods × q': cells changed by e_q − e_q'
+        time_ok = tc != tc[q]  # the pattern must move the target
+        for t in np.nonzero(gc)[0]:
+            if not pos[q, t]:
+                continue
+            mw = G[:, t] != 0
+            Mw = (G[:, [t]] - G) != 0
+            team_ok = gc != gc[t]
+            options = []
+            options.append((mu @ cost @ mw, np.eye(nq)[q], np.eye(nt)[t]))
+            pairs_t = np.where(team_ok & pos[q], mu @ cost @ Mw, np.inf)
+            k = int(np.argmin(pairs_t))
+            options.append((pairs_t[k], np.eye(nq)[q], np.eye(nt)[t] - np.eye(nt)[k]))
+            pairs_q = np.where(time_ok & pos[:, t], Mu.T @ cost @ mw, np.inf)
+            k = int(np.argmin(pairs_q))
+            options.append((pairs_q[k], np.eye(nq)[q] - np.eye(nq)[k], np.eye(nt)[t]))
+            ok = np.outer(time_ok & pos[:, t], team_ok & pos[q]) & pos
+            rect = np.where(ok, Mu.T @ cost @ Mw, np.inf)
+            qk, tk = np.unravel_index(int(np.argmin(rect)), rect.shape)
+            options.append((rect[qk, tk], np.eye(nq)[q] - np.eye(nq)[qk],
+                            np.eye(nt)[t] - np.eye(nt)[tk]))
+            for c, u, w in options:
+                if c < best_cost:
+                    best, best_cost = (u, w), c
+    return best
+
+
+def _linked(parts: list[Part], base: dict[tuple[str, str], dict[str, np.ndarray]]) -> list[list[Part]]:
+    """Parts that share counts: identical non-zero quarter × team counts of the same shape."""
+    parent = {(p.kpi, p.part): (p.kpi, p.part) for p in parts}
+
+    def find(k):
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    seen: dict[tuple, tuple[str, str]] = {}
+    for p in parts:
+        for g in base[(p.kpi, p.part)].values():
+            if not g[:, 1:].any():
+                continue
+            key = (p.shape, g.shape, g[:, 1:].tobytes())
+            if key in seen:
+                parent[find((p.kpi, p.part))] = find(seen[key])
+            else:
+                seen[key] = (p.kpi, p.part)
+    groups: dict[tuple[str, str], list[Part]] = defaultdict(list)
+    for p in parts:
+        groups[find((p.kpi, p.part))].append(p)
+    return list(groups.values())
+
+
+def decide(frame: pl.DataFrame, kpiset, periods: list[Period], as_of: date,
+           threshold: int) -> Decision:
+    """The decision from a result frame holding every period of ``periods`` and every quarter
+    of ``quarter_bins(periods)``, by team, unsuppressed."""
+    bins = quarter_bins(periods, as_of)
+    spans = {(p.start, p.end) for p in periods}
+    teams = sorted({t for t in frame["team"].to_list() if t is not None})
+    G = group_matrix(teams)
+    rows_of: dict[str, list[dict]] = defaultdict(list)
+    for r in frame.iter_rows(named=True):
+        rows_of[r["kpi"]].append(r)
+    parts = parts_of(kpiset)
+    shown: dict[tuple[str, str], dict[str, np.ndarray]] = {}
+    base: dict[tuple[str, str], dict[str, np.ndarray]] = {}
+    for p in parts:
+        shown[(p.kpi, p.part)] = {c: grid(rows_of[p.kpi], p, c, periods, teams) for c in p.columns}
+        base[(p.kpi, p.part)] = {c: grid(rows_of[p.kpi], p, c, bins, teams) for c in p.columns}
+    unseen = np.array([(b.start, b.end) not in spans for b in bins])
+    hidden: set[CellKey] = set()
+    for group in _linked(parts, base):
+        shape = group[0].shape
+        small = np.zeros((len(periods), len(teams) + 1), dtype=bool)
+        small_base = np.zeros((len(bins), len(teams) + 1), dtype=bool)
+        positive = np.zeros((len(bins), len(teams)), dtype=bool)
+        size = np.zeros_like(small, dtype=float)
+        for p in group:
+            for c in p.criteria:
+                v, b = shown[(p.kpi, p.part)][c], base[(p.kpi, p.part)][c]
+                small |= (v > 0) & (v < threshold)
+                small_base |= (b > 0) & (b < threshold) & unseen[:, None]
+                positive |= b[:, 1:] > 0
+                size = np.maximum(size, v)
+        weight = np.ones_like(size)
+        weight[:, 0] = DEPARTMENT_WEIGHT
+        problem = Problem(
+            T=np.array([time_row(p, bins, shape, as_of) for p in periods]), G=G,
+            primary=small, base_primary=small_base, positive=positive,
+            weight=weight + size * 1e-4)  # ties: withhold the smaller figure
+        withheld = protect(problem) if small.any() or small_base.any() else small
+        for i, j in zip(*np.nonzero(withheld)):
+            period, team = periods[i], (None if j == 0 else teams[j - 1])
+            for p in group:
+                hidden.add((p.kpi, p.part, period.start, period.end, team))
+    return Decision(threshold, as_of, frozenset(spans), tuple(teams), frozenset(hidden))
+
+
+# --- one decision per snapshot ------------------------------------------------------------------
+
+_decisions: OrderedDict[tuple, Decision] = OrderedDict()
+_lock = threading.Lock()
+MAX_DECISIONS = 8
+
+
+def committee_decision(source, kpiset, threshold: int, as_of: date | None = None,
+                       settings=None) -> Decision:
+    """The committee's decision for the snapshot ``source`` holds (a connection or the unit
+    cache), computed on first use and kept per (snapshot, as-of date, definitions, threshold,
+    settings) — for every page, paper and CLI call of the process."""
+    from kpis.compute.engine import compute, snapshot_as_of
+    from kpis.present.period_choice import committee_periods
+
+    snapshot_id = getattr(source, "snapshot_id", None)
+    if snapshot_id is None:
+        snapshot_id = source.execute("SELECT snapshot_id FROM snapshot_meta").fetchone()[0]
+    data_as_of = getattr(source, "as_of", None) or snapshot_as_of(source)
+    as_of = as_of or data_as_of
+    key = (snapshot_id, as_of, kpiset.version, threshold,
+           settings.model_dump_json() if settings is not None else "")
+    with _lock:
+        if key in _decisions:
+            _decisions.move_to_end(key)
+            return _decisions[key]
+        periods = committee_periods(as_of)
+        asked = {p.label: p for p in periods + quarter_bins(periods, as_of)}
+        frame = compute(source, kpiset, list(asked.values()), COMMITTEE_DIMENSIONS, as_of=as_of,
+                        settings=settings)
+        decision = decide(frame, kpiset, periods, as_of, threshold)
+        _decisions[key] = decision
+        while len(_decisions) > MAX_DECISIONS:
+            _decisions.popitem(last=False)
+        return decision
+
+
+def committee_view(source, kpiset, result: pl.DataFrame, periods: list[Period],
+                   by: tuple[str, ...], as_of: date, threshold: int, settings=None
+                   ) -> pl.DataFrame:
+    """A committee view of ``result``: refused outside the lattice, else withheld as decided."""
+    decision = committee_decision(source, kpiset, threshold, settings=settings)
+    decision.require(periods, by, as_of)
+    return decision.apply(result)
+
+
+__all__ = [
+    "HIDDEN_TEXT",
+    "CommitteeRequestDenied",
+    "Decision",
+    "Problem",
+    "Shape",
+    "committee_decision",
+    "committee_view",
+    "decide",
+    "protect",
+    "withhold",
+]

@@ -14,7 +14,6 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from kpis.access.suppression import apply_suppression
 from kpis.compute.compile import (
     DIMENSIONS,
     compile_aggregate_many,
@@ -174,8 +173,11 @@ def compute(
     frames = [_finish(k, raw.filter(pl.col("kpi_ord") == i), plist, by)
               for i, k in enumerate(kpis)]
     result = pl.concat(frames, how="vertical_relaxed")
-    if scope.suppress_below:
-        result = apply_suppression(result, kpiset, scope.suppress_below, by)
+    if scope.suppress_below:  # one decision per snapshot for every committee view
+        from kpis.access.suppression import committee_view
+
+        result = committee_view(source, kpiset, result, plist, by, as_of, scope.suppress_below,
+                                settings)
     return result
 
 

@@ -1,4 +1,10 @@
-"""Reporting periods: months, quarters, years and rolling twelve months, both end days included."""
+"""Reporting periods: months, quarters, years and rolling twelve months, both end days included.
+
+Rolling twelve months come in two kinds: ending at any month (``R12-2025-05``, stepping a month
+back) and ending at a quarter's end (``R12-2025-Q2``, the same days as ``R12-2025-06`` but
+stepping a quarter back). The committee gets only the second: windows a month apart would give
+away month-level counts by subtraction (docs/disclosure.md).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ class PeriodKind(str, Enum):
     QUARTER = "quarter"
     YEAR = "year"
     ROLLING_12 = "rolling12"
+    ROLLING_12_QUARTERS = "rolling12q"  # twelve months ending at a quarter's end
 
 
 @dataclass(frozen=True)
@@ -37,7 +44,7 @@ class Period:
 
 def _length_months(kind: PeriodKind) -> int:
     return {PeriodKind.MONTH: 1, PeriodKind.QUARTER: 3, PeriodKind.YEAR: 12,
-            PeriodKind.ROLLING_12: 1}[kind]
+            PeriodKind.ROLLING_12: 1, PeriodKind.ROLLING_12_QUARTERS: 3}[kind]
 
 
 def _month_end(year: int, month: int) -> date:
@@ -48,6 +55,7 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE)
 _YEAR = re.compile(r"^(\d{4})$")
 _ROLLING = re.compile(r"^R12-(\d{4})-(\d{2})$", re.IGNORECASE)
+_ROLLING_Q = re.compile(r"^R12-(\d{4})-Q([1-4])$", re.IGNORECASE)
 
 
 class PeriodError(ValueError):
@@ -60,7 +68,8 @@ MIN_YEAR, MAX_YEAR = 1900, 2100
 
 
 def parse_period(label: str) -> Period:
-    """'2025-03', '2025-Q1', '2025' or 'R12-2025-03' (the twelve months ending March 2025)."""
+    """'2025-03', '2025-Q1', '2025', 'R12-2025-03' (the twelve months ending March 2025) or
+    'R12-2025-Q1' (the same twelve months, as a window that steps a quarter at a time)."""
     text = label.strip()
     for pattern in (_MONTH, _QUARTER, _YEAR, _ROLLING):
         if (m := pattern.match(text)) and not MIN_YEAR <= int(m[1]) <= MAX_YEAR:
@@ -83,9 +92,15 @@ def parse_period(label: str) -> Period:
         end = _month_end(y, mo)
         start = add_months(date(y, mo, 1), -11)
         return Period(f"R12-{y}-{mo:02d}", PeriodKind.ROLLING_12, start, end)
+    if m := _ROLLING_Q.match(text):
+        y, qn = int(m[1]), int(m[2])
+        end = _month_end(y, 3 * qn)
+        return Period(f"R12-{y}-Q{qn}", PeriodKind.ROLLING_12_QUARTERS,
+                      add_months(date(y, 3 * qn, 1), -11), end)
     raise PeriodError(
         f"ukendt periode {label!r}: skriv fx 2025-03 (måned), 2025-Q1 (kvartal), 2025 (år) "
-        "eller R12-2025-03 (12 måneder til og med marts 2025)"
+        "eller R12-2025-03 (12 måneder til og med marts 2025; R12-2025-Q1 for de samme 12 "
+        "måneder i kvartalstrin)"
     )
 
 
@@ -102,12 +117,14 @@ def period_of(kind: PeriodKind, day: date) -> Period:
         return parse_period(f"{day.year}-Q{(day.month - 1) // 3 + 1}")
     if kind is PeriodKind.YEAR:
         return parse_period(str(day.year))
+    if kind is PeriodKind.ROLLING_12_QUARTERS:
+        return parse_period(f"R12-{day.year}-Q{(day.month - 1) // 3 + 1}")
     return parse_period(f"R12-{day.year}-{day.month:02d}")
 
 
 def _shifted(p: Period, months: int) -> Period:
-    return period_of(p.kind, add_months(p.start if p.kind is not PeriodKind.ROLLING_12 else p.end,
-                                        months))
+    rolling = p.kind in (PeriodKind.ROLLING_12, PeriodKind.ROLLING_12_QUARTERS)
+    return period_of(p.kind, add_months(p.end if rolling else p.start, months))
 
 
 def periods_back(last: Period, count: int) -> list[Period]:

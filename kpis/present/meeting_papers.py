@@ -3,8 +3,9 @@
 Both are built from the very result frame the overview shows through the same tiles
 (``kpis.present.tiles``), so they carry the same figures, the same rounding and the same "færre end
 5" as a committee member's screen, plus the as-of date. Papers leave the building (they are public
-meeting documents), so they follow the committee's suppression whoever makes them
-(``committee_results``): an analyst's papers are the committee member's papers. Server-side and
+meeting documents), so they are always built from the committee's frame (the engine under the
+committee's scope, pages/overblik.py), whoever makes them: an analyst's papers are the committee
+member's papers, and there are papers only for the periods the committee may see. Server-side and
 offline: fpdf2 for the PDF (its charts drawn by ``pdf_charts``), xlsxwriter for the workbook.
 """
 
@@ -17,7 +18,6 @@ from pathlib import Path
 
 import polars as pl
 
-from kpis.access.suppression import apply_suppression
 from kpis.compute.periods import Period
 from kpis.present.charts import trend_data, trend_subtitle
 from kpis.present.counting import as_plain_text, how_counted, legal_basis_lines
@@ -79,14 +79,6 @@ class MeetingPapers:
         if self.teams is not None:
             lines.append(f"Omfatter kun: {and_da(sorted(self.teams))}")
         return lines
-
-
-def committee_results(results: pl.DataFrame, kpiset: KpiSet, suppressed: bool,
-                      threshold: int = SUPPRESSION_THRESHOLD) -> pl.DataFrame:
-    """The overview's frame as the papers carry it: withheld by the committee's rule unless the
-    engine already withheld it (a committee member's scope). The same frame, so the secondary
-    suppression across periods is the committee's too."""
-    return results if suppressed else apply_suppression(results, kpiset, threshold, ())
 
 
 def committee_papers(db: Path, kpiset: KpiSet) -> MeetingPapers:

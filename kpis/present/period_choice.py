@@ -25,8 +25,13 @@ KIND_LABELS_DA: dict[PeriodKind, str] = {
     PeriodKind.QUARTER: "Kvartal",
     PeriodKind.YEAR: "År",
     PeriodKind.ROLLING_12: "Løbende 12 måneder",
+    PeriodKind.ROLLING_12_QUARTERS: "Løbende 12 måneder",
 }
 KIND_ORDER = (PeriodKind.QUARTER, PeriodKind.MONTH, PeriodKind.YEAR, PeriodKind.ROLLING_12)
+# The committee picks no months, and twelve-month windows only at quarter ends: month-level
+# figures (or windows a month apart) would let small counts be recovered by subtraction from the
+# quarters (docs/disclosure.md).
+COMMITTEE_KINDS = (PeriodKind.QUARTER, PeriodKind.YEAR, PeriodKind.ROLLING_12_QUARTERS)
 DEFAULT_KIND = PeriodKind.QUARTER
 # How far back the selector reaches: the years around the Barnets Lov reform (2024) and the SEL
 # years before it. Older periods can still be opened by a link (?periode=2019-Q1).
@@ -96,16 +101,48 @@ def choices(kind: PeriodKind, as_of: date, years: int = YEARS_OFFERED) -> list[P
     return out
 
 
-def resolve(label: str | None, as_of: date) -> Period:
-    """The period a link asks for, or the default when it is missing, malformed or in the future."""
+def kinds_for(committee: bool) -> tuple[PeriodKind, ...]:
+    """The period kinds a reader may pick: the committee's, or all of them."""
+    return COMMITTEE_KINDS if committee else KIND_ORDER
+
+
+def resolve(label: str | None, as_of: date,
+            kinds: tuple[PeriodKind, ...] = KIND_ORDER) -> Period:
+    """The period a link asks for, or the default when it is missing, malformed, in the future
+    or of a kind (or, for the committee, so old) that the reader may not pick."""
     if label:
         try:
             p = parse_period(label)
         except PeriodError:
             p = None
-        if p is not None and p.start <= as_of:
+        if p is not None and kinds is COMMITTEE_KINDS:
+            p = committee_equivalent(p, as_of)
+        if p is not None and p.start <= as_of and p.kind in kinds:
             return p
     return latest_complete(DEFAULT_KIND, as_of)
+
+
+def committee_equivalent(p: Period, as_of: date) -> Period | None:
+    """The committee's period with the same days as ``p`` (``R12-2025-06`` → ``R12-2025-Q2``),
+    or None when the committee may not see those days as one figure."""
+    if p.kind is PeriodKind.ROLLING_12 and p.end.month % 3 == 0:
+        p = parse_period(f"R12-{p.end.year}-Q{p.end.month // 3}")
+    if p.kind not in COMMITTEE_KINDS:
+        return None
+    return p if any(p.label == q.label for q in choices(p.kind, as_of)) else None
+
+
+def committee_periods(as_of: date) -> list[Period]:
+    """Every period a committee view can show on the snapshot of ``as_of``: each period the
+    committee can choose, with its trend, its comparison periods and the period holding the as-of
+    date. The committee's suppression is decided once over all of them (kpis.access.suppression)."""
+    wanted: dict[tuple[date, date], Period] = {}
+    for kind in COMMITTEE_KINDS:
+        for p in choices(kind, as_of):
+            for comparison in Comparison:
+                for q in periods_needed(p, comparison, as_of):
+                    wanted.setdefault((q.start, q.end), q)
+    return sorted(wanted.values(), key=lambda q: (q.start, q.end, q.label))
 
 
 def resolve_comparison(value: str | None) -> Comparison:

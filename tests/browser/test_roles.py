@@ -224,12 +224,17 @@ def test_committee_is_sent_no_hidden_number(page, app_url, engine, tmp_path, out
     frames = Frames(page)
     page.add_init_script(NO_FILE_PICKER)
 
-    # 1. The overview of a month in which one department figure is withheld.
-    kpi_id, month, full = withheld_total(conn, kpiset, as_of)
+    # 1. The overview of a quarter in which one department figure (the quarter's own, or one
+    # of its trend: since issue 11 the committee chooses no months) is withheld.
+    kpi_id, quarter, period, full = withheld_total(conn, kpiset, as_of)
+    own = period.label == quarter.label
     secrets = _secrets(kpiset[kpi_id], [full])
-    _open(page, f"{app_url}/?periode={month.label}", "Overblik")
+    _open(page, f"{app_url}/?periode={quarter.label}", "Overblik")
     tile = page.locator(f".st-key-tile_{kpi_id}")
-    assert tile.locator('[data-testid="stMetricValue"]').inner_text().strip() == HIDDEN
+    if own:
+        assert tile.locator('[data-testid="stMetricValue"]').inner_text().strip() == HIDDEN
+    else:
+        assert "Ikke vist i kurven" in tile.inner_text()
     html = page.content()
     assert not SMALL_COUNT.search(html), SMALL_COUNT.search(html)
     for secret in secrets:
@@ -247,7 +252,7 @@ def test_committee_is_sent_no_hidden_number(page, app_url, engine, tmp_path, out
     xlsx = _download(page, re.compile("Hent tallene i Excel"))
     rows = _cells(Path(xlsx.path()).read_bytes())
     row = next(r for r in rows if kpi_id in r)
-    assert row[1] == HIDDEN and row[7] == HIDDEN, row  # value and n
+    assert not own or (row[1] == HIDDEN and row[7] == HIDDEN), row  # value and n
     cells = " | ".join(str(c) for r in rows for c in r if c is not None)
     assert not SMALL_COUNT.search(cells), SMALL_COUNT.search(cells)
     for secret in secrets:
@@ -292,7 +297,7 @@ def test_committee_is_sent_no_hidden_number(page, app_url, engine, tmp_path, out
 
     # 3. The meeting papers were logged as the committee member's exports.
     exports = audit.read(None, AuditFilter(actor="udvalg", actions=(AuditAction.EXPORT,)))
-    assert {f"bilag-udvalgsmoede-{month.label}.pdf", f"bilag-udvalgsmoede-{month.label}.xlsx"} \
+    assert {f"bilag-udvalgsmoede-{quarter.label}.pdf", f"bilag-udvalgsmoede-{quarter.label}.xlsx"} \
         <= set(exports["detail"])
     assert set(exports["scope"]) == {COMMITTEE.key}
     assert outside_requests == []
