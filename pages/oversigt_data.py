@@ -17,6 +17,7 @@ import streamlit as st
 from kpis.access.audit import AuditAction
 from kpis.data import inventory
 from kpis.data.coverage import Coverage, load_coverage
+from kpis.data.export_date import export_date
 from kpis.data.cpr import masked
 from kpis.data.importer import ImportRefused, run_import
 from kpis.data.schema import TABLE_ORDER
@@ -140,16 +141,27 @@ with st.container(border=True):
         ACCEPTED_SUFFIXES,
         key=f"data_upload_{S.get('data_upload_gen', 0)}")
     c1, c2 = st.columns([1, 2])
-    as_of = c1.date_input("Opgjort pr. (den dag udtrækket blev taget)", value=date.today(),
+    if (upload.file_id if upload else None) != S.get("_data_as_of_for"):
+        # A new file: propose its own date (when it has one) instead of today.
+        S._data_as_of_for = upload.file_id if upload else None
+        found = export_date(upload.name, upload.getvalue(), date.today()) if upload else None
+        S.data_as_of = found.day if found else date.today()
+        S._data_as_of_from = found.source_da if found else None
+    as_of = c1.date_input("Opgjort pr. (den dag udtrækket blev taget)",
                           max_value=date.today() + timedelta(days=1), format="DD.MM.YYYY",
                           key="data_as_of")
+    if S.get("_data_as_of_from"):
+        c1.caption(f"Foreslået ud fra {S._data_as_of_from}. Ret den, hvis udtrækket blev taget "
+                   "en anden dag.")
     with c2:
         if keys.key is None:
-            st.warning(f"Pseudonymnøgle: {keys.source_da}. Et udtræk med CPR-numre afvises "
-                       "uden nøgle.")
+            no_key = st.empty()  # the warning goes once a key is chosen below
             if st.checkbox("Brug demokommunens offentlige nøgle (kun til demodata)",
                            key="data_demo_key"):
                 keys = demo_key_info()
+            else:
+                no_key.warning(f"Pseudonymnøgle: {keys.source_da}. Et udtræk med CPR-numre "
+                               "afvises uden nøgle.")
         if keys.is_demo:
             st.info(f"Pseudonymnøgle: demokommunens offentlige nøgle ({keys.source_da}). Brug "
                     "den kun til demodata: med en offentlig nøgle kan et pseudonym føres tilbage "

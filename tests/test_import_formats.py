@@ -109,3 +109,20 @@ def test_an_explicit_profile_overrides_detection(tmp_path: Path) -> None:
         do_import(DUBU_CSV, tmp_path / "db.duckdb", profile="canonical")
     with pytest.raises(ImportRefused, match="Ukendt profil"):
         do_import(DUBU_CSV, tmp_path / "db.duckdb", profile="sbsys")
+
+
+def test_a_refusal_names_every_missing_required_table(tmp_path: Path) -> None:
+    from kpis.data.importer import ImportRefused
+
+    folder = copy_fixture(tmp_path)
+    for stem in ("underretninger", "indsatser"):
+        (folder / f"{stem}.csv").unlink()
+    db = tmp_path / "db.duckdb"
+    with pytest.raises(ImportRefused) as refused:
+        do_import(folder, db)
+    assert refused.value.message == (
+        f"Eksporten mangler 2 påkrævede tabeller i {folder.name}: "
+        "Underretninger (notifications): forventede filen underretninger.csv eller "
+        "underretninger.parquet; Indsatser (measures): forventede filen indsatser.csv eller "
+        "indsatser.parquet.")
+    assert not db.exists()

@@ -299,6 +299,7 @@ def test_data_page_coverage_and_upload_controls(workspace, demo_db):
     assert at.button(key="data_import_button").disabled  # nothing uploaded yet
     at.checkbox(key="data_demo_key").check().run()
     assert any("demokommunens offentlige nøgle (valgt her på siden)" in i.value for i in at.info)
+    assert not any("ingen nøgle fundet" in w.value for w in at.warning)  # a key is chosen now
     assert any(b.label == "Hent hele karantænen som CSV" for b in at.get("download_button"))
 
 
@@ -383,3 +384,15 @@ def test_the_starting_version_is_not_shown_as_a_diff_from_nothing(workspace):
     assert not any(c.language == "diff" for c in at.code)
     assert any(i.value.startswith("Version 1 er installationens startversion")
                for i in at.info)
+
+
+def test_data_page_proposes_the_exports_own_date(workspace):
+    from datetime import date
+
+    at = run(DATA)
+    assert at.date_input(key="data_as_of").value == date.today()  # nothing uploaded
+    at.file_uploader[0].set_value(("udtraek_2026-10-31.zip", b"PK", "application/zip")).run()
+    assert at.date_input(key="data_as_of").value == date(2026, 10, 31)
+    assert "Foreslået ud fra filnavnet." in texts(at)
+    at.date_input(key="data_as_of").set_value(date(2026, 11, 2)).run()
+    assert at.date_input(key="data_as_of").value == date(2026, 11, 2)  # the analyst's choice stays

@@ -134,15 +134,19 @@ def _refuse_foreign_target(db: Path) -> None:
 
 
 def _refuse_missing_files(layout: ExportLayout, profile: Profile, path: Path) -> None:
+    """Every required table the export lacks, named at once: one refusal, not one per try."""
+    missing = []
     for name in TABLE_ORDER:
         if name not in layout.sources and not TABLES[name].optional:
             stem = profile.file_stem(name)
             where = (f"arket »{stem}«" if path.is_file()
                      else f"filen {stem}.csv eller {stem}.parquet")
-            raise ImportRefused(
-                f"Eksporten mangler den påkrævede tabel {TABLES[name].label_da} ({name}): "
-                f"forventede {where} i {path.name}."
-            )
+            missing.append(f"{TABLES[name].label_da} ({name}): forventede {where}")
+    if len(missing) == 1:
+        raise ImportRefused(f"Eksporten mangler den påkrævede tabel {missing[0]} i {path.name}.")
+    if missing:
+        raise ImportRefused(f"Eksporten mangler {len(missing)} påkrævede tabeller i {path.name}: "
+                            + "; ".join(missing) + ".")
 
 
 def _fingerprint(layout: ExportLayout, profile: Profile, as_of: date, key: bytes | None) -> str:
