@@ -47,13 +47,16 @@ def test_a_deadline_kpi_reads_as_plain_danish():
                                          "procentpoint under målet")
 
 
-@pytest.mark.parametrize("kpi_id", ["opfoelgning_foerste_rettidig",
-                                    "opfoelgning_loebende_rettidig"])
-def test_a_follow_up_of_an_ended_measure_is_late_but_not_open(kpi_id):
+@pytest.mark.parametrize(("kpi_id", "when"), [
+    ("opfoelgning_foerste_rettidig", "ligger på eller efter fristen"),
+    ("opfoelgning_loebende_rettidig", "ligger på eller efter fristen"),
+    ("plan_rettidig", "er passeret, og fristen også"),
+])
+def test_a_step_of_an_ended_measure_is_late_but_not_open(kpi_id, when):
     for plain in (False, True):
         lines = {ln.label: ln.text for ln in how_counted(KPIS[kpi_id], plain=plain)}
         text = lines["Ikke længere åben"]
-        assert "på eller efter fristen" in text and "tæller som for sent" in text
+        assert when in text and "tæller som for sent" in text
         assert "ikke på fristoversigten" in text
 
 

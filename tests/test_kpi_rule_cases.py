@@ -170,16 +170,25 @@ def test_the_later_date_is_listed_as_a_finding_and_the_row_kept(bfu_import):
 #      time). Later follow-up: F1 + 6 months = 2023-10-01; no next one; ended 2024-03-01 (after
 #      that due date) → the interval is late (outcome 2023-10-01, in 2023-Q4), not open.
 #      Its plan PL6 is prepared on the decision day (SEL: on time, nothing open).
+#   M7 SEL support decided and started 2023-03-01, never a plan (due the decision day), ended
+#      2024-02-01 → plan late (outcome 2023-03-01), not open: a plan for an ended measure helps
+#      nobody. (Its first follow-up, due 2023-06-01, is likewise late and not open.)
+#   M8 SEL support decided 2023-05-01, not started, no plan, not ended → plan late and open (the
+#      control).
 # opfoelgning_foerste_rettidig, 2025-Q2 (holds the as-of date): M3 late, M4 late → 0 of 2,
-#   pending 0, overdue-open 1 (M4). Before the fix: overdue-open 2.
+#   pending 0, overdue-open 1 (M4). Before the fix: overdue-open 3 (M3, M4, M7).
 # opfoelgning_loebende_rettidig: 2023-Q4 0 of 1 (M6 F1→); 2025-Q2 overdue-open 0 (before: 1).
-# Worklist: only M4's first follow-up (before: also M3's and M6 F1→).
+# plan_rettidig: 2023 M6 on time, M7 and M8 late → 1 of 3; 2025-Q2 overdue-open 1 (M8; before: 2).
+# Worklist, by due date: M8's plan (2023-05-01), M4's first follow-up (2025-04-10). Before the
+# fix also M7's plan and first follow-up, M3's first follow-up and M6 F1→.
 
 ENDED_FILES = {
     "measures.csv": MEASURE_HEADER + "M3,C3,support,2025-01-02,2025-01-02,2025-05-15,\n"
                                      "M4,C4,support,2025-01-10,2025-01-10,,\n"
                                      "M5,C5,support,2025-03-01,2025-03-01,2025-04-15,\n"
-                                     "M6,C6,support,2023-01-10,2023-01-10,2024-03-01,\n",
+                                     "M6,C6,support,2023-01-10,2023-01-10,2024-03-01,\n"
+                                     "M7,C7,support,2023-03-01,2023-03-01,2024-02-01,\n"
+                                     "M8,C8,support,2023-05-01,,,\n",
     "follow_ups.csv": "follow_up_id,measure_id,held_on\nF1,M6,2023-04-01\n",
     "plans.csv": "plan_id,case_id,measure_id,prepared_on,goals_total,goals_measurable\n"
                  "PL6,C6,M6,2023-01-10,1,1\n",
@@ -197,11 +206,15 @@ def test_an_ended_measure_is_late_but_not_overdue_open(ended_db):
         first = _figure(conn, "opfoelgning_foerste_rettidig", "2025-Q2")
         later_2023 = _figure(conn, "opfoelgning_loebende_rettidig", "2023-Q4")
         later_now = _figure(conn, "opfoelgning_loebende_rettidig", "2025-Q2")
+        plan_2023 = _figure(conn, "plan_rettidig", "2023")
+        plan_now = _figure(conn, "plan_rettidig", "2025-Q2")
     finally:
         conn.close()
     assert first == (0, 2, 0, 1)
     assert later_2023 == (0, 1, 0, 0)
     assert later_now == (0, 0, 0, 0)
+    assert plan_2023 == (1, 3, 0, 0)
+    assert plan_now == (0, 0, 0, 1)
 
 
 def test_an_ended_measure_is_not_on_the_worklist(ended_db):
@@ -211,7 +224,7 @@ def test_an_ended_measure_is_not_on_the_worklist(ended_db):
     finally:
         conn.close()
     assert list(zip(worklist["kpi"], worklist["unit_id"], strict=True)) == [
-        ("opfoelgning_foerste_rettidig", "M4")]
+        ("plan_rettidig", "M8"), ("opfoelgning_foerste_rettidig", "M4")]
 
 
 def test_the_drill_down_shows_the_ended_step_as_late_not_open(ended_db):

@@ -225,6 +225,7 @@ class _Compiler:
         start_date = self._as_date(spec.start)
         regime = self._regime(spec.regime_date)
         ends = self._as_date(spec.ends_on) if spec.ends_on else "NULL"
+        closes = self._as_date(spec.closed_by) if spec.closed_by else "NULL"
         step = f"""SELECT CAST({self.col(self.source.id_column)} AS VARCHAR) AS unit_id,
     s.case_id AS case_id, {', '.join(self._dims(start_date, '__regime'))},
     {start_date} AS start_date,
@@ -235,12 +236,13 @@ class _Compiler:
     {self._moment(spec.start)} AS start_at,
     CAST(CASE {' '.join(at_cases)} END AS TIMESTAMP) AS due_at,
     {self._moment(spec.completion)} AS completed_at,
-    {ends} AS ends_on
+    {ends} AS ends_on,
+    {closes} AS closes_on
   FROM ({self._head(regime)}) s
   WHERE {self._where([f"{self.col(spec.start)} IS NOT NULL"])}"""
         # Overdue-open means someone can still do it: not a step whose measure has ended (it
         # stays late in the rate, but is neither counted as open nor put on the worklist, and
-        # its days late stop at the end).
+        # its days late stop at the end, or are 0 when it ended before the due date).
         return f"""SELECT unit_id, case_id, {', '.join(DIMENSIONS)}, start_date, due_date,
     completed_date, start_at, due_at, completed_at, status, rule,
     CASE status WHEN 'on_time' THEN greatest(completed_date, start_date)
@@ -248,9 +250,9 @@ class _Compiler:
     status IN ('on_time', 'late') AS in_den, status = 'on_time' AS in_num,
     status = 'pending' AS is_pending,
     (status = 'late' AND completed_date IS NULL
-     AND NOT coalesce(ends_on <= $as_of, FALSE)) AS is_overdue_open,
+     AND NOT coalesce(closes_on <= $as_of, FALSE)) AS is_overdue_open,
     date_diff('day', due_date, coalesce(completed_date,
-      CASE WHEN ends_on <= $as_of THEN ends_on END, $as_of)) AS days,
+      CASE WHEN closes_on <= $as_of THEN greatest(closes_on, due_date) END, $as_of)) AS days,
     CAST(NULL AS DOUBLE) AS metric, CAST(NULL AS VARCHAR) AS per_value,
     CAST(NULL AS DATE) AS open_from, CAST(NULL AS DATE) AS open_until
 FROM (

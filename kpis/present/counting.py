@@ -200,8 +200,11 @@ def _deadline_lines(kpi: DeadlineKpi, w: _Words) -> list[Line]:
     if s.ends_on:
         lines.append(Line("Udeladt", f"når {w.field(s.ends_on)} ligger før fristen, og "
                           "trinnet ikke blev gennemført"))
+    if s.closed_by:
+        when = ("ligger på eller efter fristen" if s.ends_on
+                else "er passeret, og fristen også")
         lines.append(Line("Ikke længere åben", (
-            f"når {w.field(s.ends_on)} ligger på eller efter fristen, og trinnet ikke blev "
+            f"når {w.field(s.closed_by)} {when}, og trinnet ikke blev "
             "gennemført: det tæller som for sent, men ingen kan nå det længere, så det står "
             "ikke som overskredet og åbent og ikke på fristoversigten")))
     lines.append(Line("Andel", "gjort til tiden ÷ (gjort til tiden + for sent)"))

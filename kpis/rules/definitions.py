@@ -200,6 +200,13 @@ class DeadlineSpec(_Model):
     regime_date: str
     due: DueByRegime
     ends_on: str | None = None  # a unit that ended before its due date without completion is dropped
+    # After this date nobody can still complete the step (its measure ended): late, never open.
+    # ``ends_on`` implies it; ``closes_on`` alone leaves the counting as it is.
+    closes_on: str | None = None
+
+    @property
+    def closed_by(self) -> str | None:
+        return self.closes_on or self.ends_on
 
 
 class ShareSpec(_Model):

@@ -296,6 +296,7 @@ def _check_spec(col: _Collector, kind: Kind, spec, base: tuple, kpi_id) -> None:
         column("start", spec.start, dated=True)
         column("completion", spec.completion, dated=True)
         column("ends_on", spec.ends_on, dated=True)
+        column("closes_on", spec.closes_on, dated=True)
         for regime_name in ("sel", "barnets_lov"):
             rules = getattr(spec.due, regime_name)
             rule_list = (rules,) if isinstance(rules, DueRule) else rules

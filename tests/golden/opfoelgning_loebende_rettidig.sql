@@ -6,9 +6,9 @@ SELECT unit_id, case_id, team, caseworker, age_band, measure_type, notifier_type
     status IN ('on_time', 'late') AS in_den, status = 'on_time' AS in_num,
     status = 'pending' AS is_pending,
     (status = 'late' AND completed_date IS NULL
-     AND NOT coalesce(ends_on <= $as_of, FALSE)) AS is_overdue_open,
+     AND NOT coalesce(closes_on <= $as_of, FALSE)) AS is_overdue_open,
     date_diff('day', due_date, coalesce(completed_date,
-      CASE WHEN ends_on <= $as_of THEN ends_on END, $as_of)) AS days,
+      CASE WHEN closes_on <= $as_of THEN greatest(closes_on, due_date) END, $as_of)) AS days,
     CAST(NULL AS DOUBLE) AS metric, CAST(NULL AS VARCHAR) AS per_value,
     CAST(NULL AS DATE) AS open_from, CAST(NULL AS DATE) AS open_until
 FROM (
@@ -26,7 +26,8 @@ FROM (
     CAST(NULL AS TIMESTAMP) AS start_at,
     CAST(CASE WHEN __regime = 'sel' THEN NULL WHEN __regime = 'barnets_lov' THEN NULL END AS TIMESTAMP) AS due_at,
     CAST(NULL AS TIMESTAMP) AS completed_at,
-    CAST(s."ended_on" AS DATE) AS ends_on
+    CAST(s."ended_on" AS DATE) AS ends_on,
+    CAST(s."ended_on" AS DATE) AS closes_on
   FROM (SELECT s.*, CASE WHEN (CAST(s."decided_on" AS DATE)) IS NULL THEN NULL WHEN CAST(CAST(s."decided_on" AS DATE) AS DATE) >= DATE '2024-01-01' THEN 'barnets_lov' ELSE 'sel' END AS __regime FROM (SELECT f.follow_up_id AS interval_id, f.follow_up_id, f.measure_id, m.case_id,
   m.measure_type, m.decided_on, m.started_on, m.ended_on, f.held_on, f.next_due_on,
   lead(f.held_on) OVER (PARTITION BY f.measure_id ORDER BY f.held_on, f.follow_up_id)

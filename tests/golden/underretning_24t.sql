@@ -6,9 +6,9 @@ SELECT unit_id, case_id, team, caseworker, age_band, measure_type, notifier_type
     status IN ('on_time', 'late') AS in_den, status = 'on_time' AS in_num,
     status = 'pending' AS is_pending,
     (status = 'late' AND completed_date IS NULL
-     AND NOT coalesce(ends_on <= $as_of, FALSE)) AS is_overdue_open,
+     AND NOT coalesce(closes_on <= $as_of, FALSE)) AS is_overdue_open,
     date_diff('day', due_date, coalesce(completed_date,
-      CASE WHEN ends_on <= $as_of THEN ends_on END, $as_of)) AS days,
+      CASE WHEN closes_on <= $as_of THEN greatest(closes_on, due_date) END, $as_of)) AS days,
     CAST(NULL AS DOUBLE) AS metric, CAST(NULL AS VARCHAR) AS per_value,
     CAST(NULL AS DATE) AS open_from, CAST(NULL AS DATE) AS open_until
 FROM (
@@ -26,7 +26,8 @@ FROM (
     CASE WHEN coalesce(s."received_at_has_time", FALSE) THEN s."received_at" END AS start_at,
     CAST(CASE WHEN __regime = 'sel' THEN CASE WHEN coalesce(s."received_at_has_time", FALSE) THEN CAST(timezone('Europe/Copenhagen', due_after_hours(s."received_at", 24)) AS TIMESTAMP) END WHEN __regime = 'barnets_lov' THEN CASE WHEN coalesce(s."received_at_has_time", FALSE) THEN CAST(timezone('Europe/Copenhagen', due_after_hours(s."received_at", 24)) AS TIMESTAMP) END END AS TIMESTAMP) AS due_at,
     CASE WHEN coalesce(s."assessed_at_has_time", FALSE) THEN s."assessed_at" END AS completed_at,
-    NULL AS ends_on
+    NULL AS ends_on,
+    NULL AS closes_on
   FROM (SELECT s.*, CASE WHEN (CAST(s."received_at" AS DATE)) IS NULL THEN NULL WHEN CAST(CAST(s."received_at" AS DATE) AS DATE) >= DATE '2024-01-01' THEN 'barnets_lov' ELSE 'sel' END AS __regime FROM (SELECT t.*, c.team, c.caseworker, c.birth_date FROM v_notifications t JOIN v_cases c ON c.case_id = t.case_id) s) s
   WHERE s."received_at" IS NOT NULL) st
   WHERE due_date IS NOT NULL
