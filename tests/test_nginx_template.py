@@ -20,7 +20,7 @@ from test_multiprocess import NGINX, nginx
 
 
 class _Upstream(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:  # http.server calls it by this name
         body = b"from the app"
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
