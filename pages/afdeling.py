@@ -18,7 +18,7 @@ from kpis.compute.periods import parse_period
 from kpis.present import drilldown as dd
 from kpis.present.formatting import format_date_da
 from kpis.present.period_choice import period_label_da
-from pages._access import NO_CASE_LEVEL_DA, case_level_scope, record_view
+from pages._access import NO_CASE_LEVEL_DA, audited_export, case_level_scope, record_view
 from pages._frame import current_snapshot
 from pages._results import current_kpis, get_results, get_steps
 
@@ -158,6 +158,12 @@ def _show_rows(rows: pl.DataFrame) -> None:
     config |= {c: NUMBER(c, format="localized")
                for c in ("Dage for sent", "Dage til fristen") if c in rows}
     st.dataframe(rows, hide_index=True, key="steps", placeholder="", column_config=config)
+    # The table's own download is off (.streamlit/config.toml): this one is logged and safe to open.
+    name = f"sager-{kpi_id}-{period}.csv"
+    st.download_button("Hent sagerne som CSV",
+                       audited_export(lambda: dd.rows_csv(rows), "afdeling", name, kpi=kpi_id,
+                                      period=period),
+                       file_name=name, mime="text/csv", key="steps_csv", on_click="ignore")
 
 
 st.subheader("Sagerne bag tallet")

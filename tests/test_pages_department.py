@@ -192,6 +192,15 @@ def test_department_level_case_list_adds_up_to_the_total(conn, kpiset, as_of):
     assert "giver ikke tallet" not in _texts(at)
 
 
+def test_the_cases_behind_a_figure_have_a_download_of_their_own(kpiset, as_of):
+    # the table's own CSV download is off (.streamlit/config.toml): this button replaces it
+    period = f"{as_of.year}-Q{(as_of.month - 1) // 3 + 1}"
+    at = _open(DRILL, {"periode": period, "noegletal": kpiset[BFU].name})
+    buttons = at.get("download_button")
+    assert [b.proto.label for b in buttons] == ["Hent sagerne som CSV"]
+    assert not _open(DRILL, {"periode": period}).get("download_button")  # no KPI, no rows
+
+
 def test_nonsense_in_the_link_falls_back_to_the_defaults(as_of):
     at = _open(DRILL, {"periode": "2099-Q1", "team": "Team Atlantis",
                        "sagsbehandler": "Ingen", "noegletal": "<script>"})

@@ -105,6 +105,19 @@ def test_meeting_papers_workbook_writes_kpi_texts_as_text_cells() -> None:
     assert set(found.values()) == {"s"}  # text cells, none a formula
 
 
+def test_drilldown_csv_keeps_names_as_text_and_dates_danish() -> None:
+    from datetime import datetime
+
+    from kpis.present import drilldown as dd
+
+    rows = pl.DataFrame({"Sagsbehandler": [HYPERLINK, "Anne"], "Start": [date(2025, 3, 7), None],
+                         "Frist": [datetime(2025, 7, 7, 14, 5), None], "Dage for sent": [-2, 3]})
+    cells = _csv_cells(dd.rows_csv(rows))
+    assert cells == [["Sagsbehandler", "Start", "Frist", "Dage for sent"],
+                     ["'" + HYPERLINK, "07.03.2025", "07.07.2025 14.05", "-2"],
+                     ["Anne", "", "", "3"]]
+
+
 def test_quarantine_csv_keeps_an_offending_value_as_text(tmp_path: Path) -> None:
     tables = text_rows()
     tables["investigations"][0][DUBU.header("investigations", "completed_on")] = "=1+1"
@@ -151,3 +164,16 @@ def test_command_line_workbook_keeps_team_names_as_text_cells(hostile_db: Path, 
     found = {(c.value, c.data_type) for row in sheet.iter_rows() for c in row
              if isinstance(c.value, str) and "Team A" in c.value}
     assert found == {("=Team A", "s")}
+
+
+def test_tables_offer_no_export_of_their_own() -> None:
+    """Streamlit's table toolbar writes CSV itself, without neutralising formulas (nor an audit
+    entry): the app turns it off, so the pages' download buttons are the only exports."""
+    import tomllib
+
+    from streamlit import config
+
+    assert "client.disableDataExport" in config.get_config_options()  # the option's real name
+    settings = tomllib.loads((Path(__file__).parents[1] / ".streamlit" / "config.toml")
+                             .read_text(encoding="utf-8"))
+    assert settings["client"]["disableDataExport"] is True

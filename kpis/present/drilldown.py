@@ -37,6 +37,7 @@ from kpis.rules.definitions import (
     Unit,
 )
 from kpis.rules.sources import SOURCES
+from kpis.safe_cells import excel_csv_bytes
 
 # --- periods --------------------------------------------------------------------------------
 
@@ -413,6 +414,13 @@ def without_empty(rows: pl.DataFrame) -> pl.DataFrame:
     drop = ["Frist", "Dage for sent", "Dage til fristen"] if empty("Frist") else []
     drop += ["Afsluttet"] if empty("Afsluttet") else []
     return rows.drop([c for c in drop if c in rows.columns])
+
+
+def rows_csv(rows: pl.DataFrame) -> bytes:
+    """The case rows as the table shows them, as CSV for Danish Excel: dates DD.MM.YYYY, times
+    DD.MM.YYYY HH.MM, and no name that can become a formula."""
+    return excel_csv_bytes(rows.with_columns(
+        pl.col(pl.Date).dt.strftime("%d.%m.%Y"), pl.col(pl.Datetime).dt.strftime("%d.%m.%Y %H.%M")))
 
 
 def is_timed(steps: pl.DataFrame) -> bool:

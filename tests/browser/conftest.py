@@ -62,6 +62,9 @@ def serve_app(db: Path, artifacts: Path, log_name: str = "streamlit-server.log",
                 "--server.port", str(port),
                 "--server.address", "127.0.0.1",
                 "--server.headless", "true",
+                # The tests read a table's rows through its own "Download as CSV", which the app
+                # turns off for people (.streamlit/config.toml).
+                "--client.disableDataExport", "false",
             ],
             cwd=ROOT,
             env=env,
