@@ -13,6 +13,7 @@ import streamlit as st
 st.set_page_config(page_title="Pejlemærker", page_icon="🧭", layout="wide")
 
 from kpis.access.roles import Role
+from pages._access import note_refused_address, refused_address
 from pages._auth import render_user_sidebar, require_login
 from pages._frame import ensure_database
 from pages._results import start_warm_up
@@ -36,6 +37,7 @@ PAGES = [
     ("pages/admin.py", "Administration", ":material/admin_panel_settings:", ADMINS),
 ]
 PAGES = [p for p in PAGES if (Path(__file__).parent / p[0]).exists()]
+TITLES = {Path(f).stem: title for f, title, *_ in PAGES}  # address -> title
 
 
 def pages_for(role: Role) -> list[tuple[str, str, str, frozenset[Role]]]:
@@ -52,6 +54,10 @@ ensure_database()
 # Nobody signed in gets the login form, under whatever address they opened.
 user = require_login([Path(f).stem for f, *_ in PAGES])
 
+# A typed or linked address outside the menu lands on the start page; it is said (and logged)
+# above the page.
+refused = refused_address(TITLES, {Path(f).stem for f, *_ in pages_for(user.role)})
+
 # Navigation next, before the heavy imports: until st.navigation is called (on a server's first
 # run), Streamlit lists every file in pages/ by itself.
 page = st.navigation(
@@ -65,4 +71,5 @@ from pages._frame import render_sidebar, resolve_snapshot
 # when an import replaces the file meanwhile (pages/_frame.py).
 render_sidebar(resolve_snapshot().meta)
 render_user_sidebar(user)
+note_refused_address(refused, TITLES, page.title)
 page.run()

@@ -1,13 +1,15 @@
 """Shared by the pages that show case-level rows or offer an export: the case-level guard and the
-audit log's entries. Streamlit glue only; the log itself is ``kpis.access.audit``.
+audit log's entries; and app.py's note on an address outside a person's menu. Streamlit glue only; the log itself is ``kpis.access.audit``.
 
 Not a page (app.py lists the pages explicitly).
 """
 
 from __future__ import annotations
 
+import logging
+import re
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import streamlit as st
 
@@ -20,6 +22,7 @@ NO_CASE_LEVEL_DA = ("Din rolle giver ikke adgang til oplysninger på sagsniveau.
                     "under Overblik og Nøgletal.")
 NOT_LOGGED_DA = ("Sagerne kan ikke vises, fordi adgangsloggen ikke kan skrives lige nu. Kontakt "
                  "administratoren.")
+_LOG = logging.getLogger(__name__)
 SEEN_KEY = "_audit_seen"  # page -> the last view of case rows logged in this session
 
 
@@ -79,3 +82,55 @@ def audited_export(build: Callable[[], bytes], page: str, file_name: str,
         return data
 
     return make
+
+
+# --- addresses outside the menu ------------------------------------------------------------
+
+
+def shown_in_text(value: str, limit: int = 40) -> str:
+    """Text from an address or a link, safe to quote in a message: letters, digits and ``-_.``
+    only (no Markdown, no links, no images), at most ``limit`` characters."""
+    kept = re.sub(r"[^\w\-.]", "", value)
+    return kept[:limit] + ("…" if len(kept) > limit else "")
+
+
+def refused_address(titles: Collection[str], menu: Collection[str]) -> str | None:
+    """The page address this run was asked for when it is not in the person's menu: typed or
+    pasted (a page name), or a page of an earlier run (its hash, e.g. the login form's under
+    that address). The request is then turned into one for the start page, before app.py's
+    ``st.navigation`` (which would otherwise show Streamlit's own "Page not found" in English).
+    ``titles`` holds every page's address, ``menu`` the person's."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+    from streamlit.util import calc_hash
+
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return None
+    manager = ctx.pages_manager
+    if manager.intended_page_script_hash:
+        wanted = manager.intended_page_script_hash
+        asked = next((a for a in titles if calc_hash(a) == wanted), None)
+    else:
+        asked = manager.intended_page_name or None
+    if asked is None or asked in menu:
+        return None
+    manager.set_script_intent("", "")
+    return asked
+
+
+def note_refused_address(asked: str | None, titles: dict[str, str], landed: str) -> None:
+    """Say in one line that the address opened (``refused_address``) is not the page shown: a
+    page outside the person's menu (logged in the audit log as a refused page) or no page at
+    all. ``titles`` maps every page's address to its title, ``landed`` is the title shown."""
+    if asked is None:
+        return
+    if asked in titles:
+        try:
+            record(AuditAction.PAGE_REFUSED, page=asked, detail=f"sendt til {landed}")
+        except (sqlite3.Error, OSError) as exc:
+            _LOG.error("audit log not written (page_refused %s): %s", asked, exc)
+        st.info(f"Siden »{titles[asked]}« er ikke en del af din rolles menu – du er sendt til "
+                f"{landed}.")
+    else:
+        st.info(f"Der er ingen side med adressen »/{shown_in_text(asked)}« – du er sendt til "
+                f"{landed}.")

@@ -19,6 +19,7 @@ from kpis.present.period_choice import (
     choices,
     is_complete,
     latest_complete,
+    linked_period,
     period_label_da,
     resolve,
     resolve_comparison,
@@ -49,12 +50,25 @@ def _init(as_of: date, kinds: tuple[PeriodKind, ...]) -> None:
         if key in state:  # claimed as ours, so a widget on another page takes the value over
             state[key] = state[key]
     if KEY_PERIOD not in state:
-        p = resolve(qp.get(QP_PERIOD) or state.get(REMEMBER[KEY_PERIOD]), as_of, kinds)
+        asked = qp.get(QP_PERIOD)
+        p = resolve(asked or state.get(REMEMBER[KEY_PERIOD]), as_of, kinds)
         state[KEY_KIND] = p.kind.value
         state[KEY_PERIOD] = p.label
+        if (asked and asked != written.get(QP_PERIOD)
+                and linked_period(asked, as_of, kinds) is None):
+            unknown_period_in_link(asked, period_label_da(p))
     if KEY_COMPARISON not in state:
         state[KEY_COMPARISON] = resolve_comparison(
             qp.get(QP_COMPARISON) or state.get(REMEMBER[KEY_COMPARISON])).value
+
+
+def unknown_period_in_link(asked: str, shown_da: str) -> None:
+    """One line when a link's ``periode=`` names no period, one not begun yet, or one this page
+    does not offer."""
+    from pages._access import shown_in_text
+
+    st.info(f"Perioden »{shown_in_text(asked)}« i linket findes ikke eller kan ikke vises her "
+            f"– du ser {shown_da}.")
 
 
 def _kind_changed(as_of: date) -> None:

@@ -19,6 +19,7 @@ from kpis.present import drilldown as dd
 from kpis.present.formatting import format_date_da
 from kpis.present.period_choice import period_label_da
 from pages._access import NO_CASE_LEVEL_DA, audited_export, case_level_scope, record_view
+from pages._committee import unknown_period_in_link
 from pages._frame import current_snapshot
 from pages._results import current_kpis, get_results, get_steps
 
@@ -46,11 +47,14 @@ st.caption(
 # pages, so a link from there opens the same period here. Streamlit's widget binding would write
 # the Danish text instead, so this one is synced by hand: the URL wins when it changed from
 # outside (a link, the Back button), the widget wins when the user picks.
-url_period = dd.period_from_url(st.query_params.get(PERIOD_PARAM), as_of)
+asked_period = st.query_params.get(PERIOD_PARAM)
+url_period = dd.period_from_url(asked_period, as_of)
 periods = dd.period_choices(as_of, extra=url_period)
-if st.query_params.get(PERIOD_PARAM) != st.session_state.get("_periode_url"):
-    st.session_state["_periode_url"] = st.query_params.get(PERIOD_PARAM)
+if asked_period != st.session_state.get("_periode_url"):
+    st.session_state["_periode_url"] = asked_period
     st.session_state[PERIOD_KEY] = url_period or periods[0]
+    if asked_period and url_period is None:
+        unknown_period_in_link(asked_period, period_label_da(parse_period(periods[0])))
 period_labels = {p: period_label_da(parse_period(p)) for p in periods}
 c_period, c_team, c_worker, c_kpi = st.columns([1.6, 1, 1.2, 2])
 period = c_period.selectbox("Periode", periods, format_func=period_labels.__getitem__,

@@ -29,6 +29,7 @@ from kpis.present.tiles import (
     group_rows,
 )
 from kpis.rules.definitions import DeadlineKpi
+from pages._access import shown_in_text
 from pages._auth import current_scope
 from pages._committee import QP_KPI, period_controls, render_tile
 from pages._frame import current_snapshot
@@ -48,6 +49,8 @@ def _section(kpi) -> str:
 
 
 linked = st.query_params.get(QP_KPI)
+unknown_kpi = (linked if linked is not None and linked != st.session_state.get("_udvalg_kpi")
+               and linked not in kpiset else None)
 if linked is not None and linked != st.session_state.get("_udvalg_kpi") and linked in kpiset:
     st.session_state[KEY_KPI] = linked  # a tile's link (or a shared one) names the KPI
 elif KEY_KPI in st.session_state:  # keep the choice when the page is opened again
@@ -62,6 +65,9 @@ st.session_state["_udvalg_kpi"] = kpi.id
 st.query_params[QP_KPI] = kpi.id
 
 st.title(kpi.name)
+if unknown_kpi is not None:
+    st.info(f"Nøgletallet »{shown_in_text(unknown_kpi)}« i linket findes ikke – du ser "
+            f"{kpi.name}.")
 st.caption(f"{_section(kpi)} · data opgjort pr. {format_date_da(as_of)}")
 period, comparison = period_controls(as_of, kinds_for(scope.suppress_below is not None))
 trend = trend_periods(period)

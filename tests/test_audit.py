@@ -236,3 +236,41 @@ def test_the_administrators_table_has_danish_access_and_no_none(log: Path):
     assert table.row(0, named=True)["Side"] == ""
     cells = [v for row in table.rows() for v in row]
     assert None not in cells and "None" not in cells
+
+
+def test_a_log_begun_before_an_action_existed_takes_it_and_keeps_its_entries(log: Path):
+    """A log written by an earlier version (its CHECK lists fewer actions) accepts the newer
+    action, keeps every entry with its id, and stays append-only."""
+    log.parent.mkdir(parents=True)
+    old_actions = "'view_case_rows', 'export', 'definition_change', 'import', 'login', " \
+                  "'logout', 'login_failed'"
+    conn = sqlite3.connect(log)
+    conn.executescript(
+        audit.SCHEMA_SQL[0].replace(audit._ACTIONS_SQL, old_actions) + ";\n"
+        + ";\n".join(audit.SCHEMA_SQL[1:]) + ";\n"
+        "INSERT INTO audit_log (at, actor, role, scope, action) VALUES "
+        "('2026-01-05T09:00:00+01:00', 'anne', 'analyst', '*', 'login'), "
+        "('2026-01-05T09:05:00+01:00', 'anne', 'analyst', '*', 'export');")
+    conn.close()
+    with pytest.raises(sqlite3.IntegrityError):  # what the old table does by itself
+        c = sqlite3.connect(log)
+        try:
+            c.execute("INSERT INTO audit_log (at, actor, role, scope, action) VALUES "
+                      "('x', 'u', 'r', 's', 'page_refused')")
+        finally:
+            c.close()
+
+    new_id = record("ulla", "committee", "*", AuditAction.PAGE_REFUSED, page="fristoversigt")
+    df = read().sort("id")
+    assert df["id"].to_list() == [1, 2, 3] and new_id == 3
+    assert df["action"].to_list() == ["login", "export", "page_refused"]
+    conn = sqlite3.connect(log)
+    try:
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            conn.execute("DELETE FROM audit_log WHERE id = 1")
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        assert names >= {"audit_log", "audit_log_at"}
+        assert not any(n.startswith("audit_log_") and n != "audit_log_at"
+                       and "no_" not in n for n in names)  # no copy left behind
+    finally:
+        conn.close()

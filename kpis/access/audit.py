@@ -51,6 +51,7 @@ class AuditAction(str, Enum):
     REVIEW_REOPEN = "review_reopen"
     MANGEL_CREATE = "mangel_create"
     MANGEL_CLOSE = "mangel_close"
+    PAGE_REFUSED = "page_refused"  # an address outside the person's menu, typed or linked
 
     @property
     def label_da(self) -> str:
@@ -72,6 +73,7 @@ ACTION_LABELS_DA = {
     AuditAction.REVIEW_REOPEN: "Genåbnede sagsgennemgang",
     AuditAction.MANGEL_CREATE: "Oprettede mangel",
     AuditAction.MANGEL_CLOSE: "Lukkede mangel",
+    AuditAction.PAGE_REFUSED: "Side afvist",
 }
 
 COLUMNS = ("id", "at", "actor", "role", "scope", "action", "page", "kpi", "period", "detail")

@@ -110,16 +110,21 @@ def resolve(label: str | None, as_of: date,
             kinds: tuple[PeriodKind, ...] = KIND_ORDER) -> Period:
     """The period a link asks for, or the default when it is missing, malformed, in the future
     or of a kind (or, for the committee, so old) that the reader may not pick."""
-    if label:
-        try:
-            p = parse_period(label)
-        except PeriodError:
-            p = None
-        if p is not None and kinds is COMMITTEE_KINDS:
-            p = committee_equivalent(p, as_of)
-        if p is not None and p.start <= as_of and p.kind in kinds:
-            return p
-    return latest_complete(DEFAULT_KIND, as_of)
+    return linked_period(label, as_of, kinds) or latest_complete(DEFAULT_KIND, as_of)
+
+
+def linked_period(label: str | None, as_of: date,
+                  kinds: tuple[PeriodKind, ...] = KIND_ORDER) -> Period | None:
+    """The period a link asks for when the reader may see it (see ``resolve``), else None."""
+    if not label:
+        return None
+    try:
+        p = parse_period(label)
+    except PeriodError:
+        return None
+    if kinds is COMMITTEE_KINDS:
+        p = committee_equivalent(p, as_of)
+    return p if p is not None and p.start <= as_of and p.kind in kinds else None
 
 
 def committee_equivalent(p: Period, as_of: date) -> Period | None:

@@ -115,10 +115,21 @@ def test_a_committee_member_typing_a_case_list_address_gets_no_case_list(page, a
     page.goto(f"{app_url}/fristoversigt", wait_until="domcontentloaded")
     login_form(page).wait_for(timeout=WAIT_MS)
     sign_in(page, who.user.username, who.password)
+    refused = "Siden »Fristoversigt« er ikke en del af din rolles menu – du er sendt til Overblik."
+    page.get_by_text(refused).wait_for(timeout=WAIT_MS)
     idle(page)
+    assert page.get_by_text("Page not found").count() == 0  # not Streamlit's own, in English
     assert page.get_by_role("heading", name="Fristoversigt").count() == 0
     assert menu(page) == MENUS[Role.COMMITTEE]
     assert page.locator('[data-testid="stDataFrame"]').count() == 0
+    # Typed again while signed in: the same line, still no case list.
+    page.goto(f"{app_url}/fristoversigt", wait_until="domcontentloaded")
+    page.get_by_text(refused).wait_for(timeout=WAIT_MS)
+    assert page.get_by_role("heading", name="Fristoversigt").count() == 0
+    # An address of no page at all says so too.
+    page.goto(f"{app_url}/findes-ikke", wait_until="domcontentloaded")
+    page.get_by_text("Der er ingen side med adressen »/findes-ikke« – du er sendt til Overblik.") \
+        .wait_for(timeout=WAIT_MS)
     assert outside_requests == []
 
 
