@@ -591,3 +591,80 @@ def test_rounds_side_by_side(config):
     marks = figures.compare_rounds(_findings(rows), sm, "nulpunktsmaaling", "statusmaaling_1",
                                    level="pejlemaerke")
     assert marks["pejlemaerke"].to_list() == ["faglig_udredning", "valg_af_indsats"]
+
+
+# --- the findings as a source of the definition language --------------------------------------
+
+REVIEW_KPI = """version: 1
+kpis:
+  - id: sagsmaaling_foraeldrekompetence
+    name: Undersøgelser, der belyser forældrekompetencer (sagsmåling)
+    description: Andel af de gennemgåede undersøgelser, hvor forældrenes kompetencer er belyst.
+    pejlemaerke: faglig_udredning
+    legal_basis: {barnets_lov: "Barnets Lov § 22, stk. 5", sel: "Serviceloven § 50"}
+    kind: share
+    rule_da: Gennemgåede sager, hvor spørgsmålet om forældrekompetencer er besvaret med ja.
+    share:
+      source: review_findings
+      event_date: review_date
+      filter: question_id = 'bfu_foraeldrekompetence' AND counted
+      condition: answer = 'ja'
+    unit: percent
+    direction: higher_is_better
+    owner: Myndighedsafdelingen
+"""
+
+
+def _review_kpis():
+    from kpis.rules.validate import validate_text as validate_kpis
+
+    kpiset, problems = validate_kpis(REVIEW_KPI, "k.yaml")
+    assert problems == []
+    return kpiset
+
+
+def _complete(sid, case, answer, on):
+    rid = store.open_review(sid, case, store.Actor("ana", "analyst"))
+    store.save_answers(rid, {"bfu_foraeldrekompetence": (answer, None)},
+                       store.Actor("ana", "analyst"))
+    store.complete(rid, store.Actor("ana", "analyst"), on=on)
+
+
+def test_a_review_kpi_validates_and_counts_ja_of_ja_delvist_nej(snap, reviews_db):
+    from kpis.compute.engine import compute
+
+    kpis = _review_kpis()
+    cases = tuple((f"R0{i}", "Nord" if i < 6 else "Syd", "x") for i in range(1, 9))
+    sid = _sample(cases=cases)
+    for case, answer in zip(("R01", "R02", "R03", "R04", "R05", "R06"),
+                            ("ja", "ja", "delvist", "nej", "ikke_relevant", "ja"), strict=True):
+        _complete(sid, case, answer, date(2026, 5, 15))
+    _complete(sid, "R07", "ja", date(2026, 7, 1))  # after the snapshot date: not yet
+    conn = connect(snap)
+    try:
+        df = compute(conn, kpis, ["2026-Q2"], by=["team"])
+    finally:
+        conn.close()
+    total = df.filter(pl.col("group_level") == "").row(0, named=True)
+    # ja R01 R02 R06; delvist R03; nej R04; R05 ikke relevant is left out: 3 of 5.
+    assert (total["numerator"], total["denominator"], total["value"]) == (3, 5, 0.6)
+    nord = df.filter(pl.col("team") == "Nord").row(0, named=True)
+    assert (nord["numerator"], nord["denominator"]) == (2, 4)
+
+
+def test_the_cached_figure_moves_when_a_review_is_completed(snap, reviews_db):
+    from kpis.compute.engine import compute
+    from kpis.compute.unit_cache import SnapshotCache
+
+    kpis = _review_kpis()
+    sid = _sample(cases=(("R01", "Nord", "Anne"), ("R03", "Nord", "Anne")))
+    _complete(sid, "R01", "nej", date(2026, 5, 15))
+    cache = SnapshotCache(snap)
+    try:
+        first = compute(cache, kpis, ["2026-Q2"]).row(0, named=True)
+        assert (first["numerator"], first["denominator"]) == (0, 1)
+        _complete(sid, "R03", "ja", date(2026, 5, 20))
+        second = compute(cache, kpis, ["2026-Q2"]).row(0, named=True)
+        assert (second["numerator"], second["denominator"]) == (1, 2)
+    finally:
+        cache.close()

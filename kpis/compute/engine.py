@@ -21,6 +21,7 @@ from kpis.compute.compile import (
     compile_units,
     is_monthly,
 )
+from kpis.compute.external import attach_external
 from kpis.compute.periods import Period, parse_period
 from kpis.compute.unit_cache import SnapshotCache
 from kpis.rules.calendar_sql import install_calendar
@@ -123,10 +124,10 @@ class _Direct:
         self.as_of = snapshot_as_of(conn)
 
     def units_table(self, kpi, as_of: date) -> None:
-        return None
+        attach_external(self.conn, kpi)
 
     def monthly_table(self, kpi, as_of: date, by: tuple[str, ...]) -> None:
-        return None
+        attach_external(self.conn, kpi)
 
     def query(self, q) -> pl.DataFrame:
         return self.conn.sql(q.sql, params=q.params).pl()
@@ -376,4 +377,4 @@ def open_steps(
     return pl.concat(frames, how="vertical_relaxed").sort("due_date")
 
 
-__all__ = ["ALL", "AsOfAfterExport", "DIMENSIONS", "Scope", "case_steps", "compute", "open_steps", "snapshot_as_of"]
+__all__ = ["ALL", "DIMENSIONS", "AsOfAfterExport", "Scope", "case_steps", "compute", "open_steps", "snapshot_as_of"]

@@ -24,6 +24,7 @@ import duckdb
 import polars as pl
 
 from kpis.compute.compile import SqlQuery, compile_monthly, compile_units, monthly_dims
+from kpis.compute.external import attach_external, external_revision
 from kpis.rules.calendar_sql import install_calendar
 from kpis.settings import Settings, default_settings
 
@@ -88,7 +89,8 @@ class SnapshotCache:
                            lambda k, a: compile_monthly(k, a, dims))
 
     def _table(self, what: str, kpi, as_of: date, compiler) -> str:
-        definition = hashlib.sha256(kpi.model_dump_json().encode()).hexdigest()[:16]
+        external = external_revision(kpi)  # reviews completed since change the figure
+        definition = hashlib.sha256((kpi.model_dump_json() + external).encode()).hexdigest()[:16]
         key = _Key(f"{what}:{kpi.id}", definition, as_of)
         with self._lock:
             if key in self._tables:
@@ -97,6 +99,7 @@ class SnapshotCache:
             self._counter += 1
             name = f"memory.main.t{self._counter}_{what.split('_')[0]}"
             q = compiler(kpi, as_of)
+            attach_external(self._conn, kpi)
             self._conn.execute(f"CREATE TABLE {name} AS {q.sql}", q.params)
             self._tables[key] = name
             while len(self._tables) > MAX_TABLES:

@@ -220,8 +220,25 @@ def _build_sources() -> dict[str, Source]:
         derived=(("visits_with_child", "tilsynsbesøg i året, hvor der blev talt med barnet"),
                  ("visits_total", "alle tilsynsbesøg i året")),
     )
+    s[REVIEW_FINDINGS] = Source(
+        REVIEW_FINDINGS, "Fund fra sagsgennemgange", "finding_id",
+        {"finding_id": ColType.TEXT, "programme_id": ColType.TEXT, "round": ColType.TEXT,
+         "case_id": ColType.TEXT, "team": ColType.TEXT, "caseworker": ColType.TEXT,
+         "question_id": ColType.TEXT, "answer": ColType.TEXT, "counted": ColType.BOOL,
+         "review_date": ColType.DATE, "birth_date": ColType.DATE},
+        _REVIEW_FINDINGS_SQL,
+        "Afsluttede sagsgennemgange: én række pr. sag og spørgsmål (kpis/review, "
+        "docs/case-review.md); gemt uden for udtrækket og hentet ind ved beregningen",
+        derived=(("counted", "svaret er ja, delvist eller nej (ikke 'ikke relevant')"),),
+    )
     return s
 
+
+# The completed reviews (kpis/review/store.py) are not in the snapshot: the engine loads them
+# into a temporary table of this name on the connection it computes on (kpis/review/findings_source.py).
+REVIEW_FINDINGS = "review_findings"
+_REVIEW_FINDINGS_SQL = f"""SELECT t.*, c.birth_date FROM {REVIEW_FINDINGS} t
+LEFT JOIN v_cases c ON c.case_id = t.case_id WHERE t.review_date <= $as_of"""
 
 SOURCES: dict[str, Source] = _build_sources()
 

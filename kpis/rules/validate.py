@@ -374,6 +374,7 @@ def _dry_run(col: _Collector, kpis: list, bases: dict[str, tuple]) -> None:
     import duckdb
 
     from kpis.compute.compile import DIMENSIONS, compile_aggregate
+    from kpis.compute.external import create_sample_findings
     from kpis.compute.periods import parse_period
     from kpis.data.schema import TABLES, create_table_sql
     from kpis.rules.calendar_sql import install_calendar
@@ -384,6 +385,7 @@ def _dry_run(col: _Collector, kpis: list, bases: dict[str, tuple]) -> None:
         for t in TABLES.values():
             conn.execute(create_table_sql(t))
         _insert_samples(conn)
+        create_sample_findings(conn)
         install_calendar(conn, default_settings())
         for kpi in kpis:
             try:
