@@ -3,7 +3,7 @@ by their owner only (0600), like the users file: other local users of the server
 
 SQLite gives its ``-wal`` and ``-shm`` files the mode of the database file, so a database created
 0600 here stays private. DuckDB creates its file and its write-ahead log itself (0666 less the
-umask), so a snapshot is written under ``owner_only``. Files that already exist keep their mode.
+umask), so a snapshot is written under ``owner_only`` (an import always writes a new file).
 """
 
 from __future__ import annotations
@@ -22,9 +22,14 @@ _saved_umask = 0
 
 
 def create_private(path: Path) -> None:
-    """Create ``path`` empty and 0600 unless it exists (an empty file is a valid SQLite database)."""
-    with contextlib.suppress(FileExistsError):
+    """Create ``path`` empty and 0600 (an empty file is a valid SQLite database); one this user
+    made earlier readable by others (before this rule) is made 0600 too."""
+    try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE))
+    except FileExistsError:
+        st = os.stat(path)
+        if st.st_uid == os.getuid() and st.st_mode & 0o077:
+            os.chmod(path, PRIVATE_MODE)
 
 
 @contextlib.contextmanager

@@ -72,6 +72,16 @@ def test_the_audit_log_and_its_wal_and_shm_files_are_private(tmp_path: Path,
     assert audit.read()["actor"].to_list() == ["bo", "anne"]  # an empty file made first is a database
 
 
+def test_an_audit_log_made_readable_by_an_earlier_version_is_made_private(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = tmp_path / "audit.sqlite"
+    monkeypatch.setenv(audit.AUDIT_ENV, str(log))
+    audit.record("anne", "analyst", "*", AuditAction.LOGIN)
+    log.chmod(0o644)
+    audit.record("bo", "analyst", "*", AuditAction.LOGIN)
+    assert _mode(log) == 0o600
+
+
 def test_the_definitions_history_is_private(tmp_path: Path) -> None:
     path = tmp_path / "config" / "kpis.yaml"
     path.parent.mkdir()
