@@ -112,15 +112,16 @@ def group_matrix(teams: list[str]) -> np.ndarray:
     return np.vstack([np.ones(len(teams)), np.eye(len(teams))]) if teams else np.ones((1, 0))
 
 
-def grid(frame, part: Part, column: str, periods: list[Period], teams: list[str]) -> np.ndarray:
-    """One count of one part as an array: periods × (department, teams). A team without a row
-    has no units in that period: zero, as the reader sees it."""
+def grid(frame, column: str, periods: list[Period], teams: list[str]) -> np.ndarray:
+    """One count of one KPI's result rows (a polars frame) as an array: periods × (department,
+    teams). A team without a row has no units in that period: zero, as the reader sees it."""
     out = np.zeros((len(periods), len(teams) + 1))
-    where = {(p.label): i for i, p in enumerate(periods)}
+    where = {p.label: i for i, p in enumerate(periods)}
     col = {t: j + 1 for j, t in enumerate(teams)}
-    for r in frame:
-        if r["kpi"] != part.kpi or r["period"] not in where:
-            continue
-        j = 0 if r["group_level"] == "" else col[r["team"]]
-        out[where[r["period"]], j] = r[column] or 0
+    rows = np.array([where.get(label, -1) for label in frame["period"].to_list()], dtype=int)
+    cols = np.array([0 if level == "" else col[team] for level, team in
+                     zip(frame["group_level"].to_list(), frame["team"].to_list())], dtype=int)
+    values = frame[column].fill_null(0).to_numpy()
+    keep = rows >= 0
+    out[rows[keep], cols[keep]] = values[keep]
     return out

@@ -148,14 +148,15 @@ def protect(pr: Problem) -> np.ndarray:
     """The withheld shown cells: the primary ones and, for each primary cell (shown or a hidden
     quarter), every shown cell its cheapest protecting pattern changes."""
     hidden = pr.primary.copy()
-    patterns: list[tuple[np.ndarray, np.ndarray]] = []
-    nq = pr.T.shape[1]
+    nq, nt = pr.T.shape[1], pr.G.shape[1]
+    # the patterns applied so far, one per row (u over quarters, w over teams)
+    U, W, k = np.zeros((16, nq)), np.zeros((16, nt)), 0
     targets = [(pr.T[i], pr.G[j], (i, j)) for i, j in zip(*np.nonzero(pr.primary))]
     targets += [(np.eye(nq)[q], pr.G[j], None) for q, j in zip(*np.nonzero(pr.base_primary))]
     # department cells first: they admit the fewest patterns
     targets.sort(key=lambda t: (t[1].sum() < len(t[1]), -t[0].sum()))
     for tc, gc, cell in targets:
-        if any((tc @ u) * (gc @ w) != 0 for u, w in patterns):
+        if ((U[:k] @ tc) * (W[:k] @ gc) != 0).any():
             continue  # already protected by a pattern applied for another cell
         best = _cheapest(pr, hidden, tc, gc)
         if best is None:  # nothing can move it (a model mismatch): withhold the cell itself
@@ -164,38 +165,40 @@ def protect(pr: Problem) -> np.ndarray:
             continue
         u, w = best
         hidden |= np.outer(pr.T @ u != 0, pr.G @ w != 0)
-        patterns.append((u, w))
+        if k == len(U):
+            U, W = np.vstack([U, np.zeros_like(U)]), np.vstack([W, np.zeros_like(W)])
+        U[k], W[k], k = u, w, k + 1
     return hidden
 
 
 def _cheapest(pr: Problem, hidden: np.ndarray, tc: np.ndarray, gc: np.ndarray):
+    """The protecting pattern for the target (time vector ``tc``, team vector ``gc``) that
+    withholds the fewest new figures. Group rows are the department and each team
+    (``group_matrix``), so which groups a +1/−1 over teams changes is known in closed form: the
+    department unless the pattern's team changes cancel, and each team it moves."""
     cost = pr.weight * ~hidden
-    T, G, pos = pr.T, pr.G, pr.positive
-    nq, nt = T.shape[1], G.shape[1]
+    T, pos = pr.T, pr.positive
+    nq, nt = T.shape[1], pr.G.shape[1]
     best, best_cost = None, np.inf
     for q in np.nonzero(tc)[0]:
-        mu = T[:, q] != 0
-        Mu = (T[:, [q]] - T) != 0  # periods × q': cells changed by e_q − e_q'
+        cu = (T[:, q] != 0) @ cost  # per group: the cost of the periods holding quarter q
+        CU = ((T[:, [q]] - T) != 0).T @ cost  # q' × group: periods holding one of q, q'
         time_ok = tc != tc[q]  # the pattern must move the target
         for t in np.nonzero(gc)[0]:
             if not pos[q, t]:
                 continue
-            mw = G[:, t] != 0
-            Mw = (G[:, [t]] - G) != 0
-            team_ok = gc != gc[t]
-            options = []
-            options.append((mu @ cost @ mw, np.eye(nq)[q], np.eye(nt)[t]))
-            pairs_t = np.where(team_ok & pos[q], mu @ cost @ Mw, np.inf)
-            k = int(np.argmin(pairs_t))
-            options.append((pairs_t[k], np.eye(nq)[q], np.eye(nt)[t] - np.eye(nt)[k]))
-            pairs_q = np.where(time_ok & pos[:, t], Mu.T @ cost @ mw, np.inf)
-            k = int(np.argmin(pairs_q))
-            options.append((pairs_q[k], np.eye(nq)[q] - np.eye(nq)[k], np.eye(nt)[t]))
-            ok = np.outer(time_ok & pos[:, t], team_ok & pos[q]) & pos
-            rect = np.where(ok, Mu.T @ cost @ Mw, np.inf)
-            qk, tk = np.unravel_index(int(np.argmin(rect)), rect.shape)
-            options.append((rect[qk, tk], np.eye(nq)[q] - np.eye(nq)[qk],
-                            np.eye(nt)[t] - np.eye(nt)[tk]))
+            team_ok = (gc != gc[t]) & pos[q]
+            pairs_t = np.where(team_ok, cu[t + 1] + cu[1:], np.inf)
+            pairs_q = np.where(time_ok & pos[:, t], CU[:, 0] + CU[:, t + 1], np.inf)
+            rect = np.where(np.outer(time_ok & pos[:, t], team_ok) & pos,
+                            CU[:, [t + 1]] + CU[:, 1:], np.inf)
+            kt, kq = int(np.argmin(pairs_t)), int(np.argmin(pairs_q))
+            rq, rt = np.unravel_index(int(np.argmin(rect)), rect.shape)
+            e_q, e_t = np.eye(nq)[q], np.eye(nt)[t]
+            options = [(cu[0] + cu[t + 1], e_q, e_t),
+                       (pairs_t[kt], e_q, e_t - np.eye(nt)[kt]),
+                       (pairs_q[kq], e_q - np.eye(nq)[kq], e_t),
+                       (rect[rq, rt], e_q - np.eye(nq)[rq], e_t - np.eye(nt)[rt])]
             for c, u, w in options:
                 if c < best_cost:
                     best, best_cost = (u, w), c
@@ -236,15 +239,13 @@ def decide(frame: pl.DataFrame, kpiset, periods: list[Period], as_of: date,
     spans = {(p.start, p.end) for p in periods}
     teams = sorted({t for t in frame["team"].to_list() if t is not None})
     G = group_matrix(teams)
-    rows_of: dict[str, list[dict]] = defaultdict(list)
-    for r in frame.iter_rows(named=True):
-        rows_of[r["kpi"]].append(r)
+    rows_of = {kpi: frame.filter(pl.col("kpi") == kpi) for kpi in kpiset.ids}
     parts = parts_of(kpiset)
     shown: dict[tuple[str, str], dict[str, np.ndarray]] = {}
     base: dict[tuple[str, str], dict[str, np.ndarray]] = {}
     for p in parts:
-        shown[(p.kpi, p.part)] = {c: grid(rows_of[p.kpi], p, c, periods, teams) for c in p.columns}
-        base[(p.kpi, p.part)] = {c: grid(rows_of[p.kpi], p, c, bins, teams) for c in p.columns}
+        shown[(p.kpi, p.part)] = {c: grid(rows_of[p.kpi], c, periods, teams) for c in p.columns}
+        base[(p.kpi, p.part)] = {c: grid(rows_of[p.kpi], c, bins, teams) for c in p.columns}
     unseen = np.array([(b.start, b.end) not in spans for b in bins])
     hidden: set[CellKey] = set()
     for group in _linked(parts, base):

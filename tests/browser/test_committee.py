@@ -160,7 +160,9 @@ def test_overview_period_detail_and_meeting_papers(page, app_url, demo_db, artif
 @pytest.mark.signed_in_as("committee")
 def test_committee_member_sees_faerre_end_5_not_the_figure(page, app_url, artifacts,
                                                             outside_requests):
-    # A month by team: in the demo some teams have fewer than 5 BFUs.
+    # A link to a month: since issue 11 the committee has no months (they give small counts away
+    # by subtraction), so the page opens the default quarter; its case-level distribution is
+    # refused for the role.
     page.goto(f"{app_url}/noegletal?kpi=bfu_4_mdr&periode=2025-03", wait_until="domcontentloaded")
     page.get_by_role("heading", name=KPIS["bfu_4_mdr"].name).wait_for(timeout=WAIT_MS)
     page.get_by_text("vises ikke for din rolle").wait_for(timeout=WAIT_MS)

@@ -226,10 +226,10 @@ def test_committee_is_sent_no_hidden_number(page, app_url, engine, tmp_path, out
 
     # 1. The overview of a quarter in which one department figure (the quarter's own, or one
     # of its trend: since issue 11 the committee chooses no months) is withheld.
-    kpi_id, quarter, period, full = withheld_total(conn, kpiset, as_of)
-    own = period.label == quarter.label
+    kpi_id, chosen, period, full = withheld_total(conn, kpiset, as_of)
+    own = period.label == chosen.label
     secrets = _secrets(kpiset[kpi_id], [full])
-    _open(page, f"{app_url}/?periode={quarter.label}", "Overblik")
+    _open(page, f"{app_url}/?periode={chosen.label}", "Overblik")
     tile = page.locator(f".st-key-tile_{kpi_id}")
     if own:
         assert tile.locator('[data-testid="stMetricValue"]').inner_text().strip() == HIDDEN
@@ -297,7 +297,7 @@ def test_committee_is_sent_no_hidden_number(page, app_url, engine, tmp_path, out
 
     # 3. The meeting papers were logged as the committee member's exports.
     exports = audit.read(None, AuditFilter(actor="udvalg", actions=(AuditAction.EXPORT,)))
-    assert {f"bilag-udvalgsmoede-{quarter.label}.pdf", f"bilag-udvalgsmoede-{quarter.label}.xlsx"} \
+    assert {f"bilag-udvalgsmoede-{chosen.label}.pdf", f"bilag-udvalgsmoede-{chosen.label}.xlsx"} \
         <= set(exports["detail"])
     assert set(exports["scope"]) == {COMMITTEE.key}
     assert outside_requests == []
