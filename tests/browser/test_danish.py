@@ -3,6 +3,7 @@ that draw from Streamlit's own icon font without any request beyond this server.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -89,3 +90,29 @@ def test_committee_pages_show_no_query_text_and_no_english(page, app_url, artifa
     page.set_viewport_size({"width": 1400, "height": 2400})
     page.wait_for_timeout(800)
     page.screenshot(path=str(artifacts / f"danish-{name}.png"))
+
+
+def _tooltips(page, chart) -> set[str]:
+    """The tooltips the mouse finds on a grid over ``chart`` (Vega draws on a canvas)."""
+    box, found = chart.bounding_box(), set()
+    tip = page.locator("#vg-tooltip-element")
+    for fy in [i / 20 for i in range(2, 19)]:
+        for fx in [i / 20 for i in range(2, 20, 2)]:
+            page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+            page.wait_for_timeout(40)
+            if tip.count() and tip.is_visible() and tip.inner_text().strip():
+                parts = re.split(r"\s*[\n\t]\s*", tip.inner_text().strip())
+                found.add(" | ".join(p for p in parts if p))
+    return found
+
+
+@pytest.mark.signed_in_as("committee")
+def test_chart_tooltips_are_danish_words_and_formatted_values(page, app_url):
+    page.goto(f"{app_url}/noegletal?kpi=underretning_24t")
+    chart = page.locator('[data-testid="stVegaLiteChart"]').first
+    chart.wait_for(timeout=WAIT_MS)
+    idle(page)
+    tips = _tooltips(page, chart)
+    assert any(t.startswith("Trafiklys | Gul: tæt på målet | Fra | 85,0") for t in tips), tips
+    raw = {"fra", "til", "zone", "vaerdi", "tekst", "pos", "serie", "periode_lang"}
+    assert not [t for t in tips if raw & set(t.split(" | "))], tips
