@@ -32,6 +32,7 @@ PAGES = [
     ("pages/afdeling.py", "Teams og sagsbehandlere", ":material/groups:", LEADERS),
     ("pages/fristoversigt.py", "Fristoversigt", ":material/schedule:", LEADERS),
     ("pages/sagsbelastning.py", "Sagsbelastning", ":material/work:", LEADERS),
+    ("pages/sagsgennemgang.py", "Sagsgennemgang", ":material/fact_check:", LEADERS),
     ("pages/katalog.py", "Katalog", ":material/menu_book:", EVERYONE),
     ("pages/definitioner.py", "Nøgletalsdefinitioner", ":material/edit_note:", ANALYSTS),
     ("pages/admin.py", "Administration", ":material/admin_panel_settings:", ADMINS),

@@ -6,10 +6,10 @@ from kpis.access.roles import Role
 MENUS = {
     Role.COMMITTEE: ["Overblik", "Nøgletal", "Katalog"],
     Role.DEPARTMENT_HEAD: ["Overblik", "Nøgletal", "Teams og sagsbehandlere", "Fristoversigt",
-                           "Sagsbelastning", "Katalog"],
+                           "Sagsbelastning", "Sagsgennemgang", "Katalog"],
     Role.ANALYST: ["Overblik", "Nøgletal", "Data", "Teams og sagsbehandlere", "Fristoversigt",
-                   "Sagsbelastning", "Katalog", "Nøgletalsdefinitioner"],
+                   "Sagsbelastning", "Sagsgennemgang", "Katalog", "Nøgletalsdefinitioner"],
     Role.ADMINISTRATOR: ["Overblik", "Nøgletal", "Data", "Teams og sagsbehandlere",
-                         "Fristoversigt", "Sagsbelastning", "Katalog", "Nøgletalsdefinitioner",
-                         "Administration"],
+                         "Fristoversigt", "Sagsbelastning", "Sagsgennemgang", "Katalog",
+                         "Nøgletalsdefinitioner", "Administration"],
 }

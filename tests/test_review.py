@@ -639,12 +639,15 @@ def test_a_review_kpi_validates_and_counts_ja_of_ja_delvist_nej(snap, reviews_db
     for case, answer in zip(("R01", "R02", "R03", "R04", "R05", "R06"),
                             ("ja", "ja", "delvist", "nej", "ikke_relevant", "ja"), strict=True):
         _complete(sid, case, answer, date(2026, 5, 15))
-    _complete(sid, "R07", "ja", date(2026, 7, 1))  # after the snapshot date: not yet
+    _complete(sid, "R07", "ja", date(2026, 7, 1))  # in the third quarter
     conn = connect(snap)
     try:
         df = compute(conn, kpis, ["2026-Q2"], by=["team"])
+        # A review counts from the day it is completed, also after the export's date.
+        q3 = compute(conn, kpis, ["2026-Q3"]).row(0, named=True)
     finally:
         conn.close()
+    assert (q3["numerator"], q3["denominator"]) == (1, 1)
     total = df.filter(pl.col("group_level") == "").row(0, named=True)
     # ja R01 R02 R06; delvist R03; nej R04; R05 ikke relevant is left out: 3 of 5.
     assert (total["numerator"], total["denominator"], total["value"]) == (3, 5, 0.6)

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from kpis.review import sampling, store
 from kpis.review.frame import Window, case_frame
@@ -54,3 +55,22 @@ def draw_sample(conn: duckdb.DuckDBPyConnection, snapshot_id: str, as_of: date,
               "excluded": sorted(excluded)},
         frame_ids=tuple(frame["case_id"].to_list()), cases=tuple(drawn))
     return Draft(new, window, excluded)
+
+
+def sample_window(sample: dict) -> Window:
+    """The window a stored sample (a row of store.samples) was drawn for."""
+    return Window(sample["window_label"], date.fromisoformat(sample["window_start"]),
+                  date.fromisoformat(sample["window_end"]))
+
+
+def applicable_questions(conn: duckdb.DuckDBPyConnection, programme: Programme, window: Window,
+                         case_id: str) -> list:
+    """The programme's questions that apply to the case in the window (``applies_when``). A case
+    no longer in the snapshot gets every question: the reviewer answers 'ikke relevant'."""
+    exprs = {f"q{i}": q.applies_when for i, q in enumerate(programme.questions) if q.applies_when}
+    frame = case_frame(conn, window, expressions=exprs).filter(pl.col("case_id") == case_id)
+    if frame.is_empty():
+        return list(programme.questions)
+    row = frame.row(0, named=True)
+    return [q for i, q in enumerate(programme.questions)
+            if not q.applies_when or row[f"q{i}"]]

@@ -277,6 +277,19 @@ def samples(programme_id: str | None = None, *, path: Path | None = None) -> pl.
                       [programme_id, programme_id])
 
 
+def sample(sample_id: str, *, path: Path | None = None) -> dict:
+    """One stored sample (a row of ``samples``)."""
+    df = samples(path=path).filter(pl.col("sample_id") == sample_id)
+    if df.is_empty():
+        raise ReviewError(f"ukendt stikprøve {sample_id!r}")
+    return df.row(0, named=True)
+
+
+def review_status(review_id: str, *, path: Path | None = None) -> str:
+    with _tx(path) as conn:
+        return _review_row(conn, review_id)[1]
+
+
 def sample_frame(sample_id: str, *, path: Path | None = None) -> tuple[str, ...]:
     """The eligible case ids the sample was drawn from."""
     with _tx(path) as conn:
@@ -321,6 +334,21 @@ def replace_case(sample_id: str, case_id: str, new: Drawn, reason: str, actor: A
                       actor.name, _now()])
     _audit(actor, audit.AuditAction.REVIEW_SAMPLE,
            f"stikprøve {sample_id}: sag {case_id} skiftet ud med {new.case_id}: {reason}")
+
+
+def drawn_cases(scope: Scope = ALL, *, path: Path | None = None) -> pl.DataFrame:
+    """Every drawn case of the scope's teams that is not replaced, with its review's status
+    (empty: not started) — the reviewer's list, the newest sample first."""
+    scope.require_case_level()
+    cond, params = _team_filter(scope, "c.team")
+    with _tx(path) as conn:
+        return _frame(
+            conn, "SELECT s.sample_id, s.programme_id, s.round, s.window_label, c.case_id, "
+            "c.team, c.caseworker, r.review_id, coalesce(r.status, '') AS status, r.reviewer, "
+            "r.completed_on FROM sample_cases c JOIN samples s USING (sample_id) "
+            "LEFT JOIN reviews r ON r.sample_id = c.sample_id AND r.case_id = c.case_id "
+            f"WHERE c.status <> 'replaced' AND {cond} "
+            "ORDER BY s.drawn_at DESC, s.sample_id, c.position, c.case_id", params)
 
 
 def recently_drawn(programme_id: str, since: date, *, path: Path | None = None

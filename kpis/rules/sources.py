@@ -236,9 +236,11 @@ def _build_sources() -> dict[str, Source]:
 
 # The completed reviews (kpis/review/store.py) are not in the snapshot: the engine loads them
 # into a temporary table of this name on the connection it computes on (kpis/review/findings_source.py).
+# Not cut at the as-of date: a review is done after the export it reads, and counts from the day
+# it is completed (its period is that of its review date).
 REVIEW_FINDINGS = "review_findings"
 _REVIEW_FINDINGS_SQL = f"""SELECT t.*, c.birth_date FROM {REVIEW_FINDINGS} t
-LEFT JOIN v_cases c ON c.case_id = t.case_id WHERE t.review_date <= $as_of"""
+LEFT JOIN v_cases c ON c.case_id = t.case_id"""
 
 SOURCES: dict[str, Source] = _build_sources()
 

@@ -1,0 +1,102 @@
+"""AppTest of Sagsgennemgang on the demo database: a team leader draws this quarter's
+ledelsestilsyn for their own teams, completes a review with a mangel, and the committee is kept
+out. What the page shows is checked against kpis.review called directly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from kpis.access import audit
+from kpis.review import store
+
+pytestmark = pytest.mark.usefixtures("clear_streamlit_caches", "demo_db")
+
+TIMEOUT = 180
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGE = "pages/sagsgennemgang.py"
+LEADER_TEAMS = {"Team Nord", "Team Syd"}  # the demo department head's teams
+
+
+@pytest.fixture
+def reviews_db(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "reviews.sqlite"
+    monkeypatch.setenv(store.REVIEWS_ENV, str(path))
+    return path
+
+
+def _open() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+@pytest.mark.signed_in_as("department_head")
+def test_a_team_leader_draws_reviews_and_raises_a_mangel(reviews_db):
+    at = _open()
+    at.selectbox(key="program").set_value(
+        next(o for o in at.selectbox(key="program").options if "Ledelsestilsyn" in o))
+    at.button(key="udtraek").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    drawn = store.drawn_cases()
+    assert drawn.height > 0
+    assert set(drawn["team"]) <= LEADER_TEAMS  # only the leader's own teams
+    assert drawn["caseworker"].n_unique() == drawn.height  # one case per caseworker
+    assert any("sager udtrukket blandt" in s.value for s in at.success)
+
+    at.selectbox(key="valgt").set_value(0).run()
+    assert not at.exception, [e.message for e in at.exception]
+    case_id = drawn["case_id"][0]
+    assert any(f"Sag {case_id}" in h.value for h in at.subheader)
+    radios = [r for r in at.radio if r.key and r.key.startswith("a_")]
+    assert radios, "the form shows the questions that apply"
+    for r in radios:
+        r.set_value("ja")
+    radios[0].set_value("nej")
+    at.button(key="FormSubmitter:svar-Afslut gennemgang").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    review = store.reviews().row(0, named=True)
+    assert (review["case_id"], review["status"], review["reviewer"]) == (
+        case_id, "completed", "afdeling")
+    found = store.findings()
+    assert found.height == len(radios)
+    assert sorted(found["answer"].to_list()).count("nej") == 1
+
+    at.text_input(key="mangel_hvad").set_value("Beskriv skoleforhold i undersøgelsen")
+    at.button(key="mangel_opret").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    open_ = store.mangler()
+    assert open_.select("case_id", "what").rows() == [
+        (case_id, "Beskriv skoleforhold i undersøgelsen")]
+    log = audit.read(20)
+    mine = log.filter(log["actor"] == "afdeling")["action"].to_list()
+    assert {"review_sample", "review_open", "review_save", "review_complete",
+            "mangel_create"} <= set(mine)
+
+
+@pytest.mark.signed_in_as("department_head")
+def test_a_comment_with_a_cpr_number_is_refused_on_the_page(reviews_db):
+    at = _open()
+    at.button(key="udtraek").click().run()
+    at.selectbox(key="valgt").set_value(0).run()
+    comment = next(t for t in at.text_input if t.key and t.key.startswith("k_"))
+    comment.set_value("Barnet 010203-1234 er ikke set")
+    at.button(key="FormSubmitter:svar-Gem kladde").click().run()
+    assert any("CPR-nummer" in e.value for e in at.error)
+    assert "010203" not in reviews_db.read_bytes().decode("latin-1")
+
+
+@pytest.mark.signed_in_as("committee")
+def test_the_committee_gets_no_case_review(reviews_db):
+    from pages._access import NO_CASE_LEVEL_DA
+
+    # Not in the committee's menu (tests/menus.py); the page itself, run all the same, stops.
+    at = AppTest.from_file(str(Path(APP).parent / PAGE), default_timeout=TIMEOUT).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert [i.value for i in at.info] == [NO_CASE_LEVEL_DA]
+    assert not at.button and not at.radio  # no draw, no form
+    assert not reviews_db.exists()
