@@ -12,7 +12,13 @@ from datetime import timedelta
 import streamlit as st
 
 from kpis.review import store
-from kpis.review.model import ANSWER_LABELS, MANGEL_ANSWERS, Answer, PerCaseworker
+from kpis.review.model import (
+    ANSWER_LABELS,
+    MANGEL_ANSWERS,
+    Answer,
+    PerCaseworker,
+    round_label_da,
+)
 from kpis.review.prefill import prefill
 from kpis.review.service import applicable_questions, draw_sample, sample_window
 from kpis.review.timeline import case_timeline
@@ -58,7 +64,7 @@ with tab_draw:
             if programme.sampling.window == "quarter" else meta.as_of.strftime("%Y-%m"),
             help="Et kvartal (fx 2026-Q3) eller en måned (fx 2026-07)")
     else:
-        round_ = c1.selectbox("Runde", programme.rounds, key="runde")
+        round_ = c1.selectbox("Runde", programme.rounds, key="runde", format_func=round_label_da)
     seed = c2.number_input("Frø (tal, der gør udtrækket genskabeligt)", min_value=0,
                            value=int(meta.as_of.strftime("%Y%m%d")), step=1, key="froe")
     if st.button("Udtræk sager", key="udtraek", type="primary"):
@@ -81,7 +87,9 @@ with tab_list:
     if drawn.is_empty():
         st.info("Der er ingen udtrukne sager endnu. Udtræk sager under »Udtræk sager«.")
     else:
-        shown = drawn.with_columns(drawn["status"].replace(STATUS_DA).alias("status"))
+        shown = drawn.with_columns(drawn["status"].replace(STATUS_DA).alias("status"),
+                                   drawn["round"].replace(
+                                       {r: round_label_da(r) for r in drawn["round"].unique()}))
         st.dataframe(
             shown.select("case_id", "team", "caseworker", "round", "window_label", "status")
             .rename({"case_id": "Sag", "team": "Team", "caseworker": "Sagsbehandler",
@@ -90,7 +98,7 @@ with tab_list:
         choices = list(range(drawn.height))
         picked = st.selectbox(
             "Gennemgå sag", choices, index=None, placeholder="Vælg en sag", key="valgt",
-            format_func=lambda i: f"{drawn['case_id'][i]} ({drawn['round'][i]}, "
+            format_func=lambda i: f"{drawn['case_id'][i]} ({round_label_da(drawn['round'][i])}, "
                                   f"{STATUS_DA[drawn['status'][i]]})")
         if picked is not None:
             row = drawn.row(picked, named=True)
@@ -117,7 +125,8 @@ with tab_list:
             with time_col:
                 st.subheader("Sagens forløb")
                 st.dataframe(timeline, hide_index=True, key="forloeb", column_config={
-                    "Dato": st.column_config.DateColumn("Dato", format="DD.MM.YYYY")})
+                    "Dato": st.column_config.DateColumn("Dato", format="DD.MM.YYYY"),
+                    "Detaljer": st.column_config.TextColumn("Detaljer", width="large")})
             with form_col:
                 st.subheader(f"Sag {row['case_id']}: {STATUS_DA[status]}")
                 st.caption(f"{prog.name}, {window.label}. {len(questions)} af "

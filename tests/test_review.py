@@ -22,7 +22,7 @@ from kpis.data.importer import run_import
 from kpis.data.snapshot import connect, hold_snapshot
 from kpis.review import figures, sampling, store
 from kpis.review.frame import Window, case_frame
-from kpis.review.model import Answer, PerCaseworker, RandomSample
+from kpis.review.model import Answer, PerCaseworker, RandomSample, round_label_da
 from kpis.review.prefill import from_steps, prefill
 from kpis.review.service import draw_sample
 from kpis.review.validate import load_and_validate, validate_text
@@ -256,7 +256,9 @@ def test_windows():
     with pytest.raises(ValueError, match="kvartal"):
         sampling.window_for(rule, AS_OF, "2026-03")
     w = sampling.window_for(RandomSample(method="simple", n=3, lookback_months=12), AS_OF)
-    assert (w.start, w.end) == (date(2025, 7, 1), date(2026, 6, 30))
+    assert (w.label, w.start, w.end) == ("12 mdr. til 30.06.2026", date(2025, 7, 1),
+                                         date(2026, 6, 30))
+    assert round_label_da("statusmaaling_1") == "Statusmåling 1"
 
 
 def test_a_drawn_sample_is_stored_with_its_frame_and_redrawn_alike(snap, config, reviews_db):
@@ -327,7 +329,7 @@ def test_prefill_from_the_bfu_deadline(snap):
     finally:
         conn.close()
     assert (late.answer, late.met, late.total) == (Answer.NEJ, 0, 1)
-    assert "start 05-01-2026, frist 05-05-2026, udført 01-06-2026" in late.detail
+    assert late.detail == "start 05-01-2026, frist 05-05-2026, udført 01-06-2026: For sent"
     assert (on_time.answer, on_time.met, on_time.total) == (Answer.JA, 1, 1)
     assert "frist 20-05-2026, udført 20-04-2026" in on_time.detail
     assert none is None  # no BFU on the case: no pre-fill

@@ -50,6 +50,12 @@ REQUIRED_ANSWERS = frozenset(Answer)
 MANGEL_ANSWERS = frozenset({Answer.NEJ, Answer.DELVIST})
 
 
+def round_label_da(round_id: str) -> str:
+    """``statusmaaling_1`` → ``Statusmåling 1``; a ledelsestilsyn's round (its window) as it is."""
+    text = round_id.replace("maaling", "måling").replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
 class CaseStep(str, Enum):
     UNDERRETNING = "underretning"
     BFU = "boernefaglig_undersoegelse"

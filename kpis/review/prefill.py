@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import polars as pl
 
 from kpis.compute.engine import ALL, Scope, case_steps
+from kpis.present.drilldown import STEP_STATUS_DA
 from kpis.review.frame import Window
 from kpis.review.model import Answer
 
-STATUS_DA = {"met": "overholdt", "late": "for sent", "overdue": "overskredet",
-             "pending": "i gang", "missing": "mangler"}
+STATUS_DA = {s.value: label for s, label in STEP_STATUS_DA.items()}
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def from_steps(kpi_id: str, steps: pl.DataFrame, case_id: str) -> Prefilled | No
     for r in mine.sort("start").iter_rows(named=True):
         status = STATUS_DA.get(r.get("status") or "", r.get("status") or "")
         lines.append(f"start {_date(r.get('start'))}, frist {_date(r.get('due'))}, "
-                     f"udført {_date(r.get('completed'))}" + (f" ({status})" if status else ""))
+                     f"udført {_date(r.get('completed'))}" + (f": {status}" if status else ""))
     return Prefilled(kpi_id, answer, met, total, "; ".join(lines))
 
 

@@ -37,7 +37,7 @@ def window_for(rule: PerCaseworker | RandomSample, as_of: date, label: str | Non
     if isinstance(rule, RandomSample):
         start = add_months(as_of, -rule.lookback_months)
         start = date.fromordinal(start.toordinal() + 1)
-        return Window(f"{rule.lookback_months} mdr. til {as_of.isoformat()}", start, as_of)
+        return Window(f"{rule.lookback_months} mdr. til {as_of:%d.%m.%Y}", start, as_of)
     if label is None:
         label = (f"{as_of.year}-{as_of.month:02d}" if rule.window == "month"
                  else f"{as_of.year}-Q{(as_of.month - 1) // 3 + 1}")
