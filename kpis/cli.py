@@ -1,4 +1,4 @@
-"""Command line: python -m kpis {import,demo,validate,compute,disclosure-check,users}. Each
+"""Command line: python -m kpis {import,demo,validate,compute,disclosure-check,users,plan}. Each
 command delegates to the engine."""
 
 from __future__ import annotations
@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     from kpis.review.cli import add_parser as add_review_parser
 
     add_review_parser(sub)
+    from kpis.plan.cli import add_parser as add_plan_parser
+
+    add_plan_parser(sub)
     return p
 
 
@@ -95,6 +98,10 @@ def main(argv: list[str] | None = None) -> int:
         from kpis.review.cli import cli_review
 
         return cli_review(args)
+    if args.command == "plan":
+        from kpis.plan.cli import cli_plan
+
+        return cli_plan(args)
     if args.command == "disclosure-check":
         from kpis.access.disclosure import cli_disclosure_check
 

@@ -52,6 +52,7 @@ class AuditAction(str, Enum):
     MANGEL_CREATE = "mangel_create"
     MANGEL_CLOSE = "mangel_close"
     PAGE_REFUSED = "page_refused"  # an address outside the person's menu, typed or linked
+    PLAN_STATUS = "plan_status"  # an udviklingsplan activity's status changed
 
     @property
     def label_da(self) -> str:
@@ -74,6 +75,7 @@ ACTION_LABELS_DA = {
     AuditAction.MANGEL_CREATE: "Oprettede mangel",
     AuditAction.MANGEL_CLOSE: "Lukkede mangel",
     AuditAction.PAGE_REFUSED: "Side afvist",
+    AuditAction.PLAN_STATUS: "Opdaterede aktivitet i udviklingsplanen",
 }
 
 COLUMNS = ("id", "at", "actor", "role", "scope", "action", "page", "kpi", "period", "detail")

@@ -166,6 +166,7 @@ def cli_demo(out: Path, seed: int, scale: float, as_of: date | None, db: Path | 
             return 2
         print()
         print(result.summary_text())
+        _seed_plan()
     return 0
 
 
@@ -177,3 +178,11 @@ def ensure_demo_db(db: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="pejlemaerker-demo-") as tmp:
         generate(Path(tmp), as_of=DEMO_AS_OF)
         _import(Path(tmp), db, DEMO_AS_OF)
+    _seed_plan()
+
+
+def _seed_plan() -> None:
+    """The demo udviklingsplan's activity statuses (config/plan.yaml), once."""
+    from kpis.plan.demo_status import seed_demo_status
+
+    seed_demo_status()
