@@ -351,3 +351,25 @@ def test_the_demo_seeds_a_dozen_activities_in_mixed_states_once(plan, tmp_path):
                      if ss.is_overdue(a.deadline, now[a.id], on))
     assert overdue == ["bfu_gamle_undersoegelser", "boernesamtale_app",
                        "handleplan_opfoelgning_syd", "handleplan_skabelon"]
+
+
+# --- versions -------------------------------------------------------------------------------------
+
+
+def test_a_revised_plan_keeps_the_old_one_readable(kpiset, tmp_path):
+    from kpis.plan.versions import plan_history_for
+    from kpis.rules.history import InvalidDefinitions
+
+    plan_file = tmp_path / "plan.yaml"
+    plan_file.write_text(PLAN_24T, encoding="utf-8")
+    hist = plan_history_for(plan_file, tmp_path / "plan_history", kpiset)
+    first = hist.versions()[0]
+    revised = PLAN_24T.replace("title: Underretninger", "title: Underretninger, runde 2")
+    with pytest.raises(InvalidDefinitions):  # checked as a plan: an unknown KPI is refused
+        hist.save(revised.replace("kpi: underretning_24t", "kpi: findes_ikke"),
+                  opened_hash=first.hash, who="analytiker", reason="ny runde")
+    saved = hist.save(revised, opened_hash=first.hash, who="analytiker", reason="nye temaer")
+    assert [v.seq for v in hist.versions()] == [2, 1]
+    assert hist.plan_of(first).themes[0].title == "Underretninger"
+    assert hist.plan_of(saved).themes[0].title == "Underretninger, runde 2"
+    assert "Underretninger, runde 2" in plan_file.read_text(encoding="utf-8")

@@ -202,7 +202,7 @@ class DefinitionsHistory:
             raise ValueError("skriv dit navn, så historikken viser, hvem der ændrede")
         if not reason:
             raise ValueError("skriv en begrundelse for ændringen")
-        _, problems = validate_draft(text, self.kpis_path.name, self._extra_checks)
+        problems = self.problems_of(text)
         if problems:
             raise InvalidDefinitions(problems)
         with self._locked():
@@ -216,6 +216,10 @@ class DefinitionsHistory:
             atomic_write_text(self.kpis_path, text)
             return self._append(action, who, reason, text_hash(text), current_hash,
                                 restored_from, now)
+
+    def problems_of(self, text: str) -> list[Problem]:
+        """What keeps ``text`` from being saved (another file kind's history overrides this)."""
+        return validate_draft(text, self.kpis_path.name, self._extra_checks)[1]
 
     def _conflict(self, mine: str, opened_hash: str, current: str) -> SaveConflict:
         log = self._read_log()
