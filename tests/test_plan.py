@@ -373,3 +373,9 @@ def test_a_revised_plan_keeps_the_old_one_readable(kpiset, tmp_path):
     assert hist.plan_of(first).themes[0].title == "Underretninger"
     assert hist.plan_of(saved).themes[0].title == "Underretninger, runde 2"
     assert "Underretninger, runde 2" in plan_file.read_text(encoding="utf-8")
+
+
+def test_the_goals_a_kpi_serves(plan):
+    assert [g.id for _, _, g in plan.goals_for_kpi("bfu_4_mdr")] == ["bfu_4_mdr_90"]
+    assert [t.title for t, _, _ in plan.goals_for_kpi("plan_maalbare_maal")] == ["Handleplaner"]
+    assert plan.goals_for_kpi("underretninger_antal") == []
