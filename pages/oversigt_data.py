@@ -104,6 +104,36 @@ def _import(db: Path, upload, as_of: date, key: bytes | None) -> None:
                          result.unchanged)
 
 
+def _demo_logins_end(db: Path) -> bool:
+    """Before an import over the demo: say that the demo's users stop working, and hold the
+    import back until a real administrator exists (or it is acknowledged). True: held back."""
+    from kpis.access.demo_users import lockout_by_import
+    from pages._auth import current_user, oidc_provider
+
+    lockout = lockout_by_import(db)
+    if lockout is None:
+        return False
+    names = ", ".join(f"»{n}«" for n in lockout.demo_usernames)
+    if lockout.locks_everyone_out and oidc_provider() is None:
+        st.error(
+            "Her er demodata, og demobrugerne er de eneste brugere. Når et rigtigt udtræk er "
+            f"indlæst, kan demobrugerne ({names}) ikke længere logge ind – heller ikke "
+            "administratoren – og så kan ingen logge ind. Opret først en rigtig administrator "
+            "på serveren:\n\n`.venv/bin/python -m kpis users add NAVN --role admin`\n\n"
+            "Indlæsningen kan startes, når den findes (se docs/authentication.md).")
+        return True
+    admins = ", ".join(f"»{n}«" for n in lockout.real_administrators)
+    yourself = (" – heller ikke den, du er logget ind som nu"
+                if current_user().username in lockout.demo_usernames else "")
+    st.warning(
+        f"Når udtrækket er indlæst, er her ikke længere demodata: demobrugerne ({names}) kan "
+        f"ikke længere logge ind{yourself}. "
+        + (f"Log ind med en rigtig bruger bagefter (administrator: {admins})." if admins
+           else "Log ind med kommunens login bagefter."))
+    return not st.checkbox("Jeg forstår, at demobrugerne holder op med at virke",
+                           key="data_demo_logins_end")
+
+
 snapshot = run_snapshot()
 db, meta = snapshot.db, snapshot.meta
 
@@ -169,8 +199,9 @@ with st.container(border=True):
         elif keys.key is not None:
             st.caption(f"Pseudonymnøgle: fra {keys.source_da}. CPR-numre gemmes aldrig; de "
                        "erstattes af et pseudonym ved indlæsningen.")
+    held_back = _demo_logins_end(db)
     if st.button("Indlæs udtrækket", type="primary", key="data_import_button",
-                 disabled=upload is None):
+                 disabled=upload is None or held_back):
         _import(db, upload, as_of, keys.key)
         st.rerun()
 st.subheader("Tabeller")

@@ -65,3 +65,35 @@ def ensure_demo_users(db: Path, path: Path | None = None) -> bool:
         return False
     write_demo_users(path)
     return True
+
+
+@dataclass(frozen=True)
+class DemoLockout:
+    """What importing a municipality's own export over the demo does to signing in: the demo's
+    users (refused on anything but the demo from then on) and the administrators who remain."""
+
+    demo_usernames: tuple[str, ...]
+    real_administrators: tuple[str, ...]
+
+    @property
+    def locks_everyone_out(self) -> bool:
+        """No local administrator would be left to create users (unless the municipality's login
+        is set up: the caller knows)."""
+        return not self.real_administrators
+
+
+def lockout_by_import(db: Path, path: Path | None = None) -> DemoLockout | None:
+    """How an import into ``db`` changes who can sign in: None when it changes nothing (the
+    database is not the demo, or the users file holds no demo users)."""
+    from kpis.access.users import UsersFileError, load_users
+
+    try:
+        users = load_users(path or users_path())
+    except UsersFileError:
+        return None  # the login page already says the file cannot be read
+    demo = tuple(sorted(name for name, entry in users.items() if entry.demo))
+    if not demo or not db.exists() or not is_demo_database(db):
+        return None
+    admins = tuple(sorted(name for name, entry in users.items()
+                          if not entry.demo and entry.user.role is Role.ADMINISTRATOR))
+    return DemoLockout(demo, admins)

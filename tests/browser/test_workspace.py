@@ -18,6 +18,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from signing_in import sign_in
 from workspace_data import add_bad_rows, zip_folder
 
 import kpis
@@ -52,15 +53,25 @@ def workspace(demo_db: Path, artifacts: Path, tmp_path_factory, app_server):
         yield {"url": url, "db": db, "kpis": kpis_file, "history": history, "folder": folder}
 
 
+REAL_ADMIN = ("kirsten", "kirstens-kode-1")
+
+
 @pytest.fixture(scope="module")
 def upload_server(demo_db: Path, artifacts: Path, tmp_path_factory, app_server):
     """A server over a database of its own: an upload replaces the snapshot (and demo users sign
     in on demo data only), so the other tests must not share it."""
+    from kpis.access.demo_users import write_demo_users
+    from kpis.access.users import add_user, make_user
+
     folder = tmp_path_factory.mktemp("upload")
     db = folder / "pejlemaerker.duckdb"
     shutil.copyfile(demo_db, db)
+    # A real administrator besides the demo's users: without one the page holds an upload back.
+    users = write_demo_users(folder / "users.toml")
+    add_user(make_user(REAL_ADMIN[0], "admin"), REAL_ADMIN[1], users)
     with app_server(db, artifacts, "streamlit-upload.log", PEJLEMAERKER_PSEUDONYM_KEY="",
-                    PEJLEMAERKER_HISTORY=str(folder / "historik")) as url:
+                    PEJLEMAERKER_HISTORY=str(folder / "historik"),
+                    PEJLEMAERKER_USERS=str(users)) as url:
         yield {"url": url, "db": db}
 
 
@@ -215,6 +226,12 @@ def test_upload_demo_export_quarantines_exactly_the_bad_rows(page, upload_server
     page.get_by_text(re.compile("Pseudonymnøgle: demokommunens offentlige nøgle")).wait_for(
         timeout=WAIT_MS)
     idle(page)
+    # Over the demo: the page says the demo users stop working, and waits for an answer.
+    page.get_by_text(re.compile("demobrugerne .* kan ikke længere logge ind")).wait_for(
+        timeout=WAIT_MS)
+    assert page.get_by_role("button", name="Indlæs udtrækket").is_disabled()
+    page.get_by_text("Jeg forstår, at demobrugerne holder op med at virke").click()
+    idle(page)
     shot(page, artifacts, "workspace-upload", height=1200)
     page.get_by_role("button", name="Indlæs udtrækket").click()
     page.get_by_text("Udtrækket er indlæst. Alle sider viser nu de nye data.").wait_for(
@@ -237,9 +254,15 @@ def test_upload_demo_export_quarantines_exactly_the_bad_rows(page, upload_server
     assert got_added == added
     assert not any(re.search(r"\d{6}-?\d{4}", r["Værdi"]) for r in records)  # never a CPR
     shot(page, artifacts, "workspace-data", height=4200)
+    # As said before the import: the demo analyst's cookie no longer signs a new tab in.
+    tab = page.context.new_page()
+    tab.goto(upload_server["url"], wait_until="domcontentloaded")
+    tab.get_by_label("Brugernavn").wait_for(timeout=WAIT_MS)
+    assert tab.get_by_role("button", name="Log ud").count() == 0
     assert outside_requests == []
 
 
+@pytest.mark.signed_in_as(None)  # after the upload above the demo's users no longer sign in
 def test_upload_of_a_zip_with_lying_headers_is_refused_on_the_page(page, upload_server, artifacts,
                                                                    outside_requests):
     from tests.test_upload import lying_zip
@@ -249,11 +272,16 @@ def test_upload_of_a_zip_with_lying_headers_is_refused_on_the_page(page, upload_
     archive.write_bytes(lying_zip({"sager.csv": rows}, "sager.csv"))
     before = Path(upload_server["db"]).read_bytes()
     page.goto(f"{upload_server['url']}/oversigt_data", wait_until="domcontentloaded")
+    sign_in(page, *REAL_ADMIN)
     page.get_by_role("heading", name="Indlæs et nyt udtræk").wait_for(timeout=WAIT_MS)
     idle(page)
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(archive))
     page.get_by_text("beskadiget.zip").wait_for(timeout=WAIT_MS)
     idle(page)
+    demo_left = page.get_by_text("Jeg forstår, at demobrugerne holder op med at virke")
+    if demo_left.count():  # this test alone: the database is still the demo
+        demo_left.click()
+        idle(page)
     page.get_by_role("button", name="Indlæs udtrækket").click()
     refusal = page.get_by_text(re.compile("Importen er afvist: beskadiget.zip er beskadiget"))
     refusal.wait_for(timeout=WAIT_MS)
