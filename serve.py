@@ -8,9 +8,13 @@ The route turns a form sign-in's one-time token into the signed, HttpOnly sessio
 ``streamlit run app.py`` still works, but then a local user's sign-in lasts one browser session.
 """
 
+from starlette.middleware import Middleware
 from streamlit import config
 from streamlit.starlette import App
 
 from kpis.access.session_http import routes
+from kpis.present.page_language import DanishPage
 
-app = App("app.py", routes=routes(config.get_option("server.baseUrlPath") or ""))
+# DanishPage: the served page says lang="da" (Streamlit's own index.html says "en").
+app = App("app.py", routes=routes(config.get_option("server.baseUrlPath") or ""),
+          middleware=[Middleware(DanishPage)])
