@@ -116,10 +116,14 @@ def _table(kpi_ids: list[str], heading: str, key: str) -> None:
         key=table_key,
         on_select=partial(_select_cell, table_key, p.kpis, p.columns),
         selection_mode="single-cell",
-        height=dd.ROW_PX * (len(p.kpis) + 1) + 3,  # every KPI visible without scrolling
+        row_height=dd.NAME_ROW_PX,
+        height=dd.ROW_PX + dd.NAME_ROW_PX * len(p.kpis) + 3,  # every KPI without scrolling
         column_config={"Nøgletal": TEXT("Nøgletal", width=dd.NAME_PX, pinned=True),
                        **{c.label: NUMBER(c.label, width=dd.GROUP_PX) for c in p.columns}},
     )
+    if dd.scrolls_sideways(len(p.columns)):
+        st.caption(f"Tabellen har {len(p.columns)} kolonner med tal: rul vandret i den for at "
+                   "se dem alle. Nøgletallets navn bliver stående.")
 
 
 level = f"pr. sagsbehandler i {team}" if team else "pr. team"
@@ -158,8 +162,13 @@ def _show_rows(rows: pl.DataFrame) -> None:
     timed = isinstance(rows.schema.get("Start"), pl.Datetime)
     moment = st.column_config.DatetimeColumn if timed else DATE
     fmt = "DD.MM.YYYY [kl.] HH.mm" if timed else "DD.MM.YYYY"
-    config = {c: moment(c, format=fmt) for c in ("Start", "Frist", "Afsluttet") if c in rows}
-    config |= {c: NUMBER(c, format="localized")
+    width = {**dd.STEP_WIDTHS_PX, **({c: dd.TIMED_DATE_PX for c in ("Start", "Frist", "Afsluttet")}
+                                     if timed else {})}
+    config = {c: TEXT(c, width=width.get(c)) for c in rows.columns}
+    config["Sagsnummer"] = TEXT("Sagsnummer", width=width["Sagsnummer"], pinned=True)
+    config |= {c: moment(c, format=fmt, width=width[c])
+               for c in ("Start", "Frist", "Afsluttet") if c in rows}
+    config |= {c: NUMBER(c, format="localized", width=width[c])
                for c in ("Dage for sent", "Dage til fristen") if c in rows}
     st.dataframe(rows, hide_index=True, key="steps", placeholder="", column_config=config)
     # The table's own download is off (.streamlit/config.toml): this one is logged and safe to open.

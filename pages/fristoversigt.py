@@ -108,7 +108,9 @@ else:
             "Startdato": DATE("Startdato", format="DD.MM.YYYY"),
             "Dage over fristen": NUMBER("Dage over fristen", format="localized"),
             "Dage til fristen": NUMBER("Dage til fristen", format="localized"),
-            "Trin": TEXT("Trin", width="medium"),
+            "Trin": TEXT("Trin", width=260),
+            # The urgency stays in view when the rest scrolls sideways.
+            shown.columns[0]: TEXT(shown.columns[0], pinned=True),
         },
     )
     st.caption("Frist: den dag, trinnet senest skal være gjort. For underretninger gælder 24 "

@@ -10,6 +10,7 @@ import streamlit as st
 from kpis.compute.engine import AccessDenied
 from kpis.present.charts import (
     deadline_distribution_chart,
+    distribution_alt_text,
     team_chart,
     trend_alt_text,
     trend_chart,
@@ -123,4 +124,5 @@ if isinstance(kpi, DeadlineKpi):
                        "rolle.")
         if steps is not None:
             st.altair_chart(deadline_distribution_chart(kpi, steps, period, as_of),
-                            width="stretch", theme=None)
+                            width="stretch", theme=None,
+                            alt=distribution_alt_text(kpi, steps, period, as_of))

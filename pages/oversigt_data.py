@@ -30,7 +30,7 @@ from kpis.data.upload import (
     source_label,
     unpack,
 )
-from kpis.present.coverage_charts import months_chart, since, with_order
+from kpis.present.coverage_charts import months_alt_text, months_chart, since, with_order
 from kpis.present.formatting import (
     danish_time_columns,
     format_date_da,
@@ -229,7 +229,8 @@ months = with_order(since(cov.months, first), list(TABLE_ORDER))
 if months.is_empty():
     st.info("Ingen rækker i perioden.")
 else:
-    st.altair_chart(months_chart(months), width="stretch", theme=None)
+    st.altair_chart(months_chart(months), width="stretch", theme=None,
+                    alt=months_alt_text(months))
     gaps = since(cov.gaps(), first)
     if gaps.is_empty():
         st.caption("Ingen tomme måneder i den viste periode.")

@@ -61,8 +61,9 @@ st.caption(
 everyone = _open_cases(snapshot, meta.snapshot_id, as_of, scope, scope.key)
 teams = sorted((t for t in everyone["team"].unique().to_list()), key=danish_sort_key)
 c_team, c_day = st.columns([1, 1])
-team = c_team.selectbox("Team", teams, index=None, placeholder="Hele afdelingen", key="team",
-                        bind="query-params")
+# A key of its own: the team chosen on Fristoversigt (key "team") must not carry over unseen.
+team = c_team.selectbox("Team", teams, index=None, placeholder="Hele afdelingen",
+                        key="belastning_team", bind="query-params")
 on = c_day.date_input("Opgjort pr.", value=as_of, max_value=as_of, format="DD.MM.YYYY",
                       key="dato", help="Åbne sager på denne dag. Senest: opgørelsesdatoen.")
 
@@ -113,8 +114,8 @@ st.caption("Færrest, median og flest er åbne sager hos den enkelte sagsbehandl
            "Sager uden sagsbehandler tæller med i sagerne, men ikke som en sagsbehandler.")
 
 monthly = _monthly(snapshot, meta.snapshot_id, team, scope, scope.key)
-st.altair_chart(charts.monthly_chart(monthly, width=1000, height=300), key="pr_maaned",
+st.altair_chart(charts.monthly_chart(monthly, height=300), key="pr_maaned",
                 alt="Linjer med nye sager og underretninger pr. måned de seneste "
-                    f"{MONTHS_SHOWN} måneder.", **CHART)
+                    f"{MONTHS_SHOWN} måneder.", theme=None, width="stretch")  # the page's width
 st.caption(f"De seneste {MONTHS_SHOWN} måneder; den sidste måned går kun til "
            f"{format_date_da(as_of)}. Underretninger tælles på sagens team.")

@@ -137,6 +137,13 @@ def test_deadline_distribution_holds_counts_per_bin_never_case_rows():
     assert "case_id" not in text and "unit_id" not in text
 
 
+def test_deadline_distribution_has_a_text_alternative_with_its_counts():
+    # two on time, one late, one still open after its deadline; the pending one is not counted
+    assert charts.distribution_alt_text(KPIS["bfu_rate"], steps_frame(), Q3, AS_OF) == (
+        "Søjlediagram over 4 sagstrin i 3. kvartal 2026, efter dage fra fristen (til tiden: 2, "
+        "for sent: 1, stadig åben efter fristen: 1).")
+
+
 def test_hour_deadlines_are_binned_in_hours_from_the_due_moment():
     from kpis.rules.validate import validate_text
 

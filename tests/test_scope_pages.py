@@ -303,7 +303,7 @@ def test_department_head_worklist_and_its_exports_have_only_their_teams(conn, kp
 def test_department_head_caseload_has_only_their_teams(conn):
     at = _open(CASELOAD)
     mine = caseload.open_cases_per_caseworker(conn, scope=HEAD_SCOPE)
-    assert set(at.selectbox(key="team").options) == set(mine["team"].unique()) <= HEAD.teams
+    assert set(at.selectbox(key="belastning_team").options) == set(mine["team"].unique()) <= HEAD.teams
     table = at.dataframe[0].value
     assert set(table["Team"]) <= HEAD.teams | {"I alt"}
     metrics = {m.label: m.value for m in at.metric}

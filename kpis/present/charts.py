@@ -383,6 +383,16 @@ def distribution_data(kpi: DeadlineKpi, steps: pl.DataFrame, as_of: date) -> tup
              "antal": int(r["antal"])} for r in binned.iter_rows(named=True)], unit
 
 
+def distribution_alt_text(kpi: DeadlineKpi, steps: pl.DataFrame, period: Period,
+                          as_of: date) -> str:
+    """The distribution chart in words for screen readers: how many steps of each kind."""
+    data, unit = distribution_data(kpi, steps, as_of)
+    per_kind = {k: sum(r["antal"] for r in data if r["slags"] == k) for k, _ in DISTRIBUTION_KINDS}
+    kinds = ", ".join(f"{k.lower()}: {n}" for k, n in per_kind.items() if n)
+    return (f"Søjlediagram over {sum(per_kind.values())} sagstrin i {period_label_da(period)}, "
+            f"efter {unit} fra fristen" + (f" ({kinds})." if kinds else "."))
+
+
 DISTRIBUTION_KINDS = (("Til tiden", BLUE), ("For sent", VERMILLION),
                       ("Stadig åben efter fristen", REDDISH_PURPLE))
 

@@ -14,6 +14,7 @@ import polars as pl
 
 from kpis.present.caseload_charts import _config
 from kpis.present.charts import BLUE, VERMILLION
+from kpis.present.formatting import format_month_da
 
 ROWS, GAP = "Rækker i måneden", "Måned uden rækker"
 
@@ -40,8 +41,12 @@ def months_chart(months: pl.DataFrame, width: int = 900, panel_height: int = 70)
     bars = alt.Chart().mark_bar(width={"band": 0.85}).encode(
         x=x, y=alt.Y("rows:Q", title=None, axis=alt.Axis(format=",d", tickCount=3)),
         color=color, tooltip=tooltip).transform_filter(alt.datum.rows > 0)
-    gaps = alt.Chart().mark_point(shape="triangle-up", filled=True, size=90, yOffset=5).encode(
-        x=alt.X("yearmonth(month):T", bandPosition=0.5), y=alt.datum(0), color=color, tooltip=tooltip).transform_filter(alt.datum.rows == 0)
+    # The markers are named by the chart's text alternative (``months_alt_text``), and a panel
+    # without gaps has an empty group of them that a screen reader would announce unnamed.
+    gaps = alt.Chart().mark_point(shape="triangle-up", filled=True, size=90, yOffset=5,
+                                  aria=False).encode(
+        x=alt.X("yearmonth(month):T", bandPosition=0.5), y=alt.datum(0), color=color,
+        tooltip=tooltip).transform_filter(alt.datum.rows == 0)
     chart = alt.layer(bars, gaps, data=alt.Data(values=data)).properties(
         width=width, height=panel_height).facet(
         row=alt.Row("label_da:N", title=None, sort=alt.SortField("order"),
@@ -51,6 +56,16 @@ def months_chart(months: pl.DataFrame, width: int = 900, panel_height: int = 70)
         spacing=10,
     ).resolve_scale(y="independent")
     return _config(chart)
+
+
+def months_alt_text(months: pl.DataFrame) -> str:
+    """The chart in words for screen readers: which months of which tables have no rows."""
+    gaps = months.filter(pl.col("rows") == 0).sort("label_da", "month")
+    holes = "; ".join(
+        f"{label}: " + ", ".join(format_month_da(m.year, m.month) for m in g["month"])
+        for (label,), g in gaps.group_by("label_da", maintain_order=True))
+    return ("Søjlediagram med antal rækker pr. måned, ét felt pr. tabel. Måneder uden rækker: "
+            + (holes if holes else "ingen") + ".")
 
 
 def with_order(months: pl.DataFrame, tables: list[str]) -> pl.DataFrame:

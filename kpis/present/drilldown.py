@@ -112,9 +112,24 @@ def legend_da() -> str:
 
 # The table's geometry on screen. Fixed widths: every group column alike, wide enough for
 # "▲ 90,9 % (1.458)", so teams and caseworkers line up the same in every view.
-ROW_PX = 35  # st.dataframe's row (and header) height
-NAME_PX = 320
+ROW_PX = 35  # st.dataframe's header height
+# Rows tall enough for a KPI's name on two lines: the grid wraps text only in rows taller than
+# 4rem (64 px), and a long name cut at the column's edge ("…inden for 4 måne") said too little.
+NAME_ROW_PX = 66
+NAME_PX = 250
 GROUP_PX = 118
+CONTENT_PX = 940  # the page's width for a table at 1400 px with the sidebar open
+# The case rows' columns, wide enough for their longest value ("Nej, hører til en tidligere
+# periode", a date with its time); the case number stays pinned when the rest scrolls.
+STEP_WIDTHS_PX = {"Sagsnummer": 110, "Trin": 260, "Sagsbehandler": 150, "Start": 105,
+                  "Frist": 105, "Afsluttet": 105, "Status": 190, "Dage for sent": 110,
+                  "Dage til fristen": 120, "Tæller med i tallet": 250}
+TIMED_DATE_PX = 160
+
+
+def scrolls_sideways(groups: int) -> bool:
+    """Whether a pivot of ``groups`` figure columns is wider than the page (then it says so)."""
+    return NAME_PX + groups * GROUP_PX > CONTENT_PX
 
 DEPARTMENT_TOTAL = "Hele afdelingen"
 TEAM_TOTAL = "Hele teamet"
