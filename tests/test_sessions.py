@@ -5,6 +5,7 @@ logout for every holder, and the cookie's flags. Times are given explicitly (no 
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
 from pathlib import Path
 
@@ -176,3 +177,38 @@ def test_the_route_follows_the_base_url_path(store):
                                          follow_redirects=False)
     assert "path=/pejlemaerker/" in resp.headers["set-cookie"].lower()
     assert sessions.open_route() == "/pejlemaerker" + sessions.OPEN_ROUTE
+
+
+def test_sessions_older_than_any_may_live_are_dropped_from_the_store(store):
+    old_id, _ = sessions.start("anne", now=T0)
+    sessions.start("bo", now=T0 + sessions.max_session_seconds() + 1)
+    conn = sqlite3.connect(store)
+    try:
+        assert [r[0] for r in conn.execute("SELECT username FROM sessions")] == ["bo"]
+    finally:
+        conn.close()
+    assert sessions.has_ended(old_id)
+
+
+def test_removing_or_changing_a_user_signs_them_out_everywhere(store, tmp_path, monkeypatch,
+                                                                 capsys):
+    import io
+
+    from kpis.access.users import add_user, make_user
+    from kpis.cli import main
+
+    users = tmp_path / "users.toml"
+    add_user(make_user("anne", "analytiker"), "annes-kode-123", users)
+    first, _ = sessions.start("anne")
+    second, _ = sessions.start("anne")
+    other, _ = sessions.start("bo")
+    monkeypatch.setattr("sys.stdin", io.StringIO("annes-nye-kode\n"))
+    assert main(["users", "--file", str(users), "add", "anne", "--role", "admin",
+                 "--replace"]) == 0
+    assert "2 sessioner afsluttet" in capsys.readouterr().out
+    assert sessions.has_ended(first) and sessions.has_ended(second)
+    assert not sessions.has_ended(other)
+    third, _ = sessions.start("anne")
+    assert main(["users", "--file", str(users), "remove", "anne"]) == 0
+    assert "1 session afsluttet" in capsys.readouterr().out
+    assert sessions.has_ended(third)

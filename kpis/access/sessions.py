@@ -195,6 +195,8 @@ def start(username: str, *, now: float | None = None,
     with closing(_connect(path)) as conn:
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("DELETE FROM tokens WHERE expires < ?", [now])
+        # sessions older than any may live are over: the store does not grow without end
+        conn.execute("DELETE FROM sessions WHERE started < ?", [now - max_session_seconds()])
         conn.execute("INSERT INTO sessions (id_hash, username, started, last_seen) "
                      "VALUES (?, ?, ?, ?)", [_hash(session_id), username, now, now])
         conn.execute("INSERT INTO tokens (token_hash, session_id, expires) VALUES (?, ?, ?)",
@@ -273,15 +275,6 @@ def end_all_of(username: str, reason: str, *, now: float | None = None,
         return cur.rowcount
 
 
-def forget_older_than(max_s: float, *, now: float | None = None,
-                      path: Path | None = None) -> int:
-    """Delete sessions that started more than ``max_s`` ago (none of them can be active)."""
-    now = time.time() if now is None else now
-    with closing(_connect(path)) as conn:
-        cur = conn.execute("DELETE FROM sessions WHERE started < ?", [now - max_s])
-        return cur.rowcount
-
-
 # --- the routes serve.py mounts --------------------------------------------------------------
 
 OPEN_ROUTE = "/auth/session"
@@ -310,6 +303,6 @@ def safe_next(target: str | None) -> str:
 
 __all__ = ["COOKIE_NAME", "IDLE_TIMEOUT_ENV", "OPEN_ROUTE", "SECRET_ENV", "SESSIONS_ENV",
            "Session", "SessionSecretError", "Status", "check", "cookie_value", "end",
-           "end_all_of", "forget_older_than", "has_ended", "idle_timeout_seconds", "mark_routes_mounted",
+           "end_all_of", "has_ended", "idle_timeout_seconds", "mark_routes_mounted",
            "max_session_seconds", "open_route", "redeem", "safe_next", "secret",
            "session_id_from_cookie", "sessions_path", "start"]

@@ -43,6 +43,18 @@ def _read_password() -> str:
     return line.removesuffix("\n").removesuffix("\r")
 
 
+def _sign_out_everywhere(username: str, reason: str) -> None:
+    """A changed or removed user signs in again: their sessions end in every tab and process."""
+    from kpis.access.sessions import end_all_of, sessions_path
+    from kpis.access.users import normalise_username
+
+    if sessions_path().exists():
+        ended = end_all_of(normalise_username(username), reason)
+        if ended:
+            print(f"{ended} {'session' if ended == 1 else 'sessioner'} afsluttet: "
+                  "brugeren skal logge ind igen")
+
+
 def cli_users(args: argparse.Namespace) -> int:
     # Imported here: building the parser for another command must not load argon2 and the engine.
     from kpis.access.users import (
@@ -64,9 +76,12 @@ def cli_users(args: argparse.Namespace) -> int:
             check_password(password)
             add_user(user, password, path, replace=args.replace)
             print(f"Bruger {user.username} ({user.role.label_da}) gemt i {path}")
+            if args.replace:
+                _sign_out_everywhere(user.username, "brugeren er ændret")
         elif args.action == "remove":
             remove_user(args.username, path)
             print(f"Bruger {args.username} fjernet fra {path}")
+            _sign_out_everywhere(args.username, "brugeren er fjernet")
         else:
             entries = load_users(path)
             if not entries:
