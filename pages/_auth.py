@@ -151,8 +151,11 @@ def _still_in_shared_session(user: User, session_id: str, use: bool) -> User | N
         _sign_out(notice=_idle_notice(), reason=IDLE_REASON)
     elif status is sessions.Status.EXPIRED:
         _sign_out(notice=_expired_notice(), reason=EXPIRED_REASON)
-    else:  # logged out in another tab (which logged it), or timed out there
-        _forget(notice="Du er logget ud.")
+    else:  # logged out or timed out in another tab (which logged it): say which
+        reason = session.end_reason if session else None
+        _forget(notice=_idle_notice() if reason == sessions.Status.IDLE.value
+                else _expired_notice() if reason == sessions.Status.EXPIRED.value
+                else "Du er logget ud.")
     return None
 
 

@@ -212,3 +212,14 @@ def test_removing_or_changing_a_user_signs_them_out_everywhere(store, tmp_path, 
     assert main(["users", "--file", str(users), "remove", "anne"]) == 0
     assert "1 session afsluttet" in capsys.readouterr().out
     assert sessions.has_ended(third)
+
+
+def test_an_ended_session_says_why_to_every_later_holder(store):
+    idle_id, _ = sessions.start("anne", now=T0)
+    sessions.check(idle_id, IDLE, LONGEST, now=T0 + IDLE + 1)
+    status, session = sessions.check(idle_id, IDLE, LONGEST, now=T0 + IDLE + 2)
+    assert status is Status.ENDED and session.end_reason == "idle"
+    out_id, _ = sessions.start("anne", now=T0)
+    sessions.end(out_id, "brugeren loggede ud", now=T0 + 1)
+    assert sessions.check(out_id, IDLE, LONGEST, now=T0 + 2)[1].end_reason == \
+        "brugeren loggede ud"

@@ -75,6 +75,7 @@ class Session:
     username: str
     started: float
     last_seen: float
+    end_reason: str | None = None  # once ended: Status.IDLE/EXPIRED's value, or end()'s reason
 
 
 class SessionSecretError(ValueError):
@@ -230,11 +231,11 @@ def check(session_id: str, idle_s: float, max_s: float, *, touch: bool = True,
     key = _hash(session_id)
     with closing(_connect(path)) as conn:
         conn.execute("BEGIN IMMEDIATE")
-        row = conn.execute("SELECT username, started, last_seen, ended FROM sessions "
-                           "WHERE id_hash = ?", [key]).fetchone()
+        row = conn.execute("SELECT username, started, last_seen, ended, end_reason "
+                           "FROM sessions WHERE id_hash = ?", [key]).fetchone()
         if row is None or row[3] is not None:
             conn.execute("COMMIT")
-            return Status.ENDED, (Session(row[0], row[1], row[2]) if row else None)
+            return Status.ENDED, (Session(row[0], row[1], row[2], row[4]) if row else None)
         session = Session(row[0], row[1], row[2])
         status = (Status.IDLE if now - session.last_seen > idle_s
                   else Status.EXPIRED if now - session.started > max_s else Status.ACTIVE)
