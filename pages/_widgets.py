@@ -33,9 +33,8 @@ def file_uploader(label: str, types: Sequence[str], **kwargs):
     """``st.file_uploader`` with its button and its limits in Danish."""
     drop = '[data-testid="stFileUploaderDropzone"]'
     st.html(f"""<style>
-{drop} button [data-testid="stMarkdownContainer"] p {{ font-size: 0; }}
-{drop} button [data-testid="stMarkdownContainer"] p::after {{
-  content: {_css_text(UPLOAD_BUTTON_DA)}; font-size: 0.875rem; }}
+{drop} button [data-testid="stMarkdownContainer"] p {{ display: none; }}
+{drop} button [data-testid="stMarkdownContainer"]::after {{ content: {_css_text(UPLOAD_BUTTON_DA)}; }}
 [data-testid="stFileUploaderDropzoneInstructions"] span {{ display: none; }}
 [data-testid="stFileUploaderDropzoneInstructions"] div::after {{
   content: {_css_text(upload_limits_da(types))}; }}

@@ -171,6 +171,8 @@ def _show_rows(rows: pl.DataFrame) -> None:
     config |= {c: NUMBER(c, format="localized", width=width[c])
                for c in ("Dage for sent", "Dage til fristen") if c in rows}
     st.dataframe(rows, hide_index=True, key="steps", placeholder="", column_config=config)
+    if dd.rows_scroll_sideways(rows.columns, timed):
+        st.caption("Rul vandret i tabellen for at se alle kolonner; sagsnummeret bliver stående.")
     # The table's own download is off (.streamlit/config.toml): this one is logged and safe to open.
     name = f"sager-{kpi_id}-{period}.csv"
     st.download_button("Hent sagerne som CSV",

@@ -305,3 +305,11 @@ def test_deadline_columns_are_left_out_only_where_there_are_no_deadlines():
     # A deadline list keeps its day columns even when every step was on time.
     on_time = dd.without_empty(dd.step_rows(_steps(STEPS[:1]), {"k": "K"}, "k"))
     assert {"Frist", "Afsluttet", "Dage for sent", "Dage til fristen"} <= set(on_time.columns)
+
+
+def test_wide_tables_say_that_they_scroll_sideways():
+    # 250 px of names + 118 px per group: five groups fit the page's 940 px, six (958 px) do not
+    assert not dd.scrolls_sideways(5) and dd.scrolls_sideways(6)
+    assert not dd.rows_scroll_sideways(["Sagsnummer", "Trin", "Status"], timed=False)  # 560 px
+    every = [label for _, label in dd.STEP_COLUMNS_DA]  # 1,505 px
+    assert dd.rows_scroll_sideways(every, timed=False)

@@ -304,7 +304,7 @@ def test_caseload_page_shows_the_engines_counts_and_the_norm(conn, as_of):
 
 def test_caseload_for_one_team_on_an_earlier_day(conn, as_of):
     team = min(caseload.open_cases_per_caseworker(conn)["team"].unique().to_list())
-    at = _open(CASELOAD, {"team": team})
+    at = _open(CASELOAD, {"belastning_team": team})
     day = as_of - timedelta(days=90)
     at.date_input(key="dato").set_value(day).run()
     assert not at.exception

@@ -131,6 +131,13 @@ def scrolls_sideways(groups: int) -> bool:
     """Whether a pivot of ``groups`` figure columns is wider than the page (then it says so)."""
     return NAME_PX + groups * GROUP_PX > CONTENT_PX
 
+
+def rows_scroll_sideways(columns: list[str], timed: bool) -> bool:
+    """Whether the case rows' columns are wider than the page (then it says so)."""
+    dates = {"Start", "Frist", "Afsluttet"}
+    return sum(TIMED_DATE_PX if timed and c in dates else STEP_WIDTHS_PX.get(c, 150)
+               for c in columns) > CONTENT_PX
+
 DEPARTMENT_TOTAL = "Hele afdelingen"
 TEAM_TOTAL = "Hele teamet"
 
