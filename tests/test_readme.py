@@ -40,7 +40,7 @@ def test_test_command_fails_when_no_test_ran():
 def test_relative_links_and_images_exist():
     targets = re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", README)
     local = [t for t in targets if "://" not in t]
-    assert "docs/screenshots/overview.png" in local
+    assert "docs/screenshots/committee-overblik.png" in local
     missing = [t for t in local if not (ROOT / t).exists()]
     assert missing == []
 
