@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kpis.access.roles import Role, scope_for
+from kpis.access.suppression import withheld_rule_da
 from kpis.present.formatting import format_date_da, format_datetime_da, whose_figures_da
 from kpis.present.meeting_papers import (
     PDF_MIME,
@@ -24,7 +25,7 @@ from kpis.present.period_choice import (
     periods_needed,
     trend_periods,
 )
-from kpis.present.tiles import SUPPRESSION_THRESHOLD, build_tiles, sections, suppressed_text
+from kpis.present.tiles import SUPPRESSION_THRESHOLD, build_tiles, sections
 from pages._access import audited_export
 from pages._auth import current_scope
 from pages._committee import period_controls, render_tile
@@ -90,11 +91,10 @@ else:
                        file_name=f"{papers.file_stem}.xlsx", mime=XLSX_MIME, on_click="ignore",
                        key="bilag_xlsx", icon=":material/table_view:")
     if not committee:
-        hidden = suppressed_text(threshold)
-        st.caption(f"Bilaget følger udvalgets regler: tal, der bygger på {hidden} sager, vises "
-                   f"som »{hidden}« – også de tal, du selv kan se her.")
+        st.caption("Bilaget følger udvalgets regler – også for de tal, du selv kan se her: "
+                   + withheld_rule_da(threshold))
 with st.expander("Sådan læses tallene"):
-    st.markdown(READING_GUIDE.format(hidden=suppressed_text(threshold)))
+    st.markdown(READING_GUIDE.format(hidden=withheld_rule_da(threshold)))
 
 for title, group in sections(tiles):
     st.subheader(title)

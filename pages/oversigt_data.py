@@ -17,8 +17,8 @@ import streamlit as st
 from kpis.access.audit import AuditAction
 from kpis.data import inventory
 from kpis.data.coverage import Coverage, load_coverage
-from kpis.data.export_date import export_date
 from kpis.data.cpr import masked
+from kpis.data.export_date import export_date
 from kpis.data.importer import ImportRefused, run_import
 from kpis.data.schema import TABLE_ORDER
 from kpis.data.snapshot import HeldSnapshot

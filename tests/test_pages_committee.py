@@ -217,11 +217,11 @@ def test_a_committee_member_sees_suppressed_figures_and_no_case_level_distributi
     assert shown(at) == {KPIS[kpi_id].name: tile.value_text}
     if isinstance(KPIS[kpi_id], DeadlineKpi):
         body = texts(at)
-        assert "vises ikke for din rolle" in body or "færre end" in body
+        assert "vises ikke for din rolle" in body or "skjult" in body
     assert len(at.get("vega_lite_chart")) == 2  # trend and teams; no case-level distribution
     table = at.dataframe[0].value
     for team in hidden.to_list():
-        assert table.loc[table["gruppe"] == team, "værdi"].item() == "færre end 5"
+        assert table.loc[table["gruppe"] == team, "værdi"].item() == "skjult"
     assert not any(str(v).startswith("0,") for v in table["værdi"])
 
 

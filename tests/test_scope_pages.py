@@ -1,6 +1,6 @@
 """Each role sees exactly its part, through the pages (AppTest on the demo database).
 
-- A committee member sees "færre end 5" where a figure is too small — its numbers are in no text,
+- A committee member sees "skjult" where a figure is too small — its numbers are in no text,
   table or chart data of the page — and reaches no case list: not through the menu, and a case
   page run by itself stops with a message; the engine and the caseload queries refuse the scope.
 - A department head sees their own teams only: the team choices, the drill-down's columns and
@@ -58,7 +58,7 @@ OVERVIEW, DETAIL = "pages/overblik.py", "pages/noegletal.py"
 DRILL, WORKLIST, CASELOAD = "pages/afdeling.py", "pages/fristoversigt.py", "pages/sagsbelastning.py"
 ADMIN = "pages/admin.py"
 BFU = "bfu_4_mdr"
-HIDDEN = "færre end 5"
+HIDDEN = "skjult"
 COMMITTEE = scope_for(Role.COMMITTEE)
 HEAD = demo_user(Role.DEPARTMENT_HEAD).user
 HEAD_SCOPE = scope_for(Role.DEPARTMENT_HEAD, HEAD.teams)

@@ -180,11 +180,11 @@ def test_a_suppressed_figure_shows_faerre_end_5_and_nothing_derived_from_it():
               row("bfu_rate", "2026-Q2", 32, 40, 0.80),
               row("bfu_rate", "2026-Q4", 2, 3, 0.67, overdue=2, suppressed=True)])
     assert t.suppressed
-    assert t.value_text == "færre end 5" and t.value is None
-    assert t.n_text == "n: færre end 5" and t.n is None and t.numerator_text is None
-    assert t.status == "none" and t.status_text == "Ikke vurderet (færre end 5)"
-    assert t.change is None and t.change_text == "Ingen sammenligning (færre end 5)"
-    assert t.overdue_text == "Åbne efter fristen: færre end 5"
+    assert t.value_text == "skjult" and t.value is None
+    assert t.n_text == "n: skjult" and t.n is None and t.numerator_text is None
+    assert t.status == "none" and t.status_text == "Ikke vurderet (tallet er skjult)"
+    assert t.change is None and t.change_text == "Ingen sammenligning (tallet er skjult)"
+    assert t.overdue_text == "Åbne efter fristen: skjult"
     text = all_text(t)
     assert "75,0" not in text and "3 af 4" not in text and "n = 4" not in text
     assert "−5,0" not in text  # the change would give the hidden value away
@@ -194,8 +194,8 @@ def test_a_suppressed_comparison_hides_the_change_but_not_the_figure():
     t = tile([row("bfu_rate", "2026-Q3", 35, 40, 0.875),
               row("bfu_rate", "2026-Q2", 2, 3, 0.667, suppressed=True)])
     assert t.value_text == "87,5 %"
-    assert t.comparison_value_text == "færre end 5"
-    assert t.change is None and "færre end 5" in t.change_text
+    assert t.comparison_value_text == "skjult"
+    assert t.change is None and "skjult" in t.change_text
 
 
 def test_the_suppression_module_flags_pending_and_overdue_on_their_own():
@@ -204,8 +204,8 @@ def test_the_suppression_module_flags_pending_and_overdue_on_their_own():
                   pending_suppressed=False),
               row("bfu_rate", "2026-Q4", 10, 12, 0.83, pending=None, pending_suppressed=True,
                   overdue=None, overdue_suppressed=True)])
-    assert t.overdue_text == "Åbne efter fristen: færre end 5" and t.overdue_open is None
-    assert t.pending_text == "Afventer, frist ikke nået: færre end 5 (pr. 20. november 2026)"
+    assert t.overdue_text == "Åbne efter fristen: skjult" and t.overdue_open is None
+    assert t.pending_text == "Afventer, frist ikke nået: skjult (pr. 20. november 2026)"
 
 
 def test_pending_and_overdue_come_from_the_period_holding_the_as_of_date():
@@ -252,8 +252,8 @@ def test_team_rows_use_the_same_texts_and_suppression():
     assert group_rows(KPIS["bfu_rate"], df, Q3, "team") == [
         {"gruppe": "Team Nord", "værdi": "90,0 %", "n": "10", "heraf": "9 af 10 til tiden",
          "status": "● Grøn – målet er nået"},
-        {"gruppe": "Team Syd", "værdi": "færre end 5", "n": "færre end 5", "heraf": "",
-         "status": "Ikke vurderet (færre end 5)"},
+        {"gruppe": "Team Syd", "værdi": "skjult", "n": "skjult", "heraf": "",
+         "status": "Ikke vurderet (tallet er skjult)"},
     ]
 
 
@@ -339,4 +339,4 @@ def test_n_says_what_it_counts_so_neighbouring_tiles_do_not_seem_to_disagree():
     count = tile([row("notes", "2026-Q3", 1438, None, 1438.0)], kpi="notes")
     assert count.n_explained == "n = 1.438 (modtaget i perioden)"
     hidden = tile([row("bfu_rate", "2026-Q3", 3, 4, 0.75, suppressed=True)])
-    assert hidden.n_explained == "n: færre end 5"
+    assert hidden.n_explained == "n: skjult"

@@ -50,7 +50,16 @@ from kpis.access.lattice import (
 from kpis.compute.engine import AccessDenied
 from kpis.compute.periods import Period, PeriodKind, parse_period, period_of
 
-HIDDEN_TEXT = "færre end {threshold}"
+# What every withheld figure reads as. One word for all of them: a figure withheld only to protect
+# another may be large, so "færre end 5" would be untrue there — and two words would tell a reader
+# which withheld figures are the small ones.
+HIDDEN_TEXT = "skjult"
+
+
+def withheld_rule_da(threshold: int) -> str:
+    """The rule behind »skjult«, for the reading guides."""
+    return (f"Tal, der bygger på færre end {threshold} sager, er skjult – og det er andre tal "
+            f"også, hvis et skjult tal ellers kunne regnes ud af dem. Der står »{HIDDEN_TEXT}«.")
 DEPARTMENT_WEIGHT = 20.0  # withholding a department figure costs as much as 20 team figures
 CellKey = tuple[str, str, date, date, str | None]  # kpi, part, first day, last day, team
 
@@ -323,6 +332,7 @@ def committee_view(source, kpiset, result: pl.DataFrame, periods: list[Period],
 
 __all__ = [
     "HIDDEN_TEXT",
+    "withheld_rule_da",
     "CommitteeRequestDenied",
     "Decision",
     "Problem",

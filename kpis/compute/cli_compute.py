@@ -11,6 +11,7 @@ import duckdb
 import polars as pl
 import xlsxwriter.exceptions
 
+from kpis.access.suppression import HIDDEN_TEXT
 from kpis.compute.compile import DIMENSION_LABELS_DA, DIMENSIONS
 from kpis.compute.engine import AccessDenied, AsOfAfterExport, compute
 from kpis.compute.periods import PeriodError, parse_period
@@ -20,7 +21,6 @@ from kpis.rules.definitions import Unit
 from kpis.rules.validate import KpiDefinitionError, load_and_validate
 from kpis.safe_cells import neutralised
 
-HIDDEN = "færre end 5"
 STATUS_DA = {"green": "Grøn", "yellow": "Gul", "red": "Rød", "none": "–"}
 
 
@@ -47,7 +47,7 @@ def result_records(df: pl.DataFrame, by: list[str]) -> list[dict]:
 
 def _format_value(value, unit: Unit, suppressed: bool = False) -> str:
     if suppressed:
-        return HIDDEN
+        return HIDDEN_TEXT
     if value is None:
         return "–"
     if unit is Unit.PERCENT:
@@ -59,7 +59,7 @@ def _format_value(value, unit: Unit, suppressed: bool = False) -> str:
 
 def _count(n, suppressed: bool) -> str:
     if suppressed:
-        return HIDDEN
+        return HIDDEN_TEXT
     return "" if n is None else format_number_da(n)
 
 

@@ -8,8 +8,8 @@
 
 Colours are the Okabe–Ito palette (distinguishable with the common colour-vision deficiencies),
 and no meaning rests on colour alone: series differ in dash pattern too, and bands and bars are
-named in the legend. A withheld figure ("færre end 5") never enters a chart's data — only the word
-"færre end 5" at its place — and the distribution holds counts per bin, never case rows.
+named in the legend. A withheld figure ("skjult") never enters a chart's data — only the word
+"skjult" at its place — and the distribution holds counts per bin, never case rows.
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def trend_data(kpi, results: pl.DataFrame, periods: Sequence[Period],
                threshold: int = SUPPRESSION_THRESHOLD) -> dict[str, list[dict]]:
     """The rows the trend chart draws: points, lines, bands and withheld markers.
 
-    Exposed for tests: a suppressed period contributes only its label and "færre end 5".
+    Exposed for tests: a suppressed period contributes only its label and "skjult".
     """
     totals = _totals_for(kpi, results)
     points, lines, hidden, bands = [], [], [], []
@@ -145,7 +145,7 @@ def trend_data(kpi, results: pl.DataFrame, periods: Sequence[Period],
                           "tekst": format_value(rounded(kpi.reference.value, kpi.unit), kpi.unit)})
         gap = {"periode": label, "orden": i, "serie": SERIES_VALUE, "vaerdi": None}
         if row is not None and row.get("suppressed"):
-            hidden.append({"periode": label, "orden": i, "tekst": suppressed_text(threshold)})
+            hidden.append({"periode": label, "orden": i, "tekst": suppressed_text()})
             lines.append(gap)
             continue
         value = rounded(row.get("value"), kpi.unit) if row is not None else None
@@ -291,7 +291,7 @@ def team_data(kpi, results: pl.DataFrame, period: Period,
     out = []
     for r in rows.sort("team").iter_rows(named=True):
         if r.get("suppressed"):
-            out.append({"team": r["team"], "tekst": suppressed_text(threshold), "skjult": True})
+            out.append({"team": r["team"], "tekst": suppressed_text(), "skjult": True})
             continue
         value = rounded(r.get("value"), kpi.unit)
         if value is None:
@@ -305,7 +305,7 @@ def team_data(kpi, results: pl.DataFrame, period: Period,
 
 def team_chart(kpi, results: pl.DataFrame, period: Period, *, width: int | str = "container",
                threshold: int = SUPPRESSION_THRESHOLD):
-    """One bar per team for ``period``; a withheld team has no bar, only "færre end 5"."""
+    """One bar per team for ``period``; a withheld team has no bar, only "skjult"."""
     rows = team_data(kpi, results, period, threshold)
     teams = [r["team"] for r in rows]
     target = kpi.target_on(period.end)

@@ -1,8 +1,8 @@
 """Meeting papers for Børne- og Familieudvalget: a PDF "Bilag til udvalgsmøde" and an Excel workbook.
 
 Both are built from the very result frame the overview shows through the same tiles
-(``kpis.present.tiles``), so they carry the same figures, the same rounding and the same "færre end
-5" as a committee member's screen, plus the as-of date. Papers leave the building (they are public
+(``kpis.present.tiles``), so they carry the same figures, the same rounding and the same withheld
+figures ("skjult") as a committee member's screen, plus the as-of date. Papers leave the building (they are public
 meeting documents), so they are always built from the committee's frame (the engine under the
 committee's scope, pages/overblik.py), whoever makes them: an analyst's papers are the committee
 member's papers, and there are papers only for the periods the committee may see. Server-side and
@@ -18,6 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
+from kpis.access.suppression import withheld_rule_da
 from kpis.compute.periods import Period
 from kpis.present.charts import trend_data, trend_subtitle
 from kpis.present.counting import as_plain_text, how_counted, legal_basis_lines
@@ -100,9 +101,8 @@ READING_GUIDE = (
     "Sådan læses tallene: Trafiklyset viser afstanden til udvalgets mål: ● Grøn – målet er nået, "
     "▲ Gul – tæt på målet, ■ Rød – langt fra målet. Ændringen er i procentpoint for andele, og "
     "pilen viser retningen; ordet (bedre/dårligere) tager højde for, om et højt eller lavt tal er "
-    "godt. n er antallet af sager, tallet bygger på: små tal svinger meget. Tal, der bygger på "
-    "{hidden} sager, vises ikke ({hidden}). \"Afventer\" er sagstrin, hvis frist endnu ikke er "
-    "nået; de tæller ikke med i andelen."
+    "godt. n er antallet af sager, tallet bygger på: små tal svinger meget. {hidden} "
+    "\"Afventer\" er sagstrin, hvis frist endnu ikke er nået; de tæller ikke med i andelen."
 )
 
 
@@ -255,7 +255,7 @@ class _Pdf:
                        ) as table:
             table.row([self.t(x) for x in ("Nøgletal", "Værdi", "n", "Status", "Ændring")])
             for t in tiles:
-                n = suppressed_text(self.papers.threshold) if t.n is None else format_int_da(t.n)
+                n = suppressed_text() if t.n is None else format_int_da(t.n)
                 table.row([self.t(x) for x in (t.name, t.value_text, n, t.status_text,
                                                 t.change_text)])
 
@@ -294,7 +294,7 @@ class _Pdf:
             self.text(line, 10, h=5)
         self.text(f"Dannet {format_datetime_da(papers.made_at)}", 8.5, h=4.5, color=(90, 90, 90))
         pdf.ln(3)
-        self.text(READING_GUIDE.format(hidden=suppressed_text(papers.threshold)), 8.5, h=4.3,
+        self.text(READING_GUIDE.format(hidden=withheld_rule_da(papers.threshold)), 8.5, h=4.3,
                   color=(60, 60, 60))
         pdf.ln(3)
         tiles = papers.tiles()
@@ -353,7 +353,7 @@ def build_xlsx(papers: MeetingPapers) -> bytes:
     nums = {u: wb.add_format({"num_format": f, "valign": "top"}) for u, f in _NUM_FORMATS.items()}
 
     tiles = papers.tiles()
-    hidden = suppressed_text(papers.threshold)
+    hidden = suppressed_text()
     trend = papers.trend
     totals = {(r["kpi"], r["period"]): r for r in papers.results.filter(
         pl.col("group_level") == "").iter_rows(named=True)}
@@ -370,8 +370,8 @@ def build_xlsx(papers: MeetingPapers) -> bytes:
         ws.write(0, 0, f"{section} – {period_label_da(papers.period)}", title)
         for i, line in enumerate(papers.header_lines()):
             ws.write(1 + i, 0, line)
-        ws.write(4, 0, "Samme afrunding og samme skjulte tal som på skærmen; tal, der bygger på "
-                       f"{hidden} sager, står som \"{hidden}\".")
+        ws.write(4, 0, "Samme afrunding og samme skjulte tal som på skærmen. "
+                 + withheld_rule_da(papers.threshold))
         header_row = 6
         trend_cols = [period_label_da(p) for p in trend]
         for c, name in enumerate([*COLUMNS, *trend_cols]):

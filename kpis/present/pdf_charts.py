@@ -2,7 +2,7 @@
 
 The same picture as the screen's ``charts.trend_chart`` and from the same rows
 (``charts.trend_data``): traffic-light bands, the target as a dashed step line, the national
-reference dotted, the municipality's values as a line with labelled points, "færre end 5" where a
+reference dotted, the municipality's values as a line with labelled points, "skjult" where a
 figure is withheld. Drawn with fpdf's own lines and text it costs milliseconds and stays sharp;
 rendering fourteen Vega charts to images was most of the papers' eleven seconds.
 

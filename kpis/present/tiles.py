@@ -3,7 +3,7 @@ the KPI detail and the meeting papers.
 
 Built from the engine's tidy result frame (``kpis.compute.engine.compute``), no Streamlit. Every
 text is Danish and rounded once, here, so the screen, the PDF and the workbook show the same
-figures. A row with ``suppressed`` true shows "færre end 5" instead of its value, n and numerator,
+figures. A row with ``suppressed`` true shows "skjult" instead of its value, n and numerator,
 and nothing derived from them (status, change, trend point) — whatever the row's value columns
 still hold.
 """
@@ -16,6 +16,7 @@ from datetime import date
 
 import polars as pl
 
+from kpis.access.suppression import HIDDEN_TEXT
 from kpis.compute.periods import Period, period_of
 from kpis.data.schema import TABLES
 from kpis.present.formatting import (
@@ -41,8 +42,8 @@ STATUS_TEXT_DA = {
 }
 
 
-def suppressed_text(threshold: int = SUPPRESSION_THRESHOLD) -> str:
-    return f"færre end {threshold}"
+def suppressed_text() -> str:
+    return HIDDEN_TEXT
 
 
 def rounded(value: float | None, unit: Unit) -> float | None:
@@ -111,11 +112,11 @@ class Tile:
     status: str  # green/yellow/red/none ("none" also when suppressed)
     status_text: str  # "● Grøn – målet er nået"
     comparison_da: str  # "2. kvartal 2026"
-    comparison_value_text: str  # "80,0 %", "færre end 5" or "–"
+    comparison_value_text: str  # "80,0 %", "skjult" or "–"
     change: Change | None
     change_text: str  # the change as one line, or why there is none
     n: int | None
-    n_text: str  # "n = 42", "n: færre end 5", "n = 0"
+    n_text: str  # "n = 42", "n: skjult", "n = 0"
     numerator_text: str | None  # "36 af 42 til tiden"
     p90_text: str | None  # duration KPIs: "90 %-fraktil: 186,4 dage"
     reference_text: str | None
@@ -124,7 +125,7 @@ class Tile:
     pending: int | None
     pending_text: str | None
     trend: tuple[TrendPoint, ...]
-    trend_hidden: tuple[str, ...]  # short labels of trend periods withheld ("færre end 5")
+    trend_hidden: tuple[str, ...]  # short labels of trend periods withheld ("skjult")
     withheld_text: str = suppressed_text()  # what a withheld figure reads as
     n_meaning: str | None = None  # what n counts: "modtaget i perioden"
 
@@ -195,7 +196,7 @@ def change_between(kpi, current: float, previous: float) -> Change:
 def status_text(status: str, suppressed: bool, has_value: bool, has_target: bool,
                 threshold: int = SUPPRESSION_THRESHOLD) -> str:
     if suppressed:
-        return f"Ikke vurderet ({suppressed_text(threshold)})"
+        return f"Ikke vurderet (tallet er {suppressed_text()})"
     if status in STATUS_TEXT_DA:
         symbol, word, meaning = STATUS_TEXT_DA[status]
         return f"{symbol} {word} – {meaning}"
@@ -213,7 +214,7 @@ def reference_text(kpi) -> str | None:
 
 def _n_texts(kpi, row: dict | None, threshold: int) -> tuple[int | None, str, str | None]:
     """n (the base count a figure rests on), its text, and the numerator in words."""
-    hidden = suppressed_text(threshold)
+    hidden = suppressed_text()
     if _is_suppressed(row):
         return None, f"n: {hidden}", None
     if row is None:
@@ -260,7 +261,7 @@ def _count_text(row: dict | None, column: str, threshold: int) -> tuple[int | No
     # withheld row withholds them too, rather than risk showing a small number.
     hidden = (bool(row[flag]) or row.get(column) is None) if flag in row else _is_suppressed(row)
     if hidden:
-        return None, suppressed_text(threshold)
+        return None, suppressed_text()
     value = int(row.get(column) or 0)
     return value, format_int_da(value)
 
@@ -274,7 +275,7 @@ def build_tile(kpi, results: pl.DataFrame | dict, period: Period, comparison: Co
     suppressed = _is_suppressed(row)
     unit = kpi.unit
     value = shown_value(row, unit)
-    hidden = suppressed_text(threshold)
+    hidden = suppressed_text()
 
     target = kpi.target_on(period.end)
     target_text = f"Mål: {format_value(rounded(target, unit), unit)}" if target is not None else None
@@ -289,7 +290,7 @@ def build_tile(kpi, results: pl.DataFrame | dict, period: Period, comparison: Co
         change = change_between(kpi, value, other_value)
         change_text = change.summary
     elif suppressed or _is_suppressed(other_row):
-        change_text = f"Ingen sammenligning ({hidden})"
+        change_text = f"Ingen sammenligning (tallet er {hidden})"
     else:
         change_text = "Ingen sammenligning (ingen sager)"
 
@@ -379,7 +380,7 @@ def group_rows(kpi, results: pl.DataFrame, period: Period, dimension: str,
         status = "none" if hidden else (r.get("status") or "none")
         out.append({
             "gruppe": str(r[dimension]),
-            "værdi": suppressed_text(threshold) if hidden else format_value(value, kpi.unit),
+            "værdi": suppressed_text() if hidden else format_value(value, kpi.unit),
             "n": n_text.replace("n = ", "").replace("n: ", ""),
             "heraf": numerator_text or "",
             "status": status_text(status, hidden, value is not None,

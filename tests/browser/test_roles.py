@@ -47,7 +47,7 @@ pytestmark = pytest.mark.browser
 
 WAIT_MS = 120_000
 DOWNLOAD_MS = 240_000  # the PDF renders a chart per KPI on the server
-HIDDEN = "færre end 5"
+HIDDEN = "skjult"
 COMMITTEE = scope_for(Role.COMMITTEE)
 HEAD = demo_user(Role.DEPARTMENT_HEAD).user
 HEAD_SCOPE = scope_for(Role.DEPARTMENT_HEAD, HEAD.teams)
