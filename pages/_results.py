@@ -36,6 +36,7 @@ import streamlit as st
 
 import kpis
 from kpis.compute.engine import Scope, case_steps, compute, open_steps
+from kpis.compute.external import external_version
 from kpis.compute.unit_cache import SnapshotCache, snapshot_cache
 from kpis.rules.definitions import KpiSet
 from kpis.rules.store import Loaded, store_for
@@ -110,7 +111,8 @@ def get_results(db: Path, snapshot_id: str, kpiset: KpiSet, periods, by=(), kpi_
     page passes the signed-in user's (``pages._auth.current_scope``) or it does not run."""
     _warm_up(str(db))
     try:
-        return results(str(db), snapshot_id, kpiset, kpiset.version, tuple(periods), tuple(by),
+        return results(str(db), snapshot_id, kpiset, kpiset.version + external_version(kpiset),
+                       tuple(periods), tuple(by),
                        tuple(kpi_ids) if kpi_ids else None, scope, scope.key, as_of)
     except SnapshotChanged:
         st.rerun()  # an import replaced the snapshot meanwhile: show the new one whole
@@ -121,7 +123,8 @@ def get_steps(db: Path, snapshot_id: str, kpiset: KpiSet, kpi_id: str, period: s
               group: dict[str, str] | None = None, *, scope: Scope,
               as_of: date | None = None) -> pl.DataFrame:
     try:
-        return steps(str(db), snapshot_id, kpiset, kpiset.version, kpi_id, period,
+        return steps(str(db), snapshot_id, kpiset, kpiset.version + external_version(kpiset),
+                     kpi_id, period,
                      tuple(sorted((group or {}).items())), scope, scope.key, as_of)
     except SnapshotChanged:
         st.rerun()

@@ -14,6 +14,7 @@ import streamlit as st
 from kpis.review import store
 from kpis.review.model import (
     ANSWER_LABELS,
+    DEFAULT_REVIEWS,
     MANGEL_ANSWERS,
     Answer,
     PerCaseworker,
@@ -28,7 +29,7 @@ from pages._auth import current_user
 from pages._frame import run_snapshot
 from pages._results import current_kpis
 
-REVIEWS_FILE = "config/reviews.yaml"
+REVIEWS_FILE = DEFAULT_REVIEWS
 STATUS_DA = {"": "Ikke startet", "draft": "Kladde", "completed": "Afsluttet",
              "reopened": "Genåbnet"}
 
@@ -45,7 +46,7 @@ st.caption("Ledelsestilsyn og sagsmåling: udtræk sager tilfældigt, gennemgå 
 try:
     config = load_and_validate(REVIEWS_FILE)
 except ReviewConfigError as exc:
-    st.error(f"Måleskemaet {REVIEWS_FILE} har {len(exc.problems)} fejl og kan ikke bruges:")
+    st.error(f"Måleskemaet {REVIEWS_FILE.name} har {len(exc.problems)} fejl og kan ikke bruges:")
     st.markdown("\n".join(f"- {p}" for p in exc.problems))
     st.stop()
 

@@ -673,3 +673,34 @@ def test_the_cached_figure_moves_when_a_review_is_completed(snap, reviews_db):
         assert (second["numerator"], second["denominator"]) == (1, 2)
     finally:
         cache.close()
+
+
+def test_the_app_cache_key_follows_the_reviews(snap, reviews_db):
+    from kpis.compute.external import external_version
+
+    with_review_kpi = _review_kpis()
+    without = load_kpis(DEFAULT_KPIS)
+    sid = _sample(cases=(("R01", "Nord", "Anne"),))
+    before = external_version(with_review_kpi)
+    _complete(sid, "R01", "ja", date(2026, 5, 15))
+    assert external_version(with_review_kpi) != before
+    assert external_version([k for k in without if k.spec.source != "review_findings"]) == ""
+
+
+def test_the_demo_ships_a_completed_nulpunktsmaaling_and_a_half_done_statusmaaling(
+        demo_db, tmp_path):
+    from kpis.review.demo import seed_demo_reviews
+
+    path = tmp_path / "reviews.sqlite"
+    done = seed_demo_reviews(demo_db, path=path)
+    cases = store.drawn_cases(path=path)
+    nul = cases.filter(pl.col("round") == "nulpunktsmaaling")
+    status = cases.filter(pl.col("round") == "statusmaaling_1")
+    assert nul.height == status.height == 30  # n: 30 in config/reviews.yaml
+    assert set(nul["status"]) == {"completed"}
+    assert status["status"].to_list().count("completed") == 15  # half
+    assert status["status"].to_list().count("draft") == 1  # one started, not finished
+    assert done == 45
+    assert seed_demo_reviews(demo_db, path=path) == 0  # never twice, never over real reviews
+    assert not store.mangler(path=path).is_empty()
+    assert audit.read(None).filter(pl.col("actor") == "demo").is_empty()  # no person did them

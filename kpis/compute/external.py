@@ -27,6 +27,15 @@ def attach_external(conn: duckdb.DuckDBPyConnection, kpi) -> None:
         findings_source.attach(conn)
 
 
+def external_version(kpis) -> str:
+    """The revision of the outside data any of ``kpis`` reads ("" when none does): part of a
+    cached result's key, so a completed review shows on the next page run."""
+    for kpi in kpis:
+        if kpi.spec.source == REVIEW_FINDINGS:
+            return external_revision(kpi)
+    return ""
+
+
 def create_sample_findings(conn: duckdb.DuckDBPyConnection) -> None:
     """An outside-data table with one sample row, for the definitions' dry run (which must not
     read the municipality's own reviews)."""

@@ -179,6 +179,10 @@ def ensure_demo_db(db: Path) -> None:
         generate(Path(tmp), as_of=DEMO_AS_OF)
         _import(Path(tmp), db, DEMO_AS_OF)
     _seed_plan()
+    # A newcomer sees case review working too: the demo's own sagsmåling (kpis/review/demo.py).
+    from kpis.review.demo import seed_demo_reviews
+
+    seed_demo_reviews(db)
 
 
 def _seed_plan() -> None:

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-DEFAULT_REVIEWS = Path("config/reviews.yaml")
+from kpis.review.model import DEFAULT_REVIEWS
 
 
 def add_parser(sub) -> None:

@@ -12,7 +12,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from kpis import CONFIG_DIR
 from kpis.rules.definitions import Pejlemaerke
+
+DEFAULT_REVIEWS = CONFIG_DIR / "reviews.yaml"
 
 ID = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", min_length=2, max_length=60)]
 

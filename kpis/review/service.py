@@ -9,7 +9,6 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
-import polars as pl
 
 from kpis.review import sampling, store
 from kpis.review.frame import Window, case_frame
@@ -63,14 +62,19 @@ def sample_window(sample: dict) -> Window:
                   date.fromisoformat(sample["window_end"]))
 
 
+def applicability(conn: duckdb.DuckDBPyConnection, programme: Programme, window: Window
+                  ) -> dict[str, list]:
+    """Case id → the programme's questions that apply to it in the window (``applies_when``)."""
+    exprs = {f"q{i}": q.applies_when for i, q in enumerate(programme.questions) if q.applies_when}
+    out = {}
+    for row in case_frame(conn, window, expressions=exprs).iter_rows(named=True):
+        out[row["case_id"]] = [q for i, q in enumerate(programme.questions)
+                               if not q.applies_when or row[f"q{i}"]]
+    return out
+
+
 def applicable_questions(conn: duckdb.DuckDBPyConnection, programme: Programme, window: Window,
                          case_id: str) -> list:
-    """The programme's questions that apply to the case in the window (``applies_when``). A case
-    no longer in the snapshot gets every question: the reviewer answers 'ikke relevant'."""
-    exprs = {f"q{i}": q.applies_when for i, q in enumerate(programme.questions) if q.applies_when}
-    frame = case_frame(conn, window, expressions=exprs).filter(pl.col("case_id") == case_id)
-    if frame.is_empty():
-        return list(programme.questions)
-    row = frame.row(0, named=True)
-    return [q for i, q in enumerate(programme.questions)
-            if not q.applies_when or row[f"q{i}"]]
+    """The questions that apply to one case. A case no longer in the snapshot gets every
+    question: the reviewer answers 'ikke relevant' where one does not apply."""
+    return applicability(conn, programme, window).get(case_id, list(programme.questions))

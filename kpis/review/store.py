@@ -57,6 +57,7 @@ class Actor:
     name: str
     role: str
     scope: Scope = ALL
+    audited: bool = True  # False only for the demo's own reviews, built with the demo data
 
 
 SCHEMA_SQL = (
@@ -212,6 +213,8 @@ def _clean_text(text: str | None, what: str) -> str | None:
 
 def _audit(actor: Actor, action: audit.AuditAction, detail: str, period: str | None = None
            ) -> None:
+    if not actor.audited:
+        return
     audit.record(actor.name, actor.role, actor.scope.key, action, page="sagsgennemgang",
                  period=period, detail=detail)
 
