@@ -36,6 +36,7 @@ PAGES = [
     ("pages/sagsbelastning.py", "Sagsbelastning", ":material/work:", LEADERS),
     ("pages/sagsgennemgang.py", "Sagsgennemgang", ":material/fact_check:", LEADERS),
     ("pages/katalog.py", "Katalog", ":material/menu_book:", EVERYONE),
+    ("pages/udviklingsplan.py", "Udviklingsplan", ":material/flag:", EVERYONE),
     ("pages/definitioner.py", "Nøgletalsdefinitioner", ":material/edit_note:", ANALYSTS),
     ("pages/admin.py", "Administration", ":material/admin_panel_settings:", ADMINS),
 ]

@@ -4,12 +4,13 @@ build). Shared by the AppTests and the browser tests of signing in."""
 from kpis.access.roles import Role
 
 MENUS = {
-    Role.COMMITTEE: ["Overblik", "Nøgletal", "Katalog"],
+    Role.COMMITTEE: ["Overblik", "Nøgletal", "Katalog", "Udviklingsplan"],
     Role.DEPARTMENT_HEAD: ["Overblik", "Nøgletal", "Teams og sagsbehandlere", "Fristoversigt",
-                           "Sagsbelastning", "Sagsgennemgang", "Katalog"],
+                           "Sagsbelastning", "Sagsgennemgang", "Katalog", "Udviklingsplan"],
     Role.ANALYST: ["Overblik", "Nøgletal", "Data", "Teams og sagsbehandlere", "Fristoversigt",
-                   "Sagsbelastning", "Sagsgennemgang", "Katalog", "Nøgletalsdefinitioner"],
+                   "Sagsbelastning", "Sagsgennemgang", "Katalog", "Udviklingsplan",
+                   "Nøgletalsdefinitioner"],
     Role.ADMINISTRATOR: ["Overblik", "Nøgletal", "Data", "Teams og sagsbehandlere",
                          "Fristoversigt", "Sagsbelastning", "Sagsgennemgang", "Katalog",
-                         "Nøgletalsdefinitioner", "Administration"],
+                         "Udviklingsplan", "Nøgletalsdefinitioner", "Administration"],
 }

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kpis import CONFIG_DIR, DEFAULT_KPIS
-
-DEFAULT_PLAN = CONFIG_DIR / "plan.yaml"
+from kpis import DEFAULT_KPIS
+from kpis.plan.validate import DEFAULT_PLAN
 
 
 def add_parser(sub) -> None:

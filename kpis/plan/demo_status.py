@@ -10,7 +10,7 @@ from pathlib import Path
 
 from kpis import DEFAULT_KPIS
 from kpis.compute.engine import ALL
-from kpis.plan.cli import DEFAULT_PLAN
+from kpis.plan.validate import plan_path
 
 DEMO_ACTOR = "demodata"
 # (activity, status, day, note), in the order they happened.
@@ -36,7 +36,7 @@ DEMO_CHANGES = (
 )
 
 
-def seed_demo_status(plan_file: Path = DEFAULT_PLAN, kpis_file: Path = DEFAULT_KPIS, *,
+def seed_demo_status(plan_file: Path | None = None, kpis_file: Path = DEFAULT_KPIS, *,
                      path: Path | None = None, audit_path: Path | None = None) -> int:
     """Record the demo's changes once (none when the plan already has a history); how many."""
     from kpis.access.roles import Role
@@ -45,7 +45,7 @@ def seed_demo_status(plan_file: Path = DEFAULT_PLAN, kpis_file: Path = DEFAULT_K
     from kpis.rules.validate import KpiDefinitionError, load_and_validate
 
     try:
-        plan = load_plan(plan_file, load_and_validate(kpis_file))
+        plan = load_plan(plan_file or plan_path(), load_and_validate(kpis_file))
     except (PlanError, KpiDefinitionError) as exc:
         print(f"udviklingsplanens demo-status er ikke lagt ind: {exc}", file=sys.stderr)
         return 0

@@ -10,6 +10,7 @@ the plan; no list of owners, themes or recommendations is empty.
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from kpis import CONFIG_DIR
 from kpis.plan.model import Plan
 from kpis.rules import expressions as ex
 from kpis.rules import yaml_loader
@@ -24,6 +26,13 @@ from kpis.rules.definitions import KpiSet
 from kpis.rules.validate import Problem, _field_path, _pydantic_problems
 
 TOP_KEYS = ("version", "plan")
+PLAN_ENV = "PEJLEMAERKER_PLAN"
+DEFAULT_PLAN = CONFIG_DIR / "plan.yaml"
+
+
+def plan_path() -> Path:
+    """The plan the app reads: ``$PEJLEMAERKER_PLAN``, else ``config/plan.yaml``."""
+    return Path(os.environ.get(PLAN_ENV) or DEFAULT_PLAN)
 
 
 class PlanError(ValueError):

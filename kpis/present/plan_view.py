@@ -1,0 +1,118 @@
+"""What the Udviklingsplan page (and later the statusrapport) shows: each goal's baseline, figure
+now and target in words, its trajectory chart with the straight line to the target, and the
+activities with the overdue ones marked. Built from ``kpis.plan`` only; no streamlit here."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import altair as alt
+import polars as pl
+
+from kpis.access.suppression import HIDDEN_TEXT
+from kpis.plan.model import Plan, Recommendation
+from kpis.plan.progress import GoalProgress, Point, line_at
+from kpis.plan.status_store import is_overdue
+from kpis.present.charts import BLUE, DA_LOCALE, GREY
+from kpis.present.formatting import format_date_da, format_quarter_da
+from kpis.present.tiles import format_value
+from kpis.rules.definitions import KpiSet, Unit
+
+OVERDUE_DA = "Overskredet"
+
+
+def quarter_da(point: Point) -> str:
+    return format_quarter_da(point.period.start.year, (point.period.start.month - 1) // 3 + 1)
+
+
+def figure_da(point: Point, unit: Unit, threshold: int | None) -> str:
+    """A figure as the page shows it; a withheld one says so and shows no number."""
+    if point.withheld:
+        return "skjult (" + HIDDEN_TEXT.format(threshold=threshold or "") + " sager)"
+    return format_value(point.value, unit)
+
+
+def goal_summary(gp: GoalProgress, kpiset: KpiSet, threshold: int | None) -> dict[str, str]:
+    """Baseline → now → target in words, with the periods and the standing."""
+    unit = kpiset[gp.goal.kpi].unit
+    return {
+        "Nøgletal": kpiset[gp.goal.kpi].name,
+        "Udgangspunkt": f"{figure_da(gp.baseline, unit, threshold)} ({quarter_da(gp.baseline)})",
+        "Nu": f"{figure_da(gp.now, unit, threshold)} ({quarter_da(gp.now)})",
+        "Mål": f"{format_value(gp.goal.target, unit)} senest {format_date_da(gp.goal.by)}",
+        "Linjen i dag": "–" if gp.line_now is None else format_value(gp.line_now, unit),
+        "Vurdering": gp.standing.label_da,
+    }
+
+
+def trajectory_rows(gp: GoalProgress, plan_start: date) -> list[dict]:
+    """The figure per quarter (none where withheld) and the line from baseline to target, each
+    at its day: a quarter at its last day, the line at the plan's start and the target date."""
+    rows = [{"day": p.period.end.isoformat(), "when": quarter_da(p), "series": SERIES_FIGURE,
+             "value": p.value} for p in gp.series if p.value is not None]
+    if gp.baseline.value is not None:
+        for day in (plan_start, gp.goal.by):
+            rows.append({"day": day.isoformat(), "when": format_date_da(day),
+                         "series": SERIES_LINE,
+                         "value": line_at(gp.baseline.value, plan_start, gp.goal.target,
+                                          gp.goal.by, day)})
+    return rows
+
+
+SERIES_FIGURE, SERIES_LINE = "Nøgletallet pr. kvartal", "Lige linje fra udgangspunkt til mål"
+# Vega's own month names are English: the axis gets Danish ones (numbers as in charts.py).
+_MONTHS = ["januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september",
+           "oktober", "november", "december"]
+DA_TIME_LOCALE = {
+    "dateTime": "%A den %e. %B %Y %X", "date": "%d-%m-%Y", "time": "%H:%M:%S",
+    "periods": ["", ""],
+    "days": ["søndag", "mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag"],
+    "shortDays": ["søn", "man", "tir", "ons", "tor", "fre", "lør"],
+    "months": _MONTHS, "shortMonths": [m[:3] for m in _MONTHS],
+}
+
+
+def trajectory_chart(gp: GoalProgress, kpiset: KpiSet, plan_start: date) -> alt.Chart:
+    unit = kpiset[gp.goal.kpi].unit
+    percent = unit is Unit.PERCENT
+    chart = alt.Chart(alt.Data(values=trajectory_rows(gp, plan_start))).mark_line(point=True)
+    chart = chart.encode(
+        x=alt.X("day:T", title=None, axis=alt.Axis(format="%b %Y", tickCount=6)),
+        y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False),
+                axis=alt.Axis(format=".0%" if percent else ",.0f")),
+        color=alt.Color("series:N", title=None,
+                        scale=alt.Scale(domain=[SERIES_FIGURE, SERIES_LINE],
+                                        range=[BLUE, GREY]),
+                        legend=alt.Legend(orient="bottom", labelLimit=320)),
+        strokeDash=alt.StrokeDash("series:N", legend=None,
+                                  scale=alt.Scale(domain=[SERIES_FIGURE, SERIES_LINE],
+                                                  range=[[1, 0], [6, 4]])),
+        tooltip=[alt.Tooltip("series:N", title="Serie"), alt.Tooltip("when:N", title="Hvornår"),
+                 alt.Tooltip("value:Q", title="Værdi", format=".1%" if percent else ",.1f")],
+    ).properties(height=180, width="container")
+    chart.config = alt.Config(locale={**DA_LOCALE, "time": DA_TIME_LOCALE},
+                              view=alt.ViewConfig(strokeWidth=0))
+    return chart
+
+
+def trajectory_text(gp: GoalProgress, kpiset: KpiSet, threshold: int | None) -> str:
+    """The chart in words, for screen readers and print."""
+    unit = kpiset[gp.goal.kpi].unit
+    figures = "; ".join(f"{quarter_da(p)}: {figure_da(p, unit, threshold)}" for p in gp.series)
+    line = ("" if gp.line_now is None else
+            f" Linjen fra udgangspunktet til målet står på {format_value(gp.line_now, unit)} "
+            f"den {format_date_da(gp.report_date)}.")
+    return f"Nøgletallet pr. kvartal: {figures}.{line} Vurdering: {gp.standing.label_da}."
+
+
+def activity_table(plan: Plan, rec: Recommendation, statuses: dict, on: date) -> pl.DataFrame:
+    rows = []
+    for a in rec.activities:
+        status = statuses[a.id]
+        rows.append({"Aktivitet": a.description, "Ansvarlig": plan.owner(a.owner).label,
+                     "Start": format_date_da(a.start), "Frist": format_date_da(a.deadline),
+                     "Status": status.label_da,
+                     "Frist overskredet": OVERDUE_DA if is_overdue(a.deadline, status, on)
+                     else ""})
+    return pl.DataFrame(rows, schema={k: pl.String for k in (
+        "Aktivitet", "Ansvarlig", "Start", "Frist", "Status", "Frist overskredet")})

@@ -1,0 +1,92 @@
+"""Udviklingsplan: per theme each goal with baseline → now → target and its trajectory, and the
+activities behind it with the overdue ones marked; department heads update their activities'
+status. Everything is computed in kpis.plan with the signed-in user's scope (docs/plan.md)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from kpis.access.roles import Role
+from kpis.plan import status_store as ss
+from kpis.plan.model import ActivityStatus
+from kpis.plan.progress import progress
+from kpis.plan.validate import PlanError, load_plan, plan_path
+from kpis.present import plan_view as pv
+from kpis.present.formatting import format_date_da
+from pages._auth import current_scope, current_user
+from pages._frame import run_snapshot
+from pages._results import _cache_of, current_kpis
+
+snapshot = run_snapshot()
+kpiset = current_kpis()
+user, scope = current_user(), current_scope()
+report_date = snapshot.meta.as_of
+
+st.title("Udviklingsplan")
+if saved := st.session_state.pop("plan_gemt", None):
+    st.success(saved)
+try:
+    plan = load_plan(plan_path(), kpiset)
+except PlanError as exc:
+    st.error("Udviklingsplanen kan ikke læses. Ret filen (python -m kpis plan validate):")
+    for p in exc.problems:
+        st.write(f"- {p}")
+    st.stop()
+    raise
+
+
+@st.cache_data(show_spinner=False, max_entries=16, ttl=3600)
+def _progress(db: str, snapshot_id: str, defs_version: str, plan_json: str, day: date,
+              scope_key: str, _kpiset, _plan, _scope):
+    return progress(_cache_of(db, snapshot_id), _kpiset, _plan, day, scope=_scope)
+
+
+goals = _progress(str(snapshot.db), snapshot.meta.snapshot_id, kpiset.version,
+                  plan.model_dump_json(), report_date, scope.key, kpiset, plan, scope)
+by_goal = {gp.goal.id: gp for gp in goals}
+statuses = ss.current(plan)
+on = report_date  # overdue as of the figures' date, like a statusrapport (docs/plan.md)
+
+st.caption(f"{plan.title}. Start {format_date_da(plan.start)}"
+           + (f"; godkendt af {plan.approved}" if plan.approved else "") + ". "
+           "Udgangspunktet er nøgletallet i det sidste hele kvartal før planens start; »nu« er "
+           f"det sidste hele kvartal pr. {format_date_da(report_date)}. Et mål er på sporet, "
+           "når tallet ligger på eller over den rette linje fra udgangspunktet til målet.")
+
+for theme in plan.themes:
+    st.header(theme.title)
+    for rec in theme.recommendations:
+        st.subheader(rec.title)
+        for goal in rec.goals:
+            gp = by_goal[goal.id]
+            st.markdown(f"**Mål:** {goal.text}")
+            summary = pv.goal_summary(gp, kpiset, scope.suppress_below)
+            st.markdown(" · ".join(f"{k}: {v}" for k, v in summary.items()))
+            st.altair_chart(pv.trajectory_chart(gp, kpiset, plan.start), width="stretch")
+            st.caption(pv.trajectory_text(gp, kpiset, scope.suppress_below))
+        if rec.activities:
+            st.dataframe(pv.activity_table(plan, rec, statuses, on), hide_index=True,
+                         width="stretch")
+
+mine = [a for _, _, a in plan.activities() if ss.may_update(plan, a.id, user.role, scope)]
+if user.role is not Role.COMMITTEE and mine:
+    st.header("Opdatér en aktivitet")
+    with st.form("plan_status"):
+        chosen = st.selectbox("Aktivitet", mine, format_func=lambda a: a.description,
+                              key="plan_aktivitet")
+        status = st.selectbox("Ny status", list(ActivityStatus), format_func=lambda s: s.label_da,
+                              key="plan_status_ny")
+        day = st.date_input("Dato", value=date.today(), format="DD-MM-YYYY", key="plan_dato")
+        note = st.text_input("Note (påkrævet)", key="plan_note")
+        if st.form_submit_button("Gem status"):
+            try:
+                ss.record_change(plan, chosen.id, status, day, note, actor=user.username,
+                                 role=user.role, scope=scope)
+            except ss.StatusError as exc:
+                st.error(str(exc))
+            else:
+                st.session_state["plan_gemt"] = (f"»{chosen.description}« er nu "
+                                                 f"{status.label_da.lower()}.")
+                st.rerun()
