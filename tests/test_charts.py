@@ -113,6 +113,17 @@ def test_team_chart_leaves_a_withheld_team_without_a_bar():
     assert "75,0" not in texts_in(spec) and '"title": "Team"' in texts_in(spec)
 
 
+def test_team_chart_labels_start_clear_of_the_target_line():
+    # Team Nord's bar ends at 85 %, just short of the 90 % target: its label starts at the line,
+    # not across it. A bar far below (40 %) or over the target (95 %) is labelled at its end.
+    near, far, over = (
+        {**row("bfu_rate", "2026-Q3", n, 100, n / 100), "group_level": "team", "team": t}
+        for n, t in ((85, "Team Nord"), (40, "Team Syd"), (95, "Team Vest")))
+    spec = spec_of(charts.team_chart(KPIS["bfu_rate"], frame(near, far, over), Q3))
+    assert {r["team"]: r["pos"] for r in spec["datasets"]["rows"]} == {
+        "Team Nord": 0.9, "Team Syd": 0.4, "Team Vest": 0.95}
+
+
 def steps_frame() -> pl.DataFrame:
     # days relative to the due date: two on time (−10, 0), one late (+20), one open and late (+40)
     return pl.DataFrame({

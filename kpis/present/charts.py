@@ -314,7 +314,13 @@ def team_chart(kpi, results: pl.DataFrame, period: Period, *, width: int | str =
     x_scale = alt.Scale(domain=[0, top * 1.22], nice=False)
     ticks = [i / 10 * top for i in range(11)] if kpi.unit is Unit.PERCENT else None
     y = alt.Y("team:N", sort=teams, title="Team")
-    datasets = {"shown": [r for r in rows if not r["skjult"]], "rows": rows}
+    # A label that would start on the target line (a bar ending just short of it) starts right
+    # after the line instead; a withheld or empty team's words stand at the start.
+    near = 0.25 * top
+    labelled = [{**r, "pos": target if target is not None and not r["skjult"]
+                 and target - near < r["vaerdi"] < target else r.get("vaerdi", 0.0)}
+                for r in rows]
+    datasets = {"shown": [r for r in rows if not r["skjult"]], "rows": labelled}
     layers = [
         _named("shown").mark_bar(color=BLUE, height={"band": 0.6}).encode(
             y=y, x=alt.X("vaerdi:Q", scale=x_scale, axis=_y_axis(kpi, ticks)),
@@ -322,7 +328,7 @@ def team_chart(kpi, results: pl.DataFrame, period: Period, *, width: int | str =
         ),
         _named("rows").mark_text(align="left", dx=4, fontSize=11).encode(
             y=y, x=alt.X("pos:Q", scale=x_scale), text=alt.Text("tekst:N"), tooltip=NO_TOOLTIP,
-        ).transform_calculate(pos="isValid(datum.vaerdi) ? datum.vaerdi : 0"),
+        ),
     ]
     if target is not None:
         datasets["target"] = [{"mål": target}]
