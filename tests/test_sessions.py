@@ -109,6 +109,8 @@ def test_every_process_signs_with_one_generated_key_readable_by_its_owner_only(s
     key = sessions.secret()
     key_file = store.with_name(sessions.KEY_FILE_NAME)
     assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    sessions.start("anne")
+    assert stat.S_IMODE(os.stat(store).st_mode) == 0o600  # the store too
     assert sessions.secret() == key and len(key) >= sessions.MIN_SECRET_LENGTH
 
 

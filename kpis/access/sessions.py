@@ -33,6 +33,7 @@ from pathlib import Path
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from kpis import DATA_DIR
+from kpis.private_files import create_private
 
 SESSIONS_ENV = "PEJLEMAERKER_SESSIONS"
 DEFAULT_SESSIONS = DATA_DIR / "sessions.sqlite"
@@ -150,6 +151,7 @@ def _hash(value: str) -> str:
 def _connect(path: Path | None = None) -> sqlite3.Connection:
     path = path or sessions_path()
     path.parent.mkdir(parents=True, exist_ok=True)
+    create_private(path)  # who is signed in is nobody else's business on the server (0600)
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
     conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
     conn.execute("PRAGMA journal_mode = WAL")
