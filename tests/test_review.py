@@ -704,3 +704,17 @@ def test_the_demo_ships_a_completed_nulpunktsmaaling_and_a_half_done_statusmaali
     assert seed_demo_reviews(demo_db, path=path) == 0  # never twice, never over real reviews
     assert not store.mangler(path=path).is_empty()
     assert audit.read(None).filter(pl.col("actor") == "demo").is_empty()  # no person did them
+
+
+def test_reading_does_not_wait_for_a_writer(reviews_db):
+    sid = _sample()
+    writer = sqlite3.connect(reviews_db, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")  # another process in the middle of saving
+        writer.execute("UPDATE samples SET drawn_by = 'x'")
+        # Readers see the last committed state at once (WAL); they never take the write lock.
+        assert store.sample_cases(sid)["case_id"].to_list() == ["R01", "R06"]
+        assert store.findings().is_empty() and store.mangler().is_empty()
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()

@@ -193,6 +193,35 @@ def _tx(path: Path | None = None) -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
+@contextmanager
+def _read(path: Path | None = None) -> Iterator[sqlite3.Connection]:
+    """A read of its own: one consistent snapshot of the file (WAL lets readers run beside a
+    writer), without the write lock a writer takes."""
+    path = path or reviews_path()
+    if not path.exists() or not _has_schema(path):
+        with _tx(path):  # the first use creates the file and its tables
+            pass
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+def _has_schema(path: Path) -> bool:
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)
+    try:
+        return conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+                            "AND name = 'mangel_events'").fetchone()[0] == 1
+    finally:
+        conn.close()
+
+
 def _frame(conn: sqlite3.Connection, sql: str, params: Iterable[object] = ()) -> pl.DataFrame:
     cur = conn.execute(sql, list(params))
     names = [d[0] for d in cur.description]
@@ -273,7 +302,7 @@ def save_sample(sample: NewSample, actor: Actor, *, path: Path | None = None) ->
 
 
 def samples(programme_id: str | None = None, *, path: Path | None = None) -> pl.DataFrame:
-    with _tx(path) as conn:
+    with _read(path) as conn:
         return _frame(conn, "SELECT sample_id, programme_id, round, window_label, window_start, "
                       "window_end, seed, snapshot_id, rule_json, drawn_at, drawn_by FROM samples "
                       "WHERE (? IS NULL OR programme_id = ?) ORDER BY drawn_at, sample_id",
@@ -289,13 +318,13 @@ def sample(sample_id: str, *, path: Path | None = None) -> dict:
 
 
 def review_status(review_id: str, *, path: Path | None = None) -> str:
-    with _tx(path) as conn:
+    with _read(path) as conn:
         return _review_row(conn, review_id)[1]
 
 
 def sample_frame(sample_id: str, *, path: Path | None = None) -> tuple[str, ...]:
     """The eligible case ids the sample was drawn from."""
-    with _tx(path) as conn:
+    with _read(path) as conn:
         row = conn.execute("SELECT frame_json FROM samples WHERE sample_id = ?",
                            [sample_id]).fetchone()
     if row is None:
@@ -307,7 +336,7 @@ def sample_cases(sample_id: str, scope: Scope = ALL, *, path: Path | None = None
                  ) -> pl.DataFrame:
     """The sample's cases (a replaced case stays, marked, with its reason)."""
     cond, params = _team_filter(scope)
-    with _tx(path) as conn:
+    with _read(path) as conn:
         return _frame(conn, "SELECT case_id, team, caseworker, status, replaces, reason, "
                       "changed_by, changed_at FROM sample_cases WHERE sample_id = ? AND "
                       f"{cond} ORDER BY position, case_id", [sample_id, *params])
@@ -344,7 +373,7 @@ def drawn_cases(scope: Scope = ALL, *, path: Path | None = None) -> pl.DataFrame
     (empty: not started) — the reviewer's list, the newest sample first."""
     scope.require_case_level()
     cond, params = _team_filter(scope, "c.team")
-    with _tx(path) as conn:
+    with _read(path) as conn:
         return _frame(
             conn, "SELECT s.sample_id, s.programme_id, s.round, s.window_label, c.case_id, "
             "c.team, c.caseworker, r.review_id, coalesce(r.status, '') AS status, r.reviewer, "
@@ -358,7 +387,7 @@ def recently_drawn(programme_id: str, since: date, *, path: Path | None = None
                    ) -> frozenset[str]:
     """Cases in the programme's samples whose window ended on or after ``since`` (not to be
     drawn again within the exclusion months)."""
-    with _tx(path) as conn:
+    with _read(path) as conn:
         rows = conn.execute(
             "SELECT DISTINCT c.case_id FROM sample_cases c JOIN samples s USING (sample_id) "
             "WHERE s.programme_id = ? AND s.window_end >= ? AND c.status <> 'replaced'",
@@ -449,7 +478,7 @@ def record_prefill_correction(review_id: str, question_id: str, kpi: str, engine
 
 def prefill_findings(scope: Scope = ALL, *, path: Path | None = None) -> pl.DataFrame:
     cond, params = _team_filter(scope, "r.team")
-    with _tx(path) as conn:
+    with _read(path) as conn:
         return _frame(conn, "SELECT r.case_id, r.team, p.question_id, p.kpi, p.engine_answer, "
                       "p.reviewer_answer, p.detail, p.found_by, p.found_at FROM prefill_findings "
                       f"p JOIN reviews r USING (review_id) WHERE {cond} ORDER BY p.found_at",
@@ -458,7 +487,7 @@ def prefill_findings(scope: Scope = ALL, *, path: Path | None = None) -> pl.Data
 
 def answers(review_id: str, *, path: Path | None = None) -> dict[str, tuple[str | None,
                                                                          str | None]]:
-    with _tx(path) as conn:
+    with _read(path) as conn:
         rows = conn.execute("SELECT question_id, answer, comment FROM answers "
                             "WHERE review_id = ?", [review_id]).fetchall()
     return {q: (a, c) for q, a, c in rows}
@@ -504,7 +533,7 @@ def reopen(review_id: str, actor: Actor, reason: str, *, path: Path | None = Non
 def reviews(scope: Scope = ALL, *, reviewer: str | None = None, status: str | None = None,
             path: Path | None = None) -> pl.DataFrame:
     cond, params = _team_filter(scope, "r.team")
-    with _tx(path) as conn:
+    with _read(path) as conn:
         return _frame(
             conn, "SELECT r.review_id, r.sample_id, s.programme_id, s.round, s.window_label, "
             "r.case_id, r.team, r.caseworker, r.reviewer, r.status, r.opened_at, r.saved_at, "
@@ -514,7 +543,7 @@ def reviews(scope: Scope = ALL, *, reviewer: str | None = None, status: str | No
 
 
 def events(review_id: str, *, path: Path | None = None) -> pl.DataFrame:
-    with _tx(path) as conn:
+    with _read(path) as conn:
         return _frame(conn, "SELECT at, actor, event, reason FROM review_events "
                       "WHERE review_id = ? ORDER BY rowid", [review_id])
 
@@ -570,7 +599,7 @@ def mangler(scope: Scope = ALL, *, status: str | None = "open", path: Path | Non
     """Mangler (open ones by default) of the scope's teams, the earliest due first."""
     scope.require_case_level()
     cond, params = _team_filter(scope)
-    with _tx(path) as conn:
+    with _read(path) as conn:
         return _frame(conn, "SELECT mangel_id, case_id, team, caseworker, question_id, what, "
                       "due_on, status, created_by, created_at FROM mangler "
                       f"WHERE {cond} AND (? IS NULL OR status = ?) ORDER BY due_on, mangel_id",
@@ -578,7 +607,7 @@ def mangler(scope: Scope = ALL, *, status: str | None = "open", path: Path | Non
 
 
 def mangel_history(mangel_id: str, *, path: Path | None = None) -> pl.DataFrame:
-    with _tx(path) as conn:
+    with _read(path) as conn:
         return _frame(conn, "SELECT at, actor, status, note FROM mangel_events "
                       "WHERE mangel_id = ? ORDER BY rowid", [mangel_id])
 
@@ -594,7 +623,7 @@ def findings(scope: Scope = ALL, *, path: Path | None = None) -> pl.DataFrame:
     """One row per case × question of completed reviews, with no free text (comments stay in
     the review). A reopened review counts again only once completed again."""
     cond, params = _team_filter(scope, "r.team")
-    with _tx(path) as conn:
+    with _read(path) as conn:
         df = _frame(conn, "SELECT s.programme_id, s.round, s.window_label, r.case_id, r.team, "
                     "r.caseworker, a.question_id, a.answer, r.completed_on AS review_date "
                     "FROM answers a JOIN reviews r USING (review_id) JOIN samples s "
