@@ -62,10 +62,10 @@ for theme in plan.themes:
         for goal in rec.goals:
             gp = by_goal[goal.id]
             st.markdown(f"**Mål:** {goal.text}")
-            summary = pv.goal_summary(gp, kpiset, scope.suppress_below)
+            summary = pv.goal_summary(gp, kpiset)
             st.markdown(" · ".join(f"{k}: {v}" for k, v in summary.items()))
             st.altair_chart(pv.trajectory_chart(gp, kpiset, plan.start), width="stretch")
-            st.caption(pv.trajectory_text(gp, kpiset, scope.suppress_below))
+            st.caption(pv.trajectory_text(gp, kpiset))
         if rec.activities:
             st.dataframe(pv.activity_table(plan, rec, statuses, on), hide_index=True,
                          width="stretch")

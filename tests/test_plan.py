@@ -379,3 +379,16 @@ def test_the_goals_a_kpi_serves(plan):
     assert [g.id for _, _, g in plan.goals_for_kpi("bfu_4_mdr")] == ["bfu_4_mdr_90"]
     assert [t.title for t, _, _ in plan.goals_for_kpi("plan_maalbare_maal")] == ["Handleplaner"]
     assert plan.goals_for_kpi("underretninger_antal") == []
+
+
+def test_a_withheld_figure_reads_as_withheld_with_no_number(tiny, kpiset, plan_24t):
+    from kpis.present.plan_view import figure_da, goal_summary, trajectory_text
+
+    (gp,) = progress(tiny, kpiset, plan_24t, date(2025, 4, 15), scope=scope_for(Role.COMMITTEE))
+    unit = kpiset["underretning_24t"].unit
+    assert figure_da(gp.baseline, unit) == "skjult"
+    summary = goal_summary(gp, kpiset)
+    assert summary["Udgangspunkt"] == "skjult (4. kvartal 2024)"
+    assert summary["Linjen i dag"] == "–" and summary["Vurdering"] == "Kan ikke vurderes"
+    text = trajectory_text(gp, kpiset)
+    assert "75" not in text and "66" not in text and "67" not in text  # 3/4 and 2/3 stay hidden

@@ -25,20 +25,20 @@ def quarter_da(point: Point) -> str:
     return format_quarter_da(point.period.start.year, (point.period.start.month - 1) // 3 + 1)
 
 
-def figure_da(point: Point, unit: Unit, threshold: int | None) -> str:
+def figure_da(point: Point, unit: Unit) -> str:
     """A figure as the page shows it; a withheld one says so and shows no number."""
     if point.withheld:
-        return "skjult (" + HIDDEN_TEXT.format(threshold=threshold or "") + " sager)"
+        return HIDDEN_TEXT
     return format_value(point.value, unit)
 
 
-def goal_summary(gp: GoalProgress, kpiset: KpiSet, threshold: int | None) -> dict[str, str]:
+def goal_summary(gp: GoalProgress, kpiset: KpiSet) -> dict[str, str]:
     """Baseline → now → target in words, with the periods and the standing."""
     unit = kpiset[gp.goal.kpi].unit
     return {
         "Nøgletal": kpiset[gp.goal.kpi].name,
-        "Udgangspunkt": f"{figure_da(gp.baseline, unit, threshold)} ({quarter_da(gp.baseline)})",
-        "Nu": f"{figure_da(gp.now, unit, threshold)} ({quarter_da(gp.now)})",
+        "Udgangspunkt": f"{figure_da(gp.baseline, unit)} ({quarter_da(gp.baseline)})",
+        "Nu": f"{figure_da(gp.now, unit)} ({quarter_da(gp.now)})",
         "Mål": f"{format_value(gp.goal.target, unit)} senest {format_date_da(gp.goal.by)}",
         "Linjen i dag": "–" if gp.line_now is None else format_value(gp.line_now, unit),
         "Vurdering": gp.standing.label_da,
@@ -95,10 +95,10 @@ def trajectory_chart(gp: GoalProgress, kpiset: KpiSet, plan_start: date) -> alt.
     return chart
 
 
-def trajectory_text(gp: GoalProgress, kpiset: KpiSet, threshold: int | None) -> str:
+def trajectory_text(gp: GoalProgress, kpiset: KpiSet) -> str:
     """The chart in words, for screen readers and print."""
     unit = kpiset[gp.goal.kpi].unit
-    figures = "; ".join(f"{quarter_da(p)}: {figure_da(p, unit, threshold)}" for p in gp.series)
+    figures = "; ".join(f"{quarter_da(p)}: {figure_da(p, unit)}" for p in gp.series)
     line = ("" if gp.line_now is None else
             f" Linjen fra udgangspunktet til målet står på {format_value(gp.line_now, unit)} "
             f"den {format_date_da(gp.report_date)}.")
