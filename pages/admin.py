@@ -5,7 +5,7 @@ administrators only. Widgets → kpis.access → render.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import streamlit as st
 
@@ -13,7 +13,7 @@ import kpis
 from kpis.access import audit
 from kpis.access.audit import AuditAction, AuditFilter
 from kpis.access.roles import Role
-from kpis.present.formatting import format_int_da
+from kpis.present.formatting import danish_today, format_int_da
 from pages._access import audited_export
 from pages._auth import current_user
 from pages._frame import current_snapshot
@@ -39,7 +39,7 @@ with log_tab:
     actions = c2.multiselect("Handling", list(AuditAction), format_func=lambda a: a.label_da,
                              placeholder="Alle handlinger", key="admin_handling",
                              select_all=False)
-    today = date.today()
+    today = danish_today()  # the log's days are Danish days
     since = c3.date_input("Fra", value=today - timedelta(days=30), max_value=today,
                           format="DD.MM.YYYY", key="admin_fra")
     until = c4.date_input("Til og med", value=today, format="DD.MM.YYYY", key="admin_til")

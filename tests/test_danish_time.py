@@ -18,7 +18,7 @@ from tiny_export import TINY_KEY, write_tiny_export
 
 from kpis.data.importer import run_import
 from kpis.data.snapshot import connect
-from kpis.present.formatting import danish_time_columns
+from kpis.present.formatting import danish_time_columns, danish_today
 from kpis.rules.history import history_for, text_hash
 from tests.test_validation import GOOD
 
@@ -97,3 +97,14 @@ def test_sidebar_and_data_page_show_the_import_in_danish_time(imported_at, shown
     history = at.dataframe[-1].value
     local = datetime.strptime(shown.split(" kl. ")[1], "%H.%M").time()
     assert [t.time() for t in history["imported_at"]] == [local]
+
+
+@pytest.mark.parametrize(("now", "today"), [  # by hand
+    (datetime(2026, 11, 20, 22, 59, tzinfo=UTC), date(2026, 11, 20)),  # 23.59 in Denmark
+    (datetime(2026, 11, 20, 23, 0, tzinfo=UTC), date(2026, 11, 21)),  # Danish midnight
+    (datetime(2026, 7, 1, 22, 0, tzinfo=UTC), date(2026, 7, 2)),  # summer: UTC+2
+])
+def test_today_is_the_danish_date(now, today):
+    """The audit log's "Til og med" starts on today's Danish date: on a UTC server the last
+    hour (two in summer) of a Danish day would otherwise fall outside it."""
+    assert danish_today(now) == today

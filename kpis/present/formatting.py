@@ -66,6 +66,11 @@ def danish_time(dt: datetime) -> datetime:
     return aware.astimezone(DANISH_TZ).replace(tzinfo=None)
 
 
+def danish_today(now: datetime | None = None) -> date:
+    """Today's date in Denmark (on a UTC server the date turns an hour or two late)."""
+    return danish_time(now or datetime.now(UTC)).date()
+
+
 def danish_time_columns(df: pl.DataFrame, *columns: str) -> pl.DataFrame:
     """``danish_time`` for datetime columns of a table (naive columns hold UTC)."""
     converted = []
