@@ -14,6 +14,7 @@ from kpis.plan.model import ActivityStatus
 from kpis.plan.progress import progress
 from kpis.plan.validate import PlanError, load_plan, plan_path
 from kpis.present import plan_view as pv
+from kpis.present import statusrapport
 from kpis.present.formatting import format_date_da
 from pages._auth import current_scope, current_user
 from pages._frame import run_snapshot
@@ -69,6 +70,19 @@ for theme in plan.themes:
         if rec.activities:
             st.dataframe(pv.activity_table(plan, rec, statuses, on), hide_index=True,
                          width="stretch")
+
+st.header("Statusrapport")
+st.caption("Rapporten har de samme tal som siden, pr. datasættets dato, til byrådet eller udvalget "
+           "som bilag: PDF, eller Word, som sekretariatet kan redigere.")
+blocks = statusrapport.build(plan, goals, statuses, kpiset, on)
+c1, c2 = st.columns(2)
+c1.download_button("Hent statusrapport (PDF)", statusrapport.to_pdf(blocks),
+                   file_name=f"statusrapport-{on.isoformat()}.pdf", mime="application/pdf",
+                   key="plan_pdf")
+c2.download_button("Hent statusrapport (Word)", statusrapport.to_docx(blocks),
+                   file_name=f"statusrapport-{on.isoformat()}.docx",
+                   mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                   key="plan_docx")
 
 mine = [a for _, _, a in plan.activities() if ss.may_update(plan, a.id, user.role, scope)]
 if user.role is not Role.COMMITTEE and mine:

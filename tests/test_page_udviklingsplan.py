@@ -90,6 +90,8 @@ def test_overdue_activities_are_marked_on_the_demos_date(plan):
 def test_the_committee_sees_the_plan_without_the_update_form(conn, kpiset, plan):
     at = _open()
     assert "Opdatér en aktivitet" not in [h.value for h in at.header]
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Hent statusrapport (PDF)", "Hent statusrapport (Word)"]
     goals = progress(conn, kpiset, plan, snapshot_as_of(conn), scope=scope_for(Role.COMMITTEE))
     text = _markdown(at)
     for gp in goals:
