@@ -30,6 +30,9 @@ from servers import free_port, healthy
 from kpis.access.audit import AUDIT_ENV
 from kpis.access.demo_users import DEMO_USERS, write_demo_users
 from kpis.access.users import USERS_ENV
+from kpis.plan.status_store import STATUS_ENV
+from kpis.plan.versions import PLAN_HISTORY_ENV
+from kpis.review.store import REVIEWS_ENV
 
 WIDTH = 1400
 WAIT_MS = 120_000
@@ -41,7 +44,11 @@ def serve(db: Path, workdir: Path, log: Path) -> tuple[subprocess.Popen, str]:
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PEJLEMAERKER_DB": str(db),
            USERS_ENV: str(write_demo_users(workdir / "users.toml")),
-           AUDIT_ENV: str(workdir / "audit.sqlite")}
+           AUDIT_ENV: str(workdir / "audit.sqlite"),
+           # every file the app writes goes to the script's own folder, none to data/
+           REVIEWS_ENV: str(workdir / "reviews.sqlite"),
+           STATUS_ENV: str(workdir / "plan_status.sqlite"),
+           PLAN_HISTORY_ENV: str(workdir / "plan_history")}
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(port),
