@@ -15,6 +15,8 @@ from kpis.compute.engine import AccessDenied
 from kpis.present import worklist as wl
 from kpis.present.drilldown import danish_sort_key
 from kpis.present.formatting import format_date_da, format_int_da
+from kpis.review import store as review_store
+from kpis.review.present import mangler_table
 from pages._access import NO_CASE_LEVEL_DA, audited_export, case_level_scope, record_view
 from pages._frame import current_snapshot
 from pages._results import current_kpis, get_worklist
@@ -119,3 +121,12 @@ else:
     st.caption("De viste sagstrin pr. sagsbehandler, flest først.")
     st.dataframe(wl.per_caseworker(rows), hide_index=True, key="hvem",
                  column_config={"Tidligste frist": DATE("Tidligste frist", format="DD.MM.YYYY")})
+
+# What a case review found and the caseworker must correct: on the worklist until it is closed.
+open_mangler = review_store.mangler(scope)
+if not open_mangler.is_empty():
+    st.subheader(f"Åbne mangler fra sagsgennemgang: {format_int_da(open_mangler.height)}")
+    st.caption("Det, en sagsgennemgang har fundet, og som sagsbehandleren skal rette inden "
+               "fristen. Mangler lukkes under Sagsgennemgang.")
+    st.dataframe(mangler_table(open_mangler), hide_index=True, key="aabne_mangler",
+                 column_config={"Frist": DATE("Frist", format="DD.MM.YYYY")})

@@ -21,6 +21,7 @@ from kpis.review.model import (
     round_label_da,
 )
 from kpis.review.prefill import prefill
+from kpis.review.present import mangler_table
 from kpis.review.service import applicable_questions, draw_sample, sample_window
 from kpis.review.timeline import case_timeline
 from kpis.review.validate import ReviewConfigError, load_and_validate
@@ -204,10 +205,8 @@ with tab_mangler:
     if open_.is_empty():
         st.success("Ingen åbne mangler.")
     else:
-        st.dataframe(open_.select("case_id", "team", "caseworker", "what", "due_on")
-                     .rename({"case_id": "Sag", "team": "Team", "caseworker": "Sagsbehandler",
-                              "what": "Hvad skal rettes", "due_on": "Frist"}),
-                     hide_index=True, key="mangler")
+        st.dataframe(mangler_table(open_), hide_index=True, key="mangler", column_config={
+            "Frist": st.column_config.DateColumn("Frist", format="DD.MM.YYYY")})
         close = st.selectbox("Luk mangel", list(range(open_.height)), index=None,
                              placeholder="Vælg en mangel", key="luk_valg",
                              format_func=lambda i: f"{open_['case_id'][i]}: {open_['what'][i]}")

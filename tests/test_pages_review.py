@@ -100,3 +100,29 @@ def test_the_committee_gets_no_case_review(reviews_db):
     assert [i.value for i in at.info] == [NO_CASE_LEVEL_DA]
     assert not at.button and not at.radio  # no draw, no form
     assert not reviews_db.exists()
+
+
+@pytest.mark.signed_in_as("department_head")
+def test_open_mangler_show_on_the_worklist_for_the_leaders_teams(reviews_db):
+    from datetime import date
+
+    from kpis.compute.engine import Scope
+    from kpis.review.sampling import Drawn
+
+    analyst = store.Actor("ana", "analyst", Scope())
+    new = store.NewSample("sagsmaaling", "nulpunktsmaaling", "12 mdr.", date(2025, 12, 1),
+                          date(2026, 11, 20), 1, "snap", {"n": 2}, ("X1", "X2"),
+                          (Drawn("X1", "Team Nord", "Anne"), Drawn("X2", "Team Øst", "Bo")))
+    sid = store.save_sample(new, analyst)
+    for case, what in (("X1", "Beskriv skoleforhold"), ("X2", "Andet teams mangel")):
+        rid = store.open_review(sid, case, analyst)
+        store.save_answers(rid, {"bfu_alle_omraader": ("nej", None)}, analyst)
+        store.add_mangel(rid, "bfu_alle_omraader", what, "x", date(2026, 12, 20), analyst)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("pages/fristoversigt.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert "Åbne mangler fra sagsgennemgang: 1" in [h.value for h in at.subheader]
+    table = at.dataframe[-1].value  # the last table on the page
+    assert list(table["Sag"]) == ["X1"] and list(table["Hvad skal rettes"]) == [
+        "Beskriv skoleforhold"]
