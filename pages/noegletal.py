@@ -34,6 +34,7 @@ from pages._access import shown_in_text
 from pages._auth import current_scope
 from pages._committee import QP_KPI, period_controls, render_tile
 from pages._frame import current_snapshot
+from pages._plan import plan_goals
 from pages._results import current_kpis, get_results, get_steps
 
 scope = current_scope()  # every engine call below takes it; a committee member's is suppressed
@@ -89,6 +90,7 @@ with right:
     basis = legal_basis_lines(kpi)
     st.markdown("\n".join(f"- **{ln.label}:** {ln.text}" for ln in basis)
                 if basis else "Ikke knyttet til en bestemt paragraf.")
+    plan_goals(kpi, kpiset)
 
 st.altair_chart(trend_chart(kpi, results, trend, threshold=threshold), width="stretch",
                 theme=None,  # the same look as in the meeting papers

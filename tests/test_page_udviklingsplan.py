@@ -114,3 +114,15 @@ def test_a_department_head_marks_an_activity_done(plan):
     last = ss.history(plan.id)["bfu_gamle_undersoegelser"][-1]
     assert (last.status, last.note, last.actor) == (
         ss.ActivityStatus.DONE, "Alle gamle undersøgelser er afsluttet", "afdeling")
+
+
+def test_a_kpis_page_names_the_plan_goals_it_serves():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.query_params.update({"kpi": "bfu_4_mdr"})
+    at.switch_page("pages/noegletal.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert "Mål i udviklingsplanen" in [s.value for s in at.subheader]
+    assert ("- Børnefaglige undersøgelser: Børnefaglige undersøgelser afsluttes inden for 4 "
+            "måneder i mindst 90 % af sagerne ved udgangen af 2026 (mål 90,0 % senest "
+            "31. december 2026)") in [m.value for m in at.markdown]

@@ -116,3 +116,10 @@ def activity_table(plan: Plan, rec: Recommendation, statuses: dict, on: date) ->
                      else ""})
     return pl.DataFrame(rows, schema={k: pl.String for k in (
         "Aktivitet", "Ansvarlig", "Start", "Frist", "Status", "Frist overskredet")})
+
+
+def goals_of_kpi_da(plan: Plan, kpi_id: str, kpiset: KpiSet) -> list[str]:
+    """The plan goals a KPI serves, one line each (the KPI's page lists them)."""
+    unit = kpiset[kpi_id].unit
+    return [f"{theme.title}: {goal.text} (mål {format_value(goal.target, unit)} senest "
+            f"{format_date_da(goal.by)})" for theme, _, goal in plan.goals_for_kpi(kpi_id)]
