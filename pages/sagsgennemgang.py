@@ -12,6 +12,7 @@ from datetime import timedelta
 import streamlit as st
 
 from kpis.review import store
+from kpis.review.figures import compare_rounds
 from kpis.review.model import (
     ANSWER_LABELS,
     DEFAULT_REVIEWS,
@@ -21,7 +22,7 @@ from kpis.review.model import (
     round_label_da,
 )
 from kpis.review.prefill import prefill
-from kpis.review.present import mangler_table
+from kpis.review.present import comparison_table_da, mangler_table
 from kpis.review.service import applicable_questions, draw_sample, sample_window
 from kpis.review.timeline import case_timeline
 from kpis.review.validate import ReviewConfigError, load_and_validate
@@ -51,7 +52,8 @@ except ReviewConfigError as exc:
     st.markdown("\n".join(f"- {p}" for p in exc.problems))
     st.stop()
 
-tab_list, tab_draw, tab_mangler = st.tabs(["Mine gennemgange", "Udtræk sager", "Mangler"])
+tab_list, tab_draw, tab_mangler, tab_results = st.tabs(
+    ["Mine gennemgange", "Udtræk sager", "Mangler", "Resultater"])
 
 with tab_draw:
     programme = st.selectbox("Program", config.programmes, format_func=lambda p: p.name,
@@ -218,3 +220,25 @@ with tab_mangler:
                 st.error(str(exc))
             else:
                 st.rerun()
+
+with tab_results:
+    measured = [p for p in config.programmes if len(p.rounds) >= 2]
+    if measured:
+        prog = st.selectbox("Sagsmåling", measured, format_func=lambda p: p.name,
+                            key="resultat_program")
+        c1, c2 = st.columns(2)
+        before = c1.selectbox("Før", prog.rounds, key="foer", format_func=round_label_da)
+        after = c2.selectbox("Efter", prog.rounds, index=1, key="efter",
+                             format_func=round_label_da)
+        st.caption("Andel besvaret med ja af dem besvaret med ja, delvist eller nej ('ikke "
+                   "relevant' tæller ikke med), med 95 %-interval og antal sager. Et tal fra en "
+                   "stikprøve er et skøn: overlapper intervallerne, kan forskellen være "
+                   "tilfældig.")
+        found = store.findings(scope)
+        marks = {q.pejlemaerke.value: q.pejlemaerke.label_da for q in prog.questions}
+        st.dataframe(comparison_table_da(
+            compare_rounds(found, prog, before, after, level="pejlemaerke"), marks),
+            hide_index=True, key="resultat_pejlemaerker")
+        st.dataframe(comparison_table_da(
+            compare_rounds(found, prog, before, after), {q.id: q.text for q in prog.questions}),
+            hide_index=True, key="resultat_spoergsmaal")

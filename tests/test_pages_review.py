@@ -126,3 +126,18 @@ def test_open_mangler_show_on_the_worklist_for_the_leaders_teams(reviews_db):
     table = at.dataframe[-1].value  # the last table on the page
     assert list(table["Sag"]) == ["X1"] and list(table["Hvad skal rettes"]) == [
         "Beskriv skoleforhold"]
+
+
+@pytest.mark.signed_in_as("analyst")
+def test_the_results_tab_puts_the_demo_rounds_side_by_side(demo_db, tmp_path, monkeypatch):
+    from kpis.review.demo import seed_demo_reviews
+
+    path = tmp_path / "demo-reviews.sqlite"
+    monkeypatch.setenv(store.REVIEWS_ENV, str(path))
+    seed_demo_reviews(demo_db)
+    at = _open()
+    marks = at.dataframe[-2].value  # per pejlemærke, then per question
+    assert list(marks["Pejlemærke"]) == ["Faglig udredning", "Inddragelse", "Opfølgning",
+                                         "Valg af indsats"]
+    assert all("sager)" in v for v in list(marks["Før"]) + list(marks["Efter"]))
+    assert set(marks["Sikker forskel"]) <= {"Ja", "Nej, kan være tilfældig"}

@@ -718,3 +718,22 @@ def test_reading_does_not_wait_for_a_writer(reviews_db):
     finally:
         writer.execute("ROLLBACK")
         writer.close()
+
+
+def test_shares_read_with_their_interval_and_rounds_in_danish(config):
+    from kpis.review.present import comparison_table_da, share_text_da
+
+    low, high = figures.wilson(18, 30)
+    assert share_text_da(0.6, low, high, 30) == "60 % (42–75 %, 30 sager)"
+    assert share_text_da(None, None, None, 0) == "–"
+    sm = config["sagsmaaling"]
+    q = "plan_maal_konkrete"
+    rows = ([("sagsmaaling", "nulpunktsmaaling", f"a{i}", q, "ja" if i < 9 else "nej")
+             for i in range(30)]
+            + [("sagsmaaling", "statusmaaling_1", f"b{i}", q, "ja" if i < 24 else "nej")
+               for i in range(30)])
+    cmp = figures.compare_rounds(_findings(rows), sm, "nulpunktsmaaling", "statusmaaling_1")
+    table = comparison_table_da(cmp, {q: "Mål konkrete"})
+    # 9/30: 30 % (16.7–47.9 %); 24/30: 80 % (62.7–90.5 %); +50 points, intervals apart.
+    assert table.row(0) == ("Mål konkrete", "30 % (17–48 %, 30 sager)",
+                            "80 % (63–90 %, 30 sager)", "+50 procentpoint", "Ja")

@@ -13,3 +13,36 @@ def mangler_table(df: pl.DataFrame) -> pl.DataFrame:
     return (df.select(list(MANGLER_COLUMNS_DA))
             .with_columns(pl.col("due_on").str.to_date())
             .rename(MANGLER_COLUMNS_DA))
+
+
+def share_text_da(share: float | None, low: float | None, high: float | None, n: int | None
+                  ) -> str:
+    """``60 % (42–75 %, 30 sager)``: a share from a sample always with its 95 % interval and the
+    number of answers it rests on; ``–`` when no answer counts."""
+    from kpis.present.formatting import format_int_da
+
+    if share is None or not n:
+        return "–"
+    pct = lambda x: f"{round(100 * x):d}"
+    return f"{pct(share)} % ({pct(low)}–{pct(high)} %, {format_int_da(n)} sager)"
+
+
+def comparison_table_da(cmp: pl.DataFrame, labels: dict[str, str]) -> pl.DataFrame:
+    """figures.compare_rounds in Danish: what, before, after, the change in points and whether
+    the intervals overlap (then the change may be chance)."""
+    level = cmp.columns[0]
+    rows = []
+    for r in cmp.iter_rows(named=True):
+        change = r["change"]
+        rows.append({
+            "Spørgsmål" if level == "question_id" else "Pejlemærke": labels.get(r[level], r[level]),
+            "Før": share_text_da(r["share_before"], r["low_before"], r["high_before"],
+                                 r["n_before"]),
+            "Efter": share_text_da(r["share_after"], r["low_after"], r["high_after"],
+                                   r["n_after"]),
+            "Ændring": "–" if change is None else f"{100 * change:+.0f} procentpoint".replace(
+                "-", "−"),
+            "Sikker forskel": "–" if r["overlap"] is None else (
+                "Nej, kan være tilfældig" if r["overlap"] else "Ja"),
+        })
+    return pl.DataFrame(rows)
