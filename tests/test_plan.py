@@ -3,7 +3,6 @@ the committee's suppression, and the activity status store. Expectations compute
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import stat
 from datetime import date
@@ -12,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from kpis.access.roles import Role, scope_for
-from kpis.compute.engine import Scope
 from kpis.compute.periods import parse_period
 from kpis.plan.model import ActivityStatus, Goal
 from kpis.plan.progress import (
@@ -313,24 +311,39 @@ def test_overdue_is_past_the_deadline_and_still_open():
     assert not is_overdue(date(2025, 4, 30), ActivityStatus.ABANDONED, date(2025, 5, 1))
 
 
-def _write_changes(args) -> None:
-    store, log, n = args
-    from kpis.plan import status_store as ss
-    from kpis.plan.validate import load_plan
-
-    plan = load_plan(PLAN_FILE, load_kpis(ROOT / "config" / "kpis.yaml"))
-    for i in range(n):
-        ss.record_change(plan, "underretning_vagtplan", "i_gang", date(2025, 3, 1), f"note {i}",
-                         actor=f"p{os.getpid()}", role=Role.ANALYST, scope=Scope(),
-                         path=Path(store), audit_path=Path(log))
+WRITER = """
+import os, sys
+from datetime import date
+from pathlib import Path
+from kpis.access.roles import Role
+from kpis.compute.engine import Scope
+from kpis.plan import status_store as ss
+from kpis.plan.validate import load_plan
+from kpis.rules.definitions import load_kpis
+root, store, log = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+plan = load_plan(root / "config" / "plan.yaml", load_kpis(root / "config" / "kpis.yaml"))
+for i in range(int(sys.argv[4])):
+    ss.record_change(plan, "underretning_vagtplan", "i_gang", date(2025, 3, 1), f"note {i}",
+                     actor=f"p{os.getpid()}", role=Role.ANALYST, scope=Scope(), path=store,
+                     audit_path=log)
+"""
 
 
 def test_several_processes_write_without_losing_a_change(plan, tmp_path):
+    """Two separate Python processes (not a multiprocessing pool, which hangs when a worker
+    dies) append at once; every change arrives."""
+    import subprocess
+    import sys
+
     from kpis.plan import status_store as ss
 
     store, log = tmp_path / "s.sqlite", tmp_path / "a.sqlite"
-    with multiprocessing.get_context("spawn").Pool(2) as pool:
-        pool.map(_write_changes, [(str(store), str(log), 15)] * 2)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(ROOT), str(store), str(log),
+                               "15"], env=env, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    errors = [p.communicate()[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], errors
     assert len(ss.history(plan.id, path=store)["underretning_vagtplan"]) == 30
 
 
