@@ -82,11 +82,15 @@ def _headers(grid, expect: str) -> list[str]:
 
 
 def _click_cell(page, grid, row: int, column: str) -> None:
-    """Click the cell of a KPI row under a group's heading; the table's widths are fixed."""
+    """Click the cell of a KPI row under a group's heading (the grid is a canvas: by position)."""
     heads = _headers(grid, column)
     box = grid.bounding_box()
-    x = box["x"] + dd.NAME_PX + dd.GROUP_PX * (heads.index(column) - 1) + dd.GROUP_PX / 2
-    y = box["y"] + dd.ROW_PX * (row + 1) + dd.ROW_PX / 2
+    # the figure columns are GROUP_PX wide, or share the room when the table is narrower than
+    # the page (the grid stretches them; the pinned name column keeps its width)
+    width = max(dd.GROUP_PX, (box["width"] - dd.NAME_PX) / (len(heads) - 1))
+    x = box["x"] + dd.NAME_PX + width * (heads.index(column) - 1) + width / 2
+    # the header row, then KPI rows tall enough for a name on two lines
+    y = box["y"] + dd.ROW_PX + dd.NAME_ROW_PX * row + dd.NAME_ROW_PX / 2
     page.mouse.click(x, y)
 
 
