@@ -151,8 +151,9 @@ def test_kpi_detail_page(demo_db: Path, kpi_id: str, charts: int):
     assert at.selectbox(key="udvalg_kpi").value == kpi_id
     assert at.selectbox(key="udvalg_periode").value == "2025-Q4"
     headers = [h.value for h in at.subheader]
-    assert headers[:4] == ["Hvad måles?", "Lovgrundlag", "Sådan tælles det",
-                           "Teams, 4. kvartal 2025"]
+    # both KPIs serve a goal of the demo's udviklingsplan (config/plan.yaml)
+    assert headers[:5] == ["Hvad måles?", "Lovgrundlag", "Mål i udviklingsplanen",
+                           "Sådan tælles det", "Teams, 4. kvartal 2025"]
     assert ("Fristerne i perioden" in headers) == (charts == 3)
     body = texts(at)
     assert kpi.description in body
