@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from kpis.present.formatting import (
+    estimate_da,
     format_date_da,
     format_datetime_da,
     format_int_da,
@@ -14,7 +15,9 @@ from kpis.present.formatting import (
     format_pct_da,
     format_quarter_da,
     format_weekday_date_da,
+    interval_da,
     month_name_da,
+    sample_size_da,
 )
 
 
@@ -129,3 +132,33 @@ def test_month_out_of_range(bad):
 def test_quarter_out_of_range():
     with pytest.raises(ValueError):
         format_quarter_da(2025, 5)
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "kwargs", "expected"),
+    [
+        (0.62, 0.91, {}, "95 %-interval 62–91 %"),
+        (0.4232, 0.7541, {}, "95 %-interval 42–75 %"),  # 18 of 30 (domain.md)
+        (0.4232, 0.7541, {"decimals": 1}, "95 %-interval 42,3–75,4 %"),
+        (0.0, 1.0, {}, "95 %-interval 0–100 %"),
+        (None, 0.5, {}, "–"),
+        (float("nan"), float("nan"), {}, "–"),  # figures.wilson of no cases
+    ],
+)
+def test_interval_da(low, high, kwargs, expected):
+    assert interval_da(low, high, **kwargs) == expected
+
+
+@pytest.mark.parametrize(
+    ("n", "expected"),
+    [(12, "n = 12 sager"), (1, "n = 1 sag"), (0, "n = 0 sager"), (1234, "n = 1.234 sager"),
+     (None, "–")],
+)
+def test_sample_size_da(n, expected):
+    assert sample_size_da(n) == expected
+
+
+def test_estimate_da_gives_share_interval_and_size_together():
+    assert estimate_da(0.6, 0.4232, 0.7541, 30) == "60 % (95 %-interval 42–75 %, n = 30 sager)"
+    assert estimate_da(None, None, None, 0) == "–"
+    assert estimate_da(0.0, 0.0, 0.0, 0) == "–"

@@ -724,7 +724,7 @@ def test_shares_read_with_their_interval_and_rounds_in_danish(config):
     from kpis.review.present import comparison_table_da, share_text_da
 
     low, high = figures.wilson(18, 30)
-    assert share_text_da(0.6, low, high, 30) == "60 % (42–75 %, 30 sager)"
+    assert share_text_da(0.6, low, high, 30) == "60 % (95 %-interval 42–75 %, n = 30 sager)"
     assert share_text_da(None, None, None, 0) == "–"
     sm = config["sagsmaaling"]
     q = "plan_maal_konkrete"
@@ -735,5 +735,7 @@ def test_shares_read_with_their_interval_and_rounds_in_danish(config):
     cmp = figures.compare_rounds(_findings(rows), sm, "nulpunktsmaaling", "statusmaaling_1")
     table = comparison_table_da(cmp, {q: "Mål konkrete"})
     # 9/30: 30 % (16.7–47.9 %); 24/30: 80 % (62.7–90.5 %); +50 points, intervals apart.
-    assert table.row(0) == ("Mål konkrete", "30 % (17–48 %, 30 sager)",
-                            "80 % (63–90 %, 30 sager)", "+50 procentpoint", "Ja")
+    assert table.row(0) == ("Mål konkrete",
+                            "30 % (95 %-interval 17–48 %, n = 30 sager)",
+                            "80 % (95 %-interval 63–90 %, n = 30 sager)", "+50 procentpoint",
+                            "Ja")

@@ -10,6 +10,7 @@ in Danish time: ``danish_time`` is the one conversion, whatever the server's clo
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -128,6 +129,37 @@ def format_pct_da(share: float | None, decimals: int = 1) -> str:
     if share is None:
         return MISSING
     return f"{format_number_da(share * 100, decimals)} %"
+
+
+def _pct_whole(x: float, decimals: int) -> str:
+    return format_number_da(100 * x, decimals)
+
+
+def interval_da(low: float | None, high: float | None, decimals: int = 0) -> str:
+    """A 95 % interval of a share (0–1) in Danish: ``0.62, 0.91`` → ``"95 %-interval 62–91 %"``.
+    The one place its wording lives: tiles, tables, meeting papers and reports all call it.
+    Whole percentages by default: a sample of a few dozen cases does not carry decimals."""
+    if low is None or high is None or math.isnan(low) or math.isnan(high):
+        return MISSING
+    return f"95 %-interval {_pct_whole(low, decimals)}–{_pct_whole(high, decimals)} %"
+
+
+def sample_size_da(n: int | None) -> str:
+    """How many cases a figure from a sample rests on: ``12`` → ``"n = 12 sager"``."""
+    if n is None:
+        return MISSING
+    return f"n = {format_int_da(n)} {'sag' if n == 1 else 'sager'}"
+
+
+def estimate_da(share: float | None, low: float | None, high: float | None, n: int | None,
+                decimals: int = 0) -> str:
+    """A share from a sample with its interval and size:
+    ``0.6, 0.423, 0.754, 30`` → ``"60 % (95 %-interval 42–75 %, n = 30 sager)"``;
+    ``–`` when no case counts (there is nothing to estimate)."""
+    if share is None or not n:
+        return MISSING
+    return (f"{format_pct_da(share, decimals)} ({interval_da(low, high, decimals)}, "
+            f"{sample_size_da(n)})")
 
 
 def format_month_da(year: int, month: int) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from kpis.present.formatting import estimate_da
+
 MANGLER_COLUMNS_DA = {"case_id": "Sag", "team": "Team", "caseworker": "Sagsbehandler",
                       "what": "Hvad skal rettes", "due_on": "Frist"}
 
@@ -17,14 +19,9 @@ def mangler_table(df: pl.DataFrame) -> pl.DataFrame:
 
 def share_text_da(share: float | None, low: float | None, high: float | None, n: int | None
                   ) -> str:
-    """``60 % (42–75 %, 30 sager)``: a share from a sample always with its 95 % interval and the
-    number of answers it rests on; ``–`` when no answer counts."""
-    from kpis.present.formatting import format_int_da
-
-    if share is None or not n:
-        return "–"
-    pct = lambda x: f"{round(100 * x):d}"
-    return f"{pct(share)} % ({pct(low)}–{pct(high)} %, {format_int_da(n)} sager)"
+    """``60 % (95 %-interval 42–75 %, n = 30 sager)``: a share from a sample always with its
+    95 % interval and the number of answers it rests on; ``–`` when no answer counts."""
+    return estimate_da(share, low, high, n)
 
 
 def comparison_table_da(cmp: pl.DataFrame, labels: dict[str, str]) -> pl.DataFrame:
