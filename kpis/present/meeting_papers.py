@@ -152,22 +152,23 @@ class Drawn:
 KEEP_WITH_HEADING_MM = 3 * 4.2  # a heading never ends a page: three lines of its text follow it
 
 
-class _Pdf:
-    def __init__(self, papers: MeetingPapers):
+class PdfDoc:
+    """An A4 document of headings, wrapped text and tables that records where it drew each (the
+    layout tests read ``drawn``): the meeting papers and the statusrapport are both written so."""
+
+    def __init__(self, title: str, footer_text: str):
         from fpdf import FPDF
 
-        self.papers = papers
         self.drawn: list[Drawn] = []
         self._widths: dict[tuple[str, float, str], float] = {}
         pdf = FPDF(orientation="portrait", unit="mm", format="A4")
         pdf.set_margins(18, 16, 18)
         pdf.set_auto_page_break(True, margin=16)
-        pdf.set_title(f"{TITLE} – {period_label_da(papers.period)}")
+        pdf.set_title(title)
         pdf.set_author("Pejlemærker")
         pdf.set_lang("da")
         self.font, self.unicode = _fonts(pdf)
-        footer_text = self.t(f"{TITLE} · {COMMITTEE} · {period_label_da(papers.period)} · "
-                             f"data pr. {format_date_da(papers.as_of)}")
+        footer_text = self.t(footer_text)
         font = self.font
 
         def footer() -> None:
@@ -178,6 +179,7 @@ class _Pdf:
             pdf.set_text_color(0, 0, 0)
 
         pdf.footer = footer
+        pdf.alias_nb_pages()
         self.pdf = pdf
 
     def t(self, text: str) -> str:
@@ -244,6 +246,15 @@ class _Pdf:
             self.pdf.add_page()
         self.text(text, size, "B", h=h, kind="heading")
 
+
+
+class _Pdf(PdfDoc):
+    def __init__(self, papers: MeetingPapers):
+        super().__init__(f"{TITLE} – {period_label_da(papers.period)}",
+                         f"{TITLE} · {COMMITTEE} · {period_label_da(papers.period)} · "
+                         f"data pr. {format_date_da(papers.as_of)}")
+        self.papers = papers
+
     def summary_table(self, tiles: list[Tile]) -> None:
         from fpdf.fonts import FontFace
 
@@ -285,7 +296,6 @@ class _Pdf:
 
     def build(self) -> bytes:
         papers, pdf = self.papers, self.pdf
-        pdf.alias_nb_pages()
         pdf.add_page()
         self.heading(TITLE, 20, 10)
         self.text(f"{COMMITTEE} – nøgletal for {period_label_da(papers.period)}", 13, h=7)
