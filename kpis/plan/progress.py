@@ -80,6 +80,10 @@ class Point:
     period: Period
     value: float | None
     withheld: bool
+    # What a share rests on (a sample-based figure's interval is computed from them); None for
+    # other kinds of figure and wherever the value is withheld or missing.
+    numerator: int | None = None
+    denominator: int | None = None
 
 
 @dataclass(frozen=True)
@@ -129,4 +133,7 @@ def _point(frame: pl.DataFrame, kpi_id: str, period: Period) -> Point:
     if rows.is_empty():
         return Point(period, None, False)
     row = rows.row(0, named=True)
-    return Point(period, row["value"], bool(row.get("suppressed")))
+    withheld = bool(row.get("suppressed"))
+    if withheld or row["value"] is None:
+        return Point(period, row["value"], withheld)
+    return Point(period, row["value"], withheld, row.get("numerator"), row.get("denominator"))
