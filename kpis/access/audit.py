@@ -23,15 +23,13 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from kpis import DATA_DIR
+from kpis import DATA_DIR, sqlite_store
 from kpis.compute.engine import Scope
 from kpis.data.cpr import mask_cpr
-from kpis.private_files import create_private
 from kpis.safe_cells import excel_csv_bytes
 
 AUDIT_ENV = "PEJLEMAERKER_AUDIT"
 DEFAULT_AUDIT = DATA_DIR / "audit.sqlite"
-BUSY_TIMEOUT_MS = 15_000
 CPR_REDACTED = "[CPR fjernet]"
 DANISH_TZ = ZoneInfo("Europe/Copenhagen")  # entries are read in Danish time
 
@@ -116,32 +114,11 @@ def scrub(text: str | None) -> str | None:
     return None if text is None else mask_cpr(str(text), CPR_REDACTED)
 
 
-def _open(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    return conn
-
-
 @contextmanager
 def _writer(path: Path) -> Iterator[sqlite3.Connection]:
-    """A connection of its own in one IMMEDIATE transaction (the schema is made inside it)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    create_private(path)  # its -wal and -shm files take its mode
-    conn = _open(path)
-    try:
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in SCHEMA_SQL:
-                conn.execute(statement)
-            _widen_actions(conn)
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-    finally:
-        conn.close()
+    """One IMMEDIATE transaction (the schema is made, and widened, inside it)."""
+    with sqlite_store.immediate(path, SCHEMA_SQL, migrate=_widen_actions) as conn:
+        yield conn
 
 
 def _widen_actions(conn: sqlite3.Connection) -> None:
@@ -226,7 +203,7 @@ def read(limit: int | None = 1000, filters: AuditFilter | None = None, *,
     if limit is not None:
         sql += " LIMIT ?"
         params = [*params, int(limit)]
-    conn = _open(path)
+    conn = sqlite_store.connect(path)
     try:
         try:
             rows = conn.execute(sql, params).fetchall()
@@ -244,7 +221,7 @@ def actors(path: Path | None = None) -> list[str]:
     path = path or audit_path()
     if not path.exists():
         return []
-    conn = _open(path)
+    conn = sqlite_store.connect(path)
     try:
         return [r[0] for r in conn.execute("SELECT DISTINCT actor FROM audit_log ORDER BY 1")]
     except sqlite3.OperationalError:

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from kpis import DATA_DIR
+from kpis import DATA_DIR, sqlite_store
 from kpis.private_files import create_private
 
 SESSIONS_ENV = "PEJLEMAERKER_SESSIONS"
@@ -42,7 +42,6 @@ KEY_FILE_NAME = "session.key"
 COOKIE_NAME = "pejlemaerker_session"
 SALT = "pejlemaerker-session"
 TOKEN_LIFETIME_S = 60.0
-BUSY_TIMEOUT_S = 15.0
 MIN_SECRET_LENGTH = 32
 # Overrides access.session_timeout_minutes in seconds: for tests and demonstrations of the timeout.
 IDLE_TIMEOUT_ENV = "PEJLEMAERKER_IDLE_TIMEOUT_SECONDS"
@@ -152,8 +151,7 @@ def _connect(path: Path | None = None) -> sqlite3.Connection:
     path = path or sessions_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     create_private(path)  # who is signed in is nobody else's business on the server (0600)
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    conn = sqlite_store.connect(path)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA secure_delete = ON")  # a used token's session id is overwritten

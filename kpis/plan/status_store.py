@@ -18,15 +18,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from kpis import sqlite_store
 from kpis.access import audit
 from kpis.access.roles import Role
 from kpis.compute.engine import Scope
 from kpis.data.cpr import contains_cpr
 from kpis.plan.model import ActivityStatus, Plan
-from kpis.private_files import create_private
 
 STATUS_ENV = "PEJLEMAERKER_PLAN_STATUS"
-BUSY_TIMEOUT_S = 15.0
 _STATUSES = ", ".join(f"'{s.value}'" for s in ActivityStatus)
 SCHEMA_SQL = (
     f"""CREATE TABLE IF NOT EXISTS status_change (
@@ -66,24 +65,8 @@ def status_path() -> Path:
 
 @contextmanager
 def _tx(path: Path | None) -> Iterator[sqlite3.Connection]:
-    path = path or status_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    create_private(path)
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-    try:
-        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in SCHEMA_SQL:
-                conn.execute(statement)
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-    finally:
-        conn.close()
+    with sqlite_store.immediate(path or status_path(), SCHEMA_SQL) as conn:
+        yield conn
 
 
 def may_update(plan: Plan, activity_id: str, role: Role, scope: Scope) -> bool:

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from kpis import sqlite_store
 from kpis.review import store
 from kpis.review.figures import COUNTED
 from kpis.rules.sources import REVIEW_FINDINGS, q
@@ -43,7 +44,7 @@ def revision(path: Path | None = None) -> str:
     path = path or store.reviews_path()
     if not path.exists():
         return "none"
-    conn = sqlite3.connect(path, timeout=store.BUSY_TIMEOUT_S)
+    conn = sqlite_store.connect(path)
     try:
         row = conn.execute("SELECT count(*), max(saved_at) FROM reviews").fetchone()
     except sqlite3.OperationalError:  # the file exists, its tables not yet

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import polars as pl
 
+from kpis import sqlite_store
 from kpis.access import audit
 from kpis.compute.engine import ALL, Scope
 from kpis.data.cpr import contains_cpr
@@ -35,7 +36,6 @@ from kpis.review.model import MANGEL_ANSWERS, Answer
 from kpis.review.sampling import Drawn
 
 REVIEWS_ENV = "PEJLEMAERKER_REVIEWS"
-BUSY_TIMEOUT_S = 15.0
 
 
 class ReviewError(ValueError):
@@ -161,36 +161,11 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _create_private(path: Path) -> None:
-    """The file, readable and writable by its owner only (SQLite gives its WAL the same mode)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except FileExistsError:
-        pass
-
-
 @contextmanager
 def _tx(path: Path | None = None) -> Iterator[sqlite3.Connection]:
     """One IMMEDIATE transaction on a connection of its own."""
-    path = path or reviews_path()
-    _create_private(path)
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-    try:
-        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in SCHEMA_SQL:
-                conn.execute(statement)
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-    finally:
-        conn.close()
+    with sqlite_store.immediate(path or reviews_path(), SCHEMA_SQL, foreign_keys=True) as conn:
+        yield conn
 
 
 @contextmanager
@@ -201,9 +176,8 @@ def _read(path: Path | None = None) -> Iterator[sqlite3.Connection]:
     if not path.exists() or not _has_schema(path):
         with _tx(path):  # the first use creates the file and its tables
             pass
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    conn = sqlite_store.connect(path)
     try:
-        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         conn.execute("BEGIN")
         try:
             yield conn
@@ -214,7 +188,7 @@ def _read(path: Path | None = None) -> Iterator[sqlite3.Connection]:
 
 
 def _has_schema(path: Path) -> bool:
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)
+    conn = sqlite_store.connect(path)
     try:
         return conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' "
                             "AND name = 'mangel_events'").fetchone()[0] == 1
