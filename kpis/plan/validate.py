@@ -15,7 +15,6 @@ import sys
 from datetime import date
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
 from kpis import CONFIG_DIR
@@ -23,7 +22,7 @@ from kpis.plan.model import Plan
 from kpis.rules import expressions as ex
 from kpis.rules import yaml_loader
 from kpis.rules.definitions import KpiSet
-from kpis.rules.validate import Problem, _field_path, _pydantic_problems
+from kpis.rules.validate import Problem, field_path, parse_yaml, pydantic_problems
 
 TOP_KEYS = ("version", "plan")
 PLAN_ENV = "PEJLEMAERKER_PLAN"
@@ -50,7 +49,7 @@ class _Collector:
 
     def add(self, path: tuple, item: str | None, message: str, hint: str = "") -> None:
         line = yaml_loader.line_of(self.doc, path) if self.doc is not None else None
-        self.problems.append(Problem(self.file, line, item, _field_path(path), message, hint))
+        self.problems.append(Problem(self.file, line, item, field_path(path), message, hint))
 
 
 def _items(node, key: str):
@@ -78,7 +77,7 @@ def _check_meaning(col: _Collector, raw: dict, kpiset: KpiSet) -> None:
             return
         if node_id in seen:
             col.add(path + ("id",), node_id, f"id'et {node_id!r} findes allerede i planen",
-                    f"første gang i {_field_path(seen[node_id])}")
+                    f"første gang i {field_path(seen[node_id])}")
         seen.setdefault(node_id, path)
 
     for key in ("owners", "themes"):
@@ -139,13 +138,9 @@ def _check_goal(col: _Collector, path: tuple, goal: dict, kpiset: KpiSet, start)
 def validate_text(text: str, kpiset: KpiSet, file: str = "plan.yaml"
                   ) -> tuple[Plan | None, list[Problem]]:
     """(Plan or None, problems). The plan is returned only when there are no problems."""
-    try:
-        doc = yaml_loader.load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        return None, [Problem(file, mark.line + 1 if mark else None, None, "",
-                              f"YAML kan ikke læses: {problem}")]
+    doc, problems = parse_yaml(text, file)
+    if problems:
+        return None, problems
     col = _Collector(file, doc)
     if not isinstance(doc, dict) or not isinstance(doc.get("plan"), dict):
         col.add((), None, "filen skal have en samling 'plan:'")
@@ -160,7 +155,7 @@ def validate_text(text: str, kpiset: KpiSet, file: str = "plan.yaml"
     try:
         plan = Plan.model_validate(doc["plan"])
     except ValidationError as err:
-        _pydantic_problems(col, err, ("plan",), None, Plan)
+        pydantic_problems(col, err, ("plan",), None, Plan)
     _check_meaning(col, doc["plan"], kpiset)
     if col.problems:
         return None, col.problems

@@ -126,7 +126,7 @@ _ASCII = str.maketrans({"●": "*", "▲": "^", "■": "#", "↑": "op", "↓": 
                         "−": "-", "÷": "/", "–": "-", "…": "...", "\u202f": " "})
 
 
-def _fonts(pdf) -> tuple[str, bool]:
+def fonts(pdf) -> tuple[str, bool]:
     """A Unicode font for the symbols (● ▲ ■ ↑ ↓ −) when the system has DejaVu, else Helvetica
     with the symbols spelled out (the core PDF fonts know only Latin-1)."""
     for d in _FONT_DIRS:
@@ -167,7 +167,7 @@ class PdfDoc:
         pdf.set_title(title)
         pdf.set_author("Pejlemærker")
         pdf.set_lang("da")
-        self.font, self.unicode = _fonts(pdf)
+        self.font, self.unicode = fonts(pdf)
         footer_text = self.t(footer_text)
         font = self.font
 

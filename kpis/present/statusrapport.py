@@ -70,7 +70,7 @@ _SIZES = {"title": (16, "B"), "heading": (13, "B"), "subheading": (11, "B"), "te
 def to_pdf(blocks: list[Block]) -> bytes:
     from fpdf import FPDF
 
-    from kpis.present.meeting_papers import _fonts
+    from kpis.present.meeting_papers import fonts as _fonts
 
     pdf = FPDF(orientation="portrait", unit="mm", format="A4")
     pdf.set_margins(18, 16, 18)

@@ -17,7 +17,7 @@ from kpis.review.frame import check_expression
 from kpis.review.model import Programme, Purpose, ReviewConfig
 from kpis.rules import expressions as ex
 from kpis.rules import yaml_loader
-from kpis.rules.validate import Problem, _Collector, _pydantic_problems
+from kpis.rules.validate import Collector, Problem, parse_yaml, pydantic_problems
 
 # A pre-fill reads the case's units of these kinds of KPI (met or not).
 PREFILL_KINDS = ("deadline", "share")
@@ -29,7 +29,7 @@ class ReviewConfigError(ValueError):
         super().__init__("\n".join(str(p) for p in problems))
 
 
-class _ReviewCollector(_Collector):
+class _ReviewCollector(Collector):
     def add(self, path: tuple, kpi, message: str, hint: str = "") -> None:
         line = yaml_loader.line_of(self.doc, path) if self.doc is not None else None
         field = ".".join(str(s) if not isinstance(s, int) else f"[{s}]" for s in path[2:])
@@ -102,13 +102,9 @@ def _check_meaning(col: _ReviewCollector, raw: dict, base: tuple, prog_id: str |
 def validate_text(text: str, file: str = "reviews.yaml", *, kpis_file: Path | None = None
                   ) -> tuple[ReviewConfig | None, list[Problem]]:
     """(ReviewConfig or None, problems). The config is returned only when there are none."""
-    try:
-        doc = yaml_loader.load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        return None, [Problem(file, mark.line + 1 if mark else None, None, "",
-                              f"YAML kan ikke læses: {problem}")]
+    doc, problems = parse_yaml(text, file)
+    if problems:
+        return None, problems
     col = _ReviewCollector(file, doc)
     if not isinstance(doc, dict) or not isinstance(doc.get("programmes"), list):
         col.add((), None, "filen skal have en liste 'programmes:'")
@@ -137,7 +133,7 @@ def validate_text(text: str, file: str = "reviews.yaml", *, kpis_file: Path | No
         try:
             prog = Programme.model_validate(raw)
         except ValidationError as err:
-            _pydantic_problems(col, err, base, prog_id, Programme)
+            pydantic_problems(col, err, base, prog_id, Programme)
             continue
         _check_programme(col, prog, base)
         if len(col.problems) == before:

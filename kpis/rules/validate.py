@@ -67,7 +67,19 @@ class KpiDefinitionError(ValueError):
         super().__init__("\n".join(str(p) for p in problems))
 
 
-def _field_path(loc: tuple) -> str:
+def parse_yaml(text: str, file: str) -> tuple[object, list[Problem]]:
+    """(document, []) or (None, [the syntax error, with its line]): shared by every YAML file
+    an analyst edits, so a syntax error reads the same in each."""
+    try:
+        return yaml_loader.load(text), []
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        return None, [Problem(file, mark.line + 1 if mark else None, None, "",
+                              f"YAML kan ikke læses: {problem}")]
+
+
+def field_path(loc: tuple) -> str:
     out = ""
     for step in loc:
         out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
@@ -106,7 +118,7 @@ def _keys(model: type[BaseModel]) -> set[str]:
     return {f.alias or name for name, f in model.model_fields.items()}
 
 
-class _Collector:
+class Collector:
     def __init__(self, file: str, doc):
         self.file = file
         self.doc = doc
@@ -114,7 +126,7 @@ class _Collector:
 
     def add(self, path: tuple, kpi: str | None, message: str, hint: str = "") -> None:
         line = yaml_loader.line_of(self.doc, path) if self.doc is not None else None
-        field = _field_path(path[2:]) if len(path) > 2 and path[0] == "kpis" else _field_path(path)
+        field = field_path(path[2:]) if len(path) > 2 and path[0] == "kpis" else field_path(path)
         self.problems.append(Problem(self.file, line, kpi, field, message, hint))
 
 
@@ -160,7 +172,7 @@ def message_da(error: dict) -> str:
     return _PYDANTIC_DA.get(typ, error["msg"])
 
 
-def _pydantic_problems(col: _Collector, err: ValidationError, base: tuple, kpi_id, model) -> None:
+def pydantic_problems(col: Collector, err: ValidationError, base: tuple, kpi_id, model) -> None:
     errors = []
     for e in err.errors():
         loc = tuple(x for x in e["loc"] if not (isinstance(x, str) and x in ("DueRule",)))
@@ -194,7 +206,7 @@ def _pydantic_problems(col: _Collector, err: ValidationError, base: tuple, kpi_i
             col.add(path, kpi_id, _PYDANTIC_DA.get(typ, e["msg"]))
 
 
-def _check_semantics(col: _Collector, kpi, base: tuple) -> None:
+def _check_semantics(col: Collector, kpi, base: tuple) -> None:
     if kpi.unit not in KIND_UNITS[kpi.kind]:
         col.add(base + ("unit",), kpi.id, f"enheden {kpi.unit.value!r} passer ikke til "
                 f"typen {kpi.kind.value!r}",
@@ -211,7 +223,7 @@ RULE_DA_EXAMPLE = ("rule_da: Afsluttede børnefaglige undersøgelser, hvor foræ
 _CODE_MARKS = ("`", "=", "<", ">")
 
 
-def _check_plain_rule(col: _Collector, kpi, base: tuple) -> None:
+def _check_plain_rule(col: Collector, kpi, base: tuple) -> None:
     """Committee views never show an expression: a rule that uses one needs its words in
     ``rule_da`` (and each conditional deadline a ``label``), and those words hold no code."""
     spec, sp = kpi.spec, base + (KIND_SPEC_FIELD[kpi.kind],)
@@ -244,7 +256,7 @@ SPEC_CLASSES = {Kind.DEADLINE: DeadlineSpec, Kind.SHARE: ShareSpec, Kind.COUNT: 
                 Kind.DURATION: DurationSpec}
 
 
-def _check_spec_alone(col: _Collector, kind: Kind, raw, base: tuple, kpi_id) -> None:
+def _check_spec_alone(col: Collector, kind: Kind, raw, base: tuple, kpi_id) -> None:
     """When a KPI fails elsewhere, its kind's rule is still checked against the data model."""
     try:
         spec = SPEC_CLASSES[kind].model_validate(raw)
@@ -253,7 +265,7 @@ def _check_spec_alone(col: _Collector, kind: Kind, raw, base: tuple, kpi_id) -> 
     _check_spec(col, kind, spec, base, kpi_id)
 
 
-def _check_spec(col: _Collector, kind: Kind, spec, base: tuple, kpi_id) -> None:
+def _check_spec(col: Collector, kind: Kind, spec, base: tuple, kpi_id) -> None:
     sp = base + (KIND_SPEC_FIELD[kind],)
     source = SOURCES.get(spec.source)
     if source is None:
@@ -369,7 +381,7 @@ def _insert_samples(conn) -> None:
         conn.executemany(f"INSERT INTO {quote_ident(t.name)} ({columns}) VALUES ({marks})", rows)
 
 
-def _dry_run(col: _Collector, kpis: list, bases: dict[str, tuple]) -> None:
+def _dry_run(col: Collector, kpis: list, bases: dict[str, tuple]) -> None:
     """Compile every KPI and run it on a database with the canonical schema and sample rows."""
     import duckdb
 
@@ -403,14 +415,10 @@ def _dry_run(col: _Collector, kpis: list, bases: dict[str, tuple]) -> None:
 
 def validate_text(text: str, file: str = "kpis.yaml", *, dry_run: bool = True):
     """(KpiSet or None, problems). The set is returned only when there are no problems."""
-    try:
-        doc = yaml_loader.load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        return None, [Problem(file, line, None, "", f"YAML kan ikke læses: {problem}")]
-    col = _Collector(file, doc)
+    doc, problems = parse_yaml(text, file)
+    if problems:
+        return None, problems
+    col = Collector(file, doc)
     if not isinstance(doc, dict) or not isinstance(doc.get("kpis"), list):
         col.add((), None, "filen skal have en liste 'kpis:'")
         return None, col.problems
@@ -457,7 +465,7 @@ def validate_text(text: str, file: str = "kpis.yaml", *, dry_run: bool = True):
         try:
             kpi = model.model_validate(clean)
         except ValidationError as err:
-            _pydantic_problems(col, err, base, kpi_id, model)
+            pydantic_problems(col, err, base, kpi_id, model)
             _check_spec_alone(col, kind, clean.get(spec_field), base, kpi_id)
             continue
         before = len(col.problems)
