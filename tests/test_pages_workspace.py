@@ -83,8 +83,8 @@ def test_editor_shows_the_file_and_its_first_version(workspace):
     assert editor(at).value == ORIGINAL
     assert "Du har åbnet **version 1**" in texts(at)
     assert [(v.who, v.reason) for v in workspace["history"].versions()] == [
-        ("installationen", "installationens startversion: filen, som den var, da historikken "
-                           "begyndte")]
+        ("installationen", ("installationens startversion: filen, som den var, da historikken "
+                            "begyndte"))]
 
 
 def test_validate_lists_each_problem_and_saving_changes_nothing(workspace):
@@ -346,7 +346,7 @@ def _catalogue_rule_texts(at: AppTest) -> tuple[str, str]:
     box = at.expander
     words = [e for e in box if e.label == "Sådan tælles det"]
     defs = [e for e in box if e.label.startswith("Definitionen med felter")]
-    join = lambda items: "\n".join(m.value for e in items for m in e.markdown)  # noqa: E731
+    join = lambda items: "\n".join(m.value for e in items for m in e.markdown)
     return join(words), join(defs)
 
 

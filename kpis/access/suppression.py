@@ -332,7 +332,6 @@ def committee_view(source, kpiset, result: pl.DataFrame, periods: list[Period],
 
 __all__ = [
     "HIDDEN_TEXT",
-    "withheld_rule_da",
     "CommitteeRequestDenied",
     "Decision",
     "Problem",
@@ -341,5 +340,6 @@ __all__ = [
     "committee_view",
     "decide",
     "protect",
+    "withheld_rule_da",
     "withhold",
 ]
