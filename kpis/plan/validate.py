@@ -22,7 +22,13 @@ from kpis.plan.model import Plan
 from kpis.rules import expressions as ex
 from kpis.rules import yaml_loader
 from kpis.rules.definitions import KpiSet
-from kpis.rules.validate import Problem, field_path, parse_yaml, pydantic_problems
+from kpis.rules.validate import (
+    Problem,
+    check_top_keys,
+    field_path,
+    parse_yaml,
+    pydantic_problems,
+)
 
 TOP_KEYS = ("version", "plan")
 PLAN_ENV = "PEJLEMAERKER_PLAN"
@@ -145,12 +151,7 @@ def validate_text(text: str, kpiset: KpiSet, file: str = "plan.yaml"
     if not isinstance(doc, dict) or not isinstance(doc.get("plan"), dict):
         col.add((), None, "filen skal have en samling 'plan:'")
         return None, col.problems
-    for key in doc:
-        if key not in TOP_KEYS:
-            near = ex.nearest(str(key), set(TOP_KEYS))
-            col.add((key,), None, f"ukendt felt {key!r}", f"mente du {near!r}?" if near else "")
-    if doc.get("version", 1) != 1:
-        col.add(("version",), None, f"ukendt version {doc.get('version')!r}", "brug version: 1")
+    check_top_keys(col, doc, TOP_KEYS)
     plan = None
     try:
         plan = Plan.model_validate(doc["plan"])

@@ -18,13 +18,13 @@ import pandas as pd
 import polars as pl
 
 from kpis.compute.periods import (
-    PeriodError,
     PeriodKind,
     parse_period,
     period_of,
     periods_back,
 )
 from kpis.present.formatting import MISSING, format_int_da, format_number_da, format_pct_da
+from kpis.present.period_choice import linked_period
 from kpis.present.tiles import STATUS_TEXT_DA, suppressed_text
 from kpis.rules.definitions import (
     CountKpi,
@@ -61,14 +61,10 @@ def period_choices(as_of: date, extra: str | None = None) -> list[str]:
 
 
 def period_from_url(label: str | None, as_of: date) -> str | None:
-    """The period a link asks for, normalised; None when missing, malformed or not yet begun."""
-    if not label:
-        return None
-    try:
-        p = parse_period(label)
-    except PeriodError:
-        return None
-    return p.label if p.start <= as_of else None
+    """The period a link asks for, normalised; None when missing, malformed or not yet begun
+    (of any kind: ``period_choices`` adds a linked period it does not offer itself)."""
+    p = linked_period(label, as_of, tuple(PeriodKind))
+    return p.label if p is not None else None
 
 
 def contains_as_of(period: str, as_of: date) -> bool:

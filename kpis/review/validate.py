@@ -17,7 +17,13 @@ from kpis.review.frame import check_expression
 from kpis.review.model import Programme, Purpose, ReviewConfig
 from kpis.rules import expressions as ex
 from kpis.rules import yaml_loader
-from kpis.rules.validate import Collector, Problem, parse_yaml, pydantic_problems
+from kpis.rules.validate import (
+    Collector,
+    Problem,
+    check_top_keys,
+    parse_yaml,
+    pydantic_problems,
+)
 
 # A pre-fill reads the case's units of these kinds of KPI (met or not).
 PREFILL_KINDS = ("deadline", "share")
@@ -109,12 +115,7 @@ def validate_text(text: str, file: str = "reviews.yaml", *, kpis_file: Path | No
     if not isinstance(doc, dict) or not isinstance(doc.get("programmes"), list):
         col.add((), None, "filen skal have en liste 'programmes:'")
         return None, col.problems
-    for key in doc:
-        if key not in ("version", "programmes"):
-            near = ex.nearest(str(key), {"version", "programmes"})
-            col.add((key,), None, f"ukendt felt {key!r}", f"mente du {near!r}?" if near else "")
-    if doc.get("version", 1) != 1:
-        col.add(("version",), None, f"ukendt version {doc.get('version')!r}", "brug version: 1")
+    check_top_keys(col, doc, ("version", "programmes"))
     kpis = prefill_kpis(kpis_file)
     valid: list[Programme] = []
     seen: dict[str, int] = {}

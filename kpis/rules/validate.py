@@ -79,6 +79,16 @@ def parse_yaml(text: str, file: str) -> tuple[object, list[Problem]]:
                               f"YAML kan ikke læses: {problem}")]
 
 
+def check_top_keys(col, doc: dict, keys: tuple[str, ...]) -> None:
+    """An unknown top-level key (with the nearest known one) and a version other than 1."""
+    for key in doc:
+        if key not in keys:
+            near = ex.nearest(str(key), set(keys))
+            col.add((key,), None, f"ukendt felt {key!r}", f"mente du {near!r}?" if near else "")
+    if doc.get("version", 1) != 1:
+        col.add(("version",), None, f"ukendt version {doc.get('version')!r}", "brug version: 1")
+
+
 def field_path(loc: tuple) -> str:
     out = ""
     for step in loc:
@@ -422,12 +432,7 @@ def validate_text(text: str, file: str = "kpis.yaml", *, dry_run: bool = True):
     if not isinstance(doc, dict) or not isinstance(doc.get("kpis"), list):
         col.add((), None, "filen skal have en liste 'kpis:'")
         return None, col.problems
-    for key in doc:
-        if key not in ("version", "kpis"):
-            near = ex.nearest(str(key), {"version", "kpis"})
-            col.add((key,), None, f"ukendt felt {key!r}", f"mente du {near!r}?" if near else "")
-    if doc.get("version", 1) != 1:
-        col.add(("version",), None, f"ukendt version {doc.get('version')!r}", "brug version: 1")
+    check_top_keys(col, doc, ("version", "kpis"))
 
     valid: list = []
     bases: dict[str, tuple] = {}
