@@ -37,7 +37,8 @@ DA_LOCALE = {
 }
 
 
-def _config(chart):
+def configured(chart):
+    """The chart in the Danish locale and house font; the coverage charts use it too."""
     return chart.configure(
         locale=DA_LOCALE, font="DejaVu Sans, Helvetica, Arial, sans-serif",
     ).configure_legend(orient="top", title=None, labelFontSize=12).configure_view(strokeWidth=0)
@@ -85,7 +86,7 @@ def open_cases_chart(open_cases: pl.DataFrame, norm: int, width: int = 640):
     ).resolve_scale(y="independent").properties(
         title=alt.TitleParams(f"Åbne sager pr. sagsbehandler · stiplet linje: normen på {norm}",
                               anchor="start", fontSize=14))
-    return _config(chart)
+    return configured(chart)
 
 
 def monthly_chart(monthly: pl.DataFrame, width: int | str = "container", height: int = 260):
@@ -108,7 +109,7 @@ def monthly_chart(monthly: pl.DataFrame, width: int | str = "container", height:
                  alt.Tooltip("count:Q", title="Antal", format="d")],
     ).properties(width=width, height=height, title=alt.TitleParams(
         "Nye sager og underretninger pr. måned", anchor="start", fontSize=14))
-    return _config(chart)
+    return configured(chart)
 
 
 def spread_chart(open_cases: pl.DataFrame, norm: int, width: int = 640):
@@ -135,4 +136,4 @@ def spread_chart(open_cases: pl.DataFrame, norm: int, width: int = 640):
         width=width, height=alt.Step(34),
         title=alt.TitleParams("Spredning i hvert team · stiplet linje: normen", anchor="start",
                               fontSize=14))
-    return _config(chart)
+    return configured(chart)

@@ -12,7 +12,7 @@ from datetime import date
 import altair as alt
 import polars as pl
 
-from kpis.present.caseload_charts import _config
+from kpis.present.caseload_charts import configured
 from kpis.present.charts import BLUE, VERMILLION
 from kpis.present.formatting import format_month_da
 
@@ -55,7 +55,7 @@ def months_chart(months: pl.DataFrame, width: int = 900, panel_height: int = 70)
                                       labelFontSize=13, labelOrient="top")),
         spacing=10,
     ).resolve_scale(y="independent")
-    return _config(chart)
+    return configured(chart)
 
 
 def months_alt_text(months: pl.DataFrame) -> str:
