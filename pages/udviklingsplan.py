@@ -1,6 +1,8 @@
 """Udviklingsplan: per theme each goal with baseline → now → target and its trajectory, and the
-activities behind it with the overdue ones marked; department heads update their activities'
-status. Everything is computed in kpis.plan with the signed-in user's scope (docs/plan.md)."""
+activities behind it with the overdue ones marked; the statusrapport for a chosen date as PDF and
+Word; department heads update their activities' status. Everything is computed in kpis.plan with
+the signed-in user's scope (docs/plan.md). The chosen date (default: the snapshot's) sets the
+page and the report alike: figures in force, activity statuses and overdue marks on that day."""
 
 from __future__ import annotations
 
@@ -16,6 +18,12 @@ from kpis.plan.validate import PlanError, load_plan, plan_path
 from kpis.present import plan_view as pv
 from kpis.present import statusrapport
 from kpis.present.formatting import format_date_da
+from kpis.present.word import DOCX_MIME
+from kpis.review import store as review_store
+from kpis.review.model import DEFAULT_REVIEWS
+from kpis.review.validate import ReviewConfigError
+from kpis.review.validate import load_and_validate as load_reviews
+from pages._access import audited_export
 from pages._auth import current_scope, current_user
 from pages._frame import run_snapshot
 from pages._results import _cache_of, current_kpis
@@ -23,7 +31,7 @@ from pages._results import _cache_of, current_kpis
 snapshot = run_snapshot()
 kpiset = current_kpis()
 user, scope = current_user(), current_scope()
-report_date = snapshot.meta.as_of
+as_of = snapshot.meta.as_of
 
 st.title("Udviklingsplan")
 if saved := st.session_state.pop("plan_gemt", None):
@@ -37,6 +45,14 @@ except PlanError as exc:
     st.stop()
     raise
 
+# A report for an earlier day (the last committee meeting's, say): not after the snapshot's date,
+# whose data the figures come from, and not before the plan.
+report_date = st.date_input("Opgørelsesdato", value=as_of, min_value=min(plan.start, as_of),
+                            max_value=as_of, format="DD-MM-YYYY", key="plan_rapportdato",
+                            help="Tal, aktiviteternes status og overskredne frister pr. denne "
+                                 "dato. Tallene er beregnet på datasættet pr. "
+                                 f"{format_date_da(as_of)}.")
+
 
 @st.cache_data(show_spinner=False, max_entries=16, ttl=3600)
 def _progress(db: str, snapshot_id: str, defs_version: str, plan_json: str, day: date,
@@ -47,8 +63,9 @@ def _progress(db: str, snapshot_id: str, defs_version: str, plan_json: str, day:
 goals = _progress(str(snapshot.db), snapshot.meta.snapshot_id, kpiset.version,
                   plan.model_dump_json(), report_date, scope.key, kpiset, plan, scope)
 by_goal = {gp.goal.id: gp for gp in goals}
-statuses = ss.current(plan)
-on = report_date  # overdue as of the figures' date, like a statusrapport (docs/plan.md)
+on = report_date  # statuses and overdue marks on the report date, like the figures
+states = ss.states(plan, on=on)
+statuses = {k: s.status for k, s in states.items()}
 
 st.caption(f"{plan.title}. Start {format_date_da(plan.start)}"
            + (f"; godkendt af {plan.approved}" if plan.approved else "") + ". "
@@ -72,17 +89,31 @@ for theme in plan.themes:
                          width="stretch")
 
 st.header("Statusrapport")
-st.caption("Rapporten har de samme tal som siden, pr. datasættets dato, til byrådet eller udvalget "
-           "som bilag: PDF, eller Word, som sekretariatet kan redigere.")
-blocks = statusrapport.build(plan, goals, statuses, kpiset, on)
+st.caption(f"Rapporten har de samme tal som siden, pr. {format_date_da(on)}, til byrådet eller "
+           "udvalget som bilag: PDF, eller Word, som sekretariatet kan redigere. Den har også "
+           "sagsmålingens runder før og efter og tallenes definitioner.")
+try:
+    programmes = list(load_reviews(DEFAULT_REVIEWS).programmes)
+except ReviewConfigError:
+    rounds = None  # the review page names the problem; the report leaves the section out
+else:
+    rounds = statusrapport.case_rounds(review_store.findings(scope), programmes, on,
+                                       scope.suppress_below)
+blocks = statusrapport.build(plan, goals, states, kpiset, on, as_of=as_of, rounds=rounds,
+                             teams=scope.team_list, suppress_below=scope.suppress_below)
+stem = statusrapport.file_stem(on)
 c1, c2 = st.columns(2)
-c1.download_button("Hent statusrapport (PDF)", statusrapport.to_pdf(blocks),
-                   file_name=f"statusrapport-{on.isoformat()}.pdf", mime="application/pdf",
-                   key="plan_pdf")
-c2.download_button("Hent statusrapport (Word)", statusrapport.to_docx(blocks),
-                   file_name=f"statusrapport-{on.isoformat()}.docx",
-                   mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                   key="plan_docx")
+# Made on the server when clicked, and logged as an export then (pages/_access.py).
+c1.download_button("Hent statusrapport (PDF)",
+                   audited_export(lambda: statusrapport.to_pdf(blocks), "udviklingsplan",
+                                  f"{stem}.pdf"),
+                   file_name=f"{stem}.pdf", mime=statusrapport.PDF_MIME, on_click="ignore",
+                   key="plan_pdf", icon=":material/picture_as_pdf:")
+c2.download_button("Hent statusrapport (Word)",
+                   audited_export(lambda: statusrapport.to_docx(blocks), "udviklingsplan",
+                                  f"{stem}.docx"),
+                   file_name=f"{stem}.docx", mime=DOCX_MIME, on_click="ignore",
+                   key="plan_docx", icon=":material/description:")
 
 mine = [a for _, _, a in plan.activities() if ss.may_update(plan, a.id, user.role, scope)]
 if user.role is not Role.COMMITTEE and mine:

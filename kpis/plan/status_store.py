@@ -123,12 +123,27 @@ def history(plan_id: str, *, path: Path | None = None, until: date | None = None
     return out
 
 
+@dataclass(frozen=True)
+class State:
+    """An activity's status on a day, and the day it got it (None: never changed)."""
+
+    status: ActivityStatus
+    since: date | None
+
+
+def states(plan: Plan, *, path: Path | None = None, on: date | None = None) -> dict[str, State]:
+    """Every activity's status on a day (today's when None) from its dated history, with the day
+    of the change that set it; an activity with no change by then is "ikke startet"."""
+    changes = history(plan.id, path=path, until=on)
+    return {a.id: State(changes[a.id][-1].status, changes[a.id][-1].changed_on)
+            if a.id in changes else State(ActivityStatus.NOT_STARTED, None)
+            for _, _, a in plan.activities()}
+
+
 def current(plan: Plan, *, path: Path | None = None, on: date | None = None
             ) -> dict[str, ActivityStatus]:
     """Every activity's status on a day (today's when None); no change yet is "ikke startet"."""
-    changes = history(plan.id, path=path, until=on)
-    return {a.id: changes[a.id][-1].status if a.id in changes else ActivityStatus.NOT_STARTED
-            for _, _, a in plan.activities()}
+    return {k: s.status for k, s in states(plan, path=path, on=on).items()}
 
 
 def is_overdue(deadline: date, status: ActivityStatus, on: date) -> bool:

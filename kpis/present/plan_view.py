@@ -14,8 +14,9 @@ from kpis.plan.model import Plan, Recommendation
 from kpis.plan.progress import GoalProgress, Point, line_at
 from kpis.plan.status_store import is_overdue
 from kpis.present.charts import BLUE, DA_LOCALE, GREY
-from kpis.present.formatting import format_date_da, format_quarter_da
+from kpis.present.formatting import estimate_da, format_date_da, format_quarter_da
 from kpis.present.tiles import format_value
+from kpis.review.figures import sample_based, wilson
 from kpis.rules.definitions import KpiSet, Unit
 
 OVERDUE_DA = "Overskredet"
@@ -25,22 +26,31 @@ def quarter_da(point: Point) -> str:
     return format_quarter_da(point.period.start.year, (point.period.start.month - 1) // 3 + 1)
 
 
-def figure_da(point: Point, unit: Unit) -> str:
-    """A figure as the page shows it; a withheld one says so and shows no number."""
+def figure_da(point: Point, unit: Unit, sample: bool = False) -> str:
+    """A figure as the page shows it; a withheld one says so and shows no number. A figure from
+    a sample (``sample``) is an estimate: its 95 % interval and the cases it rests on follow."""
     if point.withheld:
         return HIDDEN_TEXT
+    if sample and point.denominator and point.numerator is not None:
+        low, high = wilson(point.numerator, point.denominator)
+        return estimate_da(point.value, low, high, point.denominator)
     return format_value(point.value, unit)
 
 
+LINE_ON_DAY_DA = "Linjen på datoen"
+
+
 def goal_summary(gp: GoalProgress, kpiset: KpiSet) -> dict[str, str]:
-    """Baseline → now → target in words, with the periods and the standing."""
-    unit = kpiset[gp.goal.kpi].unit
+    """Baseline → now → target in words, with the periods, the line on the report date and the
+    standing (the page and the statusrapport both show these very words)."""
+    kpi = kpiset[gp.goal.kpi]
+    unit, sample = kpi.unit, sample_based(kpi)
     return {
-        "Nøgletal": kpiset[gp.goal.kpi].name,
-        "Udgangspunkt": f"{figure_da(gp.baseline, unit)} ({quarter_da(gp.baseline)})",
-        "Nu": f"{figure_da(gp.now, unit)} ({quarter_da(gp.now)})",
+        "Nøgletal": kpi.name,
+        "Udgangspunkt": f"{figure_da(gp.baseline, unit, sample)} ({quarter_da(gp.baseline)})",
+        "Nu": f"{figure_da(gp.now, unit, sample)} ({quarter_da(gp.now)})",
         "Mål": f"{format_value(gp.goal.target, unit)} senest {format_date_da(gp.goal.by)}",
-        "Linjen i dag": "–" if gp.line_now is None else format_value(gp.line_now, unit),
+        LINE_ON_DAY_DA: "–" if gp.line_now is None else format_value(gp.line_now, unit),
         "Vurdering": gp.standing.label_da,
     }
 

@@ -1,105 +1,410 @@
-"""The statusrapport for a chosen date: per theme each goal met or not with its figures, the
-activities carried out and outstanding, and the figures' definitions in plain Danish; as PDF
-(fpdf2, like the meeting papers) and Word (.docx, python-docx: meeting systems take Word bilag the
-secretariat edits). The figures are the page's (``kpis.present.plan_view``) from the same
-``kpis.plan.progress`` with the reader's scope: the same suppression, and no case ids."""
+"""The statusrapport (statusnotat) for a chosen date: per theme each goal met or not with its
+figures, the activities carried out and outstanding (overdue ones marked), the case measurement's
+rounds before and after, and the figures' definitions in plain Danish; as PDF (fpdf2, like the
+meeting papers) and Word (.docx: meeting systems take Word bilag the secretariat edits).
+
+One content model (``build`` → blocks) for both files, so they say the same. The figures are the
+Udviklingsplan page's (``kpis.present.plan_view.goal_summary``) from the same ``kpis.plan.progress``
+with the reader's scope: the same suppression, and no case ids. On the report date (docs/plan.md):
+the figures are those of the last quarter complete on that day, an activity's status the one its
+dated history gives for that day, and "on track" is read on the line on that day.
+"""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import date
 
-from kpis.plan.model import ActivityStatus, Plan
-from kpis.plan.progress import GoalProgress
-from kpis.plan.status_store import is_overdue
+import polars as pl
+
+from kpis.access.suppression import HIDDEN_TEXT, withheld_rule_da
+from kpis.plan.model import Activity, ActivityStatus, Plan, Recommendation
+from kpis.plan.progress import GoalProgress, Standing
+from kpis.plan.status_store import State, is_overdue
 from kpis.present import plan_view as pv
-from kpis.present.formatting import format_date_da
+from kpis.present.counting import how_counted, legal_basis_lines
+from kpis.present.formatting import (
+    format_date_da,
+    format_int_da,
+    format_pct_da,
+    interval_da,
+    whose_figures_da,
+)
+from kpis.review.figures import compare_rounds
+from kpis.review.model import Answer, Programme, Purpose, round_label_da
 from kpis.rules.definitions import KpiSet
 
 TITLE = "Statusrapport"
+PDF_MIME = "application/pdf"
+
+
+# --- the content model ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Table:
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    widths: tuple[float, ...]  # mm of the PDF's 174 mm text width (Word gets the same in cm/10)
+    first_column_bold: bool = False
 
 
 @dataclass(frozen=True)
 class Block:
-    kind: str  # "title", "heading", "subheading" or "text"
-    text: str
+    kind: str  # "title", "footer", "heading", "subheading", "goal", "label", "text", "small",
+    # "table"
+    text: str = ""
+    table: Table | None = None
 
 
-def build(plan: Plan, goals: list[GoalProgress], statuses: dict[str, ActivityStatus],
-          kpiset: KpiSet, on: date) -> list[Block]:
-    by_goal = {gp.goal.id: gp for gp in goals}
-    out = [Block("title", f"{TITLE}: {plan.title}"),
-           Block("text", f"Opgjort pr. {format_date_da(on)}. Planen startede "
-                         f"{format_date_da(plan.start)}"
-                 + (f" og er godkendt af {plan.approved}" if plan.approved else "") + ". "
-                 "Udgangspunktet er nøgletallet i det sidste hele kvartal før planens start; "
-                 "»nu« er det sidste hele kvartal før opgørelsesdatoen. Et mål er på sporet, når "
-                 "tallet ligger på eller over den rette linje fra udgangspunktet til målet.")]
-    for theme in plan.themes:
-        out.append(Block("heading", theme.title))
-        for rec in theme.recommendations:
-            out.append(Block("subheading", rec.title))
-            for goal in rec.goals:
-                gp = by_goal[goal.id]
-                out.append(Block("text", f"Mål: {goal.text}"))
-                out.append(Block("text", " · ".join(
-                    f"{k}: {v}" for k, v in pv.goal_summary(gp, kpiset).items())))
-            done = [a for a in rec.activities if statuses[a.id] is ActivityStatus.DONE]
-            rest = [a for a in rec.activities if a not in done]
-            for label, acts in (("Gennemførte aktiviteter", done),
-                                ("Udestående aktiviteter", rest)):
-                if acts:
-                    out.append(Block("text", f"{label}:"))
-                for a in acts:
-                    late = " – fristen er overskredet" if is_overdue(a.deadline, statuses[a.id],
-                                                                     on) else ""
-                    out.append(Block("text", f"• {a.description} ({plan.owner(a.owner).label}; "
-                                             f"frist {format_date_da(a.deadline)}; "
-                                             f"{statuses[a.id].label_da.lower()}{late})"))
-    out.append(Block("heading", "Sådan er tallene opgjort"))
-    for kpi_id in dict.fromkeys(gp.goal.kpi for gp in goals):
-        kpi = kpiset[kpi_id]
-        out.append(Block("text", f"{kpi.name}: {' '.join(kpi.description.split())}"))
+# --- activities on the report date ----------------------------------------------------------
+
+CARRIED_OUT, OUTSTANDING, ABANDONED = "Gennemførte aktiviteter", "Udestående aktiviteter", \
+    "Opgivne aktiviteter"
+
+
+@dataclass(frozen=True)
+class ActivityLine:
+    activity: Activity
+    owner: str  # the owner's label: a role or a team, never a person
+    state: State
+    overdue: bool
+
+
+def activity_groups(plan: Plan, activities: tuple[Activity, ...], states: dict[str, State],
+                    on: date) -> dict[str, list[ActivityLine]]:
+    """The activities carried out, outstanding (not started or in progress; overdue marked) and
+    abandoned on ``on``, each in the plan's order, from their states on that day."""
+    groups: dict[str, list[ActivityLine]] = {CARRIED_OUT: [], OUTSTANDING: [], ABANDONED: []}
+    for a in activities:
+        state = states.get(a.id, State(ActivityStatus.NOT_STARTED, None))
+        group = {ActivityStatus.DONE: CARRIED_OUT, ActivityStatus.ABANDONED: ABANDONED}.get(
+            state.status, OUTSTANDING)
+        groups[group].append(ActivityLine(a, plan.owner(a.owner).label, state,
+                                          is_overdue(a.deadline, state.status, on)))
+    return groups
+
+
+def _status_da(state: State) -> str:
+    if state.since is None:
+        return state.status.label_da
+    word = "siden" if state.status is ActivityStatus.IN_PROGRESS else "den"
+    return f"{state.status.label_da} {word} {format_date_da(state.since)}"
+
+
+def _activity_table(group: str, lines: list[ActivityLine]) -> Table:
+    if group == OUTSTANDING:
+        return Table(("Aktivitet", "Ansvarlig", "Frist", "Status", "Frist overskredet"),
+                     tuple((x.activity.description, x.owner, format_date_da(x.activity.deadline),
+                            _status_da(x.state), pv.OVERDUE_DA if x.overdue else "")
+                           for x in lines), (64, 30, 26, 30, 24))
+    return Table(("Aktivitet", "Ansvarlig", "Frist", "Status"),
+                 tuple((x.activity.description, x.owner, format_date_da(x.activity.deadline),
+                        _status_da(x.state)) for x in lines), (76, 34, 28, 36))
+
+
+# --- case-measurement rounds ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoundComparison:
+    """A sagsmåling's first round (the nulpunktsmåling) against its latest round with completed
+    reviews by the report date, per pejlemærke: share of ja with its 95 % interval and n."""
+
+    programme: str  # its name
+    before: str | None  # round labels in Danish; None: no completed review in that round yet
+    after: str | None
+    rows: tuple[tuple[str, ...], ...]  # Pejlemærke, Før, Efter, Ændring, Sikker forskel
+    withheld_any: bool = False
+
+
+ROUND_HEADER = ("Pejlemærke", "Før", "Efter", "Ændring", "Sikker forskel")
+ROUND_METHOD_DA = (
+    "Andelen er de spørgsmål, der er besvaret med ja, af dem besvaret med ja, delvist eller nej "
+    "(»ikke relevant« tæller ikke med). Tallene bygger på en stikprøve af sager og er skøn: "
+    "derfor står hvert tal med sit 95 %-interval og antallet af svar og sager, det bygger på. "
+    "Overlapper intervallerne før og efter, kan forskellen være tilfældig.")
+
+
+def _estimate(share: float | None, low: float | None, high: float | None, n: int | None,
+              cases: int) -> str:
+    if share is None or not n:
+        return "–"
+    return (f"{format_pct_da(share, 0)} ({interval_da(low, high)}; {format_int_da(n)} svar i "
+            f"{format_int_da(cases)} {'sag' if cases == 1 else 'sager'})")
+
+
+def case_rounds(findings: pl.DataFrame, programmes: list[Programme], on: date,
+                suppress_below: int | None = None) -> list[RoundComparison]:
+    """Each sagsmåling's nulpunktsmåling against its latest round completed by ``on`` (reviews
+    completed after ``on`` are not counted). ``findings`` are ``kpis.review.store.findings`` with
+    the reader's scope; with ``suppress_below`` (the committee's threshold) a round's figure for a
+    pejlemærke that rests on fewer cases than that (but some) is withheld, and so is its change.
+    Only shares and counts leave here: no case id."""
+    out = []
+    seen = findings.filter(pl.col("review_date") <= on)
+    for prog in programmes:
+        if prog.purpose is not Purpose.SAGSMAALING or not prog.rounds:
+            continue
+        mine = seen.filter(pl.col("programme_id") == prog.id)
+        done = [r for r in prog.rounds if r in set(mine["round"].to_list())]
+        before = prog.rounds[0]
+        after = next((r for r in reversed(done) if r != before), None)
+        marks = {q.pejlemaerke.value: q.pejlemaerke.label_da for q in prog.questions}
+        mark_of = {q.id: q.pejlemaerke.value for q in prog.questions}
+        cases = (mine.filter(pl.col("answer").is_in([a.value for a in Answer
+                                                      if a is not Answer.IKKE_RELEVANT]))
+                 .with_columns(pl.col("question_id").replace_strict(
+                     mark_of, default=None, return_dtype=pl.String).alias("pejlemaerke"))
+                 .group_by("round", "pejlemaerke").agg(pl.col("case_id").n_unique().alias("k")))
+        k = {(r["round"], r["pejlemaerke"]): r["k"] for r in cases.iter_rows(named=True)}
+        cmp = compare_rounds(mine, prog, before, after or "", level="pejlemaerke")
+        rows, withheld_any = [], False
+        for r in cmp.iter_rows(named=True):
+            mark = r["pejlemaerke"]
+            kb, ka = k.get((before, mark), 0), k.get((after, mark), 0)
+            hide_b = suppress_below is not None and 0 < kb < suppress_below
+            hide_a = suppress_below is not None and 0 < ka < suppress_below
+            withheld_any |= hide_b or hide_a
+            b = HIDDEN_TEXT if hide_b else _estimate(r["share_before"], r["low_before"],
+                                                     r["high_before"], r["n_before"], kb)
+            a = HIDDEN_TEXT if hide_a else _estimate(r["share_after"], r["low_after"],
+                                                     r["high_after"], r["n_after"], ka)
+            if hide_a or hide_b:
+                change = sure = HIDDEN_TEXT
+            else:
+                change = "–" if r["change"] is None else \
+                    f"{100 * r['change']:+.0f} procentpoint".replace("-", "−")
+                sure = "–" if r["overlap"] is None else (
+                    "Nej, kan være tilfældig" if r["overlap"] else "Ja")
+            rows.append((marks.get(mark, mark), b, a, change, sure))
+        out.append(RoundComparison(prog.name, round_label_da(before) if before in done else None,
+                                   round_label_da(after) if after else None, tuple(rows),
+                                   withheld_any))
     return out
 
 
-_SIZES = {"title": (16, "B"), "heading": (13, "B"), "subheading": (11, "B"), "text": (10, "")}
+def _rounds_blocks(rounds: list[RoundComparison], on: date) -> list[Block]:
+    out = [Block("heading", "Sagsmåling før og efter")]
+    if not rounds:
+        return out + [Block("text", "Der er ingen sagsmåling i måleskemaet.")]
+    for rc in rounds:
+        out.append(Block("subheading", rc.programme))
+        if rc.before is None and rc.after is None:
+            out.append(Block("text", "Der er ingen afsluttede gennemgange i sagsmålingen pr. "
+                                     f"{format_date_da(on)}."))
+            continue
+        if rc.after is None:
+            out.append(Block("text", f"{rc.before}; der er endnu ingen statusmåling med "
+                                     f"afsluttede gennemgange pr. {format_date_da(on)}."))
+        else:
+            out.append(Block("text", f"Før: {rc.before or 'ingen afsluttede gennemgange'}. "
+                                     f"Efter: {rc.after} (gennemgange afsluttet senest "
+                                     f"{format_date_da(on)})."))
+        out.append(Block("table", table=Table(ROUND_HEADER, rc.rows, (32, 46, 46, 28, 22),
+                                              first_column_bold=True)))
+    out.append(Block("small", ROUND_METHOD_DA))
+    return out
+
+
+# --- the report -----------------------------------------------------------------------------
+
+
+def _overview(plan: Plan, by_goal: dict[str, GoalProgress], states: dict[str, State],
+              on: date) -> Table:
+    rows = []
+    for theme in plan.themes:
+        stand = [by_goal[g.id].standing for r in theme.recommendations for g in r.goals]
+        acts = [a for r in theme.recommendations for a in r.activities]
+        groups = activity_groups(plan, tuple(acts), states, on)
+        late = sum(x.overdue for x in groups[OUTSTANDING])
+        rows.append((theme.title, *(str(stand.count(s)) for s in Standing),
+                     str(len(groups[CARRIED_OUT])),
+                     f"{len(groups[OUTSTANDING])} ({late})"))
+    return Table(("Tema", *(s.label_da for s in Standing), "Aktiviteter gennemført",
+                  "Udestående (heraf overskredet)"), tuple(rows), (40, 18, 18, 18, 22, 26, 32),
+                 first_column_bold=True)
+
+
+def build(plan: Plan, goals: list[GoalProgress], states: dict[str, State], kpiset: KpiSet,
+          on: date, *, as_of: date | None = None, rounds: list[RoundComparison] | None = None,
+          teams: tuple[str, ...] | None = None, suppress_below: int | None = None
+          ) -> list[Block]:
+    """The report's blocks, in order. ``goals`` come from ``progress(..., on, scope=...)`` and
+    ``states`` from ``status_store.states(plan, on=on)``; ``as_of`` is the snapshot's date (the
+    figures are computed on it); ``rounds`` from ``case_rounds`` (None: no case review);
+    ``teams`` and ``suppress_below`` are the reader's scope, said in the introduction."""
+    by_goal = {gp.goal.id: gp for gp in goals}
+    intro = (f"Opgjort pr. {format_date_da(on)}. Planen startede {format_date_da(plan.start)}"
+             + (f" og er godkendt af {plan.approved}" if plan.approved else "") + ". "
+             "Udgangspunktet er nøgletallet i det sidste hele kvartal før planens start; »nu« er "
+             "det sidste hele kvartal på opgørelsesdatoen. Et mål er på sporet, når tallet ligger "
+             "på eller over den rette linje fra udgangspunktet til målet på opgørelsesdatoen (på "
+             "eller under, hvor et lavt tal er godt). Aktiviteternes status er den, de havde på "
+             "opgørelsesdatoen.")
+    out = [Block("title", f"{TITLE}: {plan.title}"),
+           Block("footer", f"{TITLE} · {plan.title} · opgjort pr. {format_date_da(on)}"),
+           Block("text", intro)]
+    scope = whose_figures_da(teams) + "."
+    if as_of is not None:
+        scope += f" Tallene er beregnet på datasættet pr. {format_date_da(as_of)}."
+    if suppress_below is not None:
+        scope += " " + withheld_rule_da(suppress_below)
+    out.append(Block("small", scope))
+    out += [Block("heading", "Overblik"),
+            Block("table", table=_overview(plan, by_goal, states, on))]
+    for theme in plan.themes:
+        out.append(Block("heading", theme.title))
+        for rec in theme.recommendations:
+            out += _recommendation_blocks(plan, rec, by_goal, states, kpiset, on)
+    if rounds is not None:
+        out += _rounds_blocks(rounds, on)
+    out.append(Block("heading", "Sådan er tallene opgjort"))
+    for kpi_id in dict.fromkeys(gp.goal.kpi for gp in goals):
+        kpi = kpiset[kpi_id]
+        out.append(Block("subheading", kpi.name))
+        out.append(Block("text", " ".join(kpi.description.split())))
+        # how_counted(plain=True): the counting rule in words (rule_da), never the query
+        for line in [*how_counted(kpi, plain=True), *legal_basis_lines(kpi)]:
+            out.append(Block("small", f"{line.label}: {line.text.replace('`', '')}"))
+    return out
+
+
+def _recommendation_blocks(plan: Plan, rec: Recommendation, by_goal: dict[str, GoalProgress],
+                           states: dict[str, State], kpiset: KpiSet, on: date) -> list[Block]:
+    out = [Block("subheading", rec.title)]
+    for goal in rec.goals:
+        summary = pv.goal_summary(by_goal[goal.id], kpiset)
+        out.append(Block("goal", goal.text))
+        out.append(Block("table", table=Table(("Opgørelse", "Værdi"), tuple(summary.items()), (44, 130),
+                                              first_column_bold=True)))
+    groups = activity_groups(plan, rec.activities, states, on)
+    for group, lines in groups.items():
+        if lines:
+            out.append(Block("label", f"{group}:"))
+            out.append(Block("table", table=_activity_table(group, lines)))
+    return out
+
+
+def file_stem(on: date) -> str:
+    return f"statusrapport-{on.isoformat()}"
+
+
+# --- PDF --------------------------------------------------------------------------------------
+
+
+def _height(blocks: list[Block], i: int) -> float:
+    """About how many mm block ``i`` needs before a page may break: a heading or goal with what
+    it is kept with, a table's header and first three rows, three lines of text."""
+    if i >= len(blocks):
+        return 0.0
+    b = blocks[i]
+    if b.kind == "table":
+        return 5.0 * (min(len(b.table.rows), 3) + 1) + 2
+    if b.kind == "goal" and i + 1 < len(blocks) and blocks[i + 1].kind == "table":
+        return 10.0 + 5.0 * (len(blocks[i + 1].table.rows) + 1) + 2  # its whole table
+    if b.kind in ("heading", "subheading", "goal", "label"):
+        return 8.0 + _height(blocks, i + 1)
+    return 3 * 4.8
+
+
+def _pdf_writer(blocks: list[Block]):
+    from kpis.present.meeting_papers import PdfDoc
+
+    class ReportPdf(PdfDoc):
+        def table(self, table: Table) -> None:
+            from fpdf.fonts import FontFace
+
+            from kpis.present.meeting_papers import Drawn
+
+            pdf = self.pdf
+            page, top = pdf.page_no(), pdf.get_y()
+            pdf.set_font(self.font, "", 8.5)
+            with pdf.table(col_widths=table.widths, width=sum(table.widths), align="LEFT",
+                           text_align="LEFT", line_height=4.4,
+                           first_row_as_headings=True,
+                           headings_style=FontFace(emphasis="BOLD", fill_color=(235, 235, 235)),
+                           repeat_headings=1) as t:
+                t.row([self.t(x) for x in table.header])
+                for row in table.rows:
+                    cells = t.row()
+                    for i, x in enumerate(row):
+                        style = FontFace(emphasis="BOLD") if table.first_column_bold and i == 0 \
+                            else None
+                        cells.cell(self.t(x), style=style)
+            # where it started (a long table ends on a later page)
+            self.drawn.append(Drawn(page, "table", top, pdf.get_y(),
+                                    table.rows[0][0] if table.rows else ""))
+            pdf.ln(2)
+
+    footer = next((b.text for b in blocks if b.kind == "footer"), blocks[0].text)
+    return ReportPdf(blocks[0].text, footer)
+
+
+def pdf_layout(blocks: list[Block]) -> tuple[bytes, list]:
+    """The PDF and where each heading, text and table went (for the layout tests)."""
+    doc = _pdf_writer(blocks)
+    pdf = doc.pdf
+    pdf.add_page()
+    for i, b in enumerate(blocks):
+        nxt = blocks[i + 1] if i + 1 < len(blocks) else None
+        # A heading keeps what follows it on its page: a goal its whole table of figures, a
+        # recommendation its first goal with that table, a label its table's first rows.
+        then = _height(blocks, i + 1)
+        if b.kind == "goal" and nxt is not None and nxt.kind == "table":
+            then = _height(blocks, i) - 10.0
+        if b.kind == "title":
+            doc.heading(b.text, 17, 8.5)
+            pdf.ln(1)
+        elif b.kind == "heading":
+            pdf.ln(3)
+            doc.heading(b.text, 13, 6.5, then=then)
+        elif b.kind == "subheading":
+            pdf.ln(1.5)
+            doc.heading(b.text, 11, 5.5, then=then)
+        elif b.kind == "goal":
+            pdf.ln(1)
+            doc.heading(f"Mål: {b.text}", 10, 5, then=then)
+        elif b.kind == "label":  # "Udestående aktiviteter:" stays with its table
+            doc.heading(b.text, 9.5, 4.8, then=then)
+        elif b.kind == "text":
+            if nxt is not None and nxt.kind == "table" and pdf.will_page_break(
+                    len(doc.wrap(b.text, 9.5)) * 4.8 + then):
+                pdf.add_page()
+            doc.text(b.text, 9.5, h=4.8)
+        elif b.kind == "small":
+            doc.text(b.text, 8, h=3.9, color=(60, 60, 60))
+            pdf.ln(1)
+        elif b.kind == "table":
+            doc.table(b.table)
+    return bytes(pdf.output()), doc.drawn
 
 
 def to_pdf(blocks: list[Block]) -> bytes:
-    from fpdf import FPDF
+    return pdf_layout(blocks)[0]
 
-    from kpis.present.meeting_papers import fonts as _fonts
 
-    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
-    pdf.set_margins(18, 16, 18)
-    pdf.set_auto_page_break(True, margin=16)
-    pdf.set_title(blocks[0].text)
-    pdf.set_lang("da")
-    font, unicode = _fonts(pdf)
-    pdf.add_page()
-    for b in blocks:
-        size, style = _SIZES[b.kind]
-        pdf.set_font(font, style, size)
-        if b.kind != "text":
-            pdf.ln(2)
-        text = b.text if unicode else b.text.replace("•", "-").replace("·", "-").replace("–", "-")
-        pdf.multi_cell(0, size * 0.5, text, align="L", new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
+# --- Word ---------------------------------------------------------------------------------------
 
 
 def to_docx(blocks: list[Block]) -> bytes:
-    from docx import Document
+    """The same blocks in Word: Title, Heading 1 (themes and the closing sections), Heading 2
+    (recommendations and KPIs), Heading 3 (goals), paragraphs and real tables."""
+    from kpis.present.word import WordDoc
 
-    doc = Document()
-    doc.core_properties.title = blocks[0].text
+    doc = WordDoc(blocks[0].text, subject=TITLE)
     levels = {"title": 0, "heading": 1, "subheading": 2}
     for b in blocks:
-        if b.kind in levels:
-            doc.add_heading(b.text, level=levels[b.kind])
+        if b.kind == "footer":
+            doc.footer(b.text)
+        elif b.kind in levels:
+            doc.heading(b.text, levels[b.kind])
+        elif b.kind == "goal":
+            doc.heading(f"Mål: {b.text}", 3)
+        elif b.kind == "table":
+            t = b.table
+            doc.table(t.header, t.rows, [w / 10 for w in t.widths],
+                      first_column_bold=t.first_column_bold)
         else:
-            doc.add_paragraph(b.text)
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
+            doc.paragraph(b.text, small=b.kind == "small", bold=b.kind == "label")
+    return doc.to_bytes()

@@ -14,6 +14,7 @@ import math
 import polars as pl
 
 from kpis.review.model import Answer, Programme
+from kpis.rules.sources import REVIEW_FINDINGS
 
 Z95 = 1.959963984540054  # the 97.5 % quantile of the standard normal distribution
 COUNTED = (Answer.JA.value, Answer.DELVIST.value, Answer.NEJ.value)
@@ -77,3 +78,9 @@ def compare_rounds(findings: pl.DataFrame, programme: Programme, before: str, af
         ((pl.col("low_before") <= pl.col("high_after"))
          & (pl.col("low_after") <= pl.col("high_before"))).alias("overlap"),
     ).sort(level)
+
+
+def sample_based(kpi) -> bool:
+    """A figure computed from case reviews rests on a sample: it is an estimate, reported with
+    its interval. Every other figure counts all the export's cases."""
+    return getattr(kpi.spec, "source", None) == REVIEW_FINDINGS
