@@ -280,19 +280,26 @@ def test_rounds_before_and_after_with_intervals_and_n(programme):
     (rc,) = sr.case_rounds(findings, [programme], date(2026, 4, 1))
     assert (rc.before, rc.after) == ("Nulpunktsmåling", "Statusmåling 1")
     by_mark = {r[0]: r for r in rc.rows}
+    assert list(by_mark)[-1] == "Alle spørgsmål"
     # 18 of 30: 60 %, Wilson 42.3-75.4 %; 24 of 30: 80 %, Wilson 62.7-90.5 % (by hand, z = 1.96);
     # the intervals overlap, so the 20 points may be chance. 'ikke relevant' is not counted.
     assert by_mark[q1.pejlemaerke.label_da] == (
-        q1.pejlemaerke.label_da, "60 % (95 %-interval 42–75 %; 30 svar i 30 sager)",
-        "80 % (95 %-interval 63–90 %; 30 svar i 30 sager)", "+20 procentpoint",
-        "Nej, kan være tilfældig")
-    assert by_mark[q2.pejlemaerke.label_da][1].startswith("100 % (95 %-interval 44–100 %; 3 svar")
-    # the committee: three cases are withheld, and so is the change
+        q1.pejlemaerke.label_da, "60 % (95 %-interval 42–75 %, n = 30 svar)",
+        "80 % (95 %-interval 63–90 %, n = 30 svar)", "+20 procentpoint",
+        "Forskellen kan skyldes tilfældigheder")
+    assert by_mark[q2.pejlemaerke.label_da][1:3] == ("100 % (95 %-interval 44–100 %, n = 3 svar)",
+                                                     "ingen svar")
+    # all questions before: 18 + 3 of 33 = 63.6 %
+    assert by_mark["Alle spørgsmål"][1].startswith("64 % (95 %-interval")
+    # the committee: the three cases are withheld, and so is what they could be worked out from
+    # (all questions minus the first pejlemærke), as in the sagsmåling report
     (committee,) = sr.case_rounds(findings, [programme], date(2026, 4, 1), suppress_below=5)
-    hidden = {r[0]: r for r in committee.rows}[q2.pejlemaerke.label_da]
-    assert hidden[1:] == ("skjult", "–", "skjult", "skjult") and committee.withheld_any
-    assert {r[0]: r for r in committee.rows}[q1.pejlemaerke.label_da] == \
-        by_mark[q1.pejlemaerke.label_da]
+    hidden = {r[0]: r for r in committee.rows}
+    assert hidden[q2.pejlemaerke.label_da][1] == "skjult"
+    # all 33 minus the other pejlemærke's 30 would give the 3: the cheaper pejlemærke goes too
+    assert hidden[q1.pejlemaerke.label_da][1:] == (
+        "skjult", "80 % (95 %-interval 63–90 %, n = 30 svar)", "–", "–")
+    assert "n = 3 svar" not in " ".join(c for r in committee.rows for c in r)
     # a report dated before the statusmåling has only the nulpunktsmåling
     (early,) = sr.case_rounds(findings, [programme], date(2025, 6, 1))
     assert (early.before, early.after) == ("Nulpunktsmåling", None)
@@ -308,7 +315,7 @@ def test_the_rounds_section_in_the_report_has_no_case_ids(tiny, kpiset, plan, st
     titles = [b.text for b in blocks]
     assert "Sagsmåling før og efter" in titles and sr.ROUND_METHOD_DA in titles
     for text in (_docx_text(sr.to_docx(blocks)), _pdf_text(sr.to_pdf(blocks))):
-        assert "100 % (95 %-interval 61–100 %; 6 svar i 6 sager)" in text
+        assert "100 % (95 %-interval 61–100 %, n = 6 svar)" in text
         assert "SAG-" not in text
 
 

@@ -17,21 +17,18 @@ from datetime import date
 
 import polars as pl
 
-from kpis.access.suppression import HIDDEN_TEXT, withheld_rule_da
+from kpis.access.suppression import withheld_rule_da
 from kpis.plan.model import Activity, ActivityStatus, Plan, Recommendation
 from kpis.plan.progress import GoalProgress, Standing
 from kpis.plan.status_store import State, is_overdue
 from kpis.present import plan_view as pv
+from kpis.present import review_report as rp
 from kpis.present.counting import how_counted, legal_basis_lines
 from kpis.present.formatting import (
     format_date_da,
-    format_int_da,
-    format_pct_da,
-    interval_da,
     whose_figures_da,
 )
-from kpis.review.figures import compare_rounds
-from kpis.review.model import Answer, Programme, Purpose, round_label_da
+from kpis.review.model import Programme, Purpose, round_label_da
 from kpis.rules.definitions import KpiSet
 
 TITLE = "Statusrapport"
@@ -109,78 +106,59 @@ def _activity_table(group: str, lines: list[ActivityLine]) -> Table:
 @dataclass(frozen=True)
 class RoundComparison:
     """A sagsmåling's first round (the nulpunktsmåling) against its latest round with completed
-    reviews by the report date, per pejlemærke: share of ja with its 95 % interval and n."""
+    reviews by the report date, per pejlemærke and for all questions: share of ja with its 95 %
+    interval and n, as ``kpis.review.round_report`` computes and suppresses it."""
 
     programme: str  # its name
     before: str | None  # round labels in Danish; None: no completed review in that round yet
     after: str | None
-    rows: tuple[tuple[str, ...], ...]  # Pejlemærke, Før, Efter, Ændring, Sikker forskel
-    withheld_any: bool = False
+    rows: tuple[tuple[str, ...], ...]  # Pejlemærke, Før, Efter, Ændring, Forskellen
 
 
-ROUND_HEADER = ("Pejlemærke", "Før", "Efter", "Ændring", "Sikker forskel")
+ROUND_HEADER = ("Pejlemærke", "Før", "Efter", "Ændring", "Forskellen")
 ROUND_METHOD_DA = (
-    "Andelen er de spørgsmål, der er besvaret med ja, af dem besvaret med ja, delvist eller nej "
-    "(»ikke relevant« tæller ikke med). Tallene bygger på en stikprøve af sager og er skøn: "
-    "derfor står hvert tal med sit 95 %-interval og antallet af svar og sager, det bygger på. "
-    "Overlapper intervallerne før og efter, kan forskellen være tilfældig.")
+    "Andelen er de svar, der er ja, af dem, der er ja, delvist eller nej (»ikke relevant« tæller "
+    "ikke med); n er antallet af svar. Tallene bygger på en stikprøve af sager og er skøn: derfor "
+    "står hvert tal med sit 95 %-interval. Overlapper intervallerne før og efter, kan forskellen "
+    "skyldes tilfældigheder. Hele målingen står i rapporten om sagsmålingen.")
 
 
-def _estimate(share: float | None, low: float | None, high: float | None, n: int | None,
-              cases: int) -> str:
-    if share is None or not n:
-        return "–"
-    return (f"{format_pct_da(share, 0)} ({interval_da(low, high)}; {format_int_da(n)} svar i "
-            f"{format_int_da(cases)} {'sag' if cases == 1 else 'sager'})")
+def _estimate_da(e, level) -> str:
+    return " ".join(rp.estimate_lines_da(e, level)) if e.hidden or not e.n else \
+        "{} ({}, {})".format(*rp.estimate_lines_da(e, level))
 
 
 def case_rounds(findings: pl.DataFrame, programmes: list[Programme], on: date,
                 suppress_below: int | None = None) -> list[RoundComparison]:
     """Each sagsmåling's nulpunktsmåling against its latest round completed by ``on`` (reviews
     completed after ``on`` are not counted). ``findings`` are ``kpis.review.store.findings`` with
-    the reader's scope; with ``suppress_below`` (the committee's threshold) a round's figure for a
-    pejlemærke that rests on fewer cases than that (but some) is withheld, and so is its change.
-    Only shares and counts leave here: no case id."""
+    the reader's scope; with ``suppress_below`` (the committee's threshold) the figures are
+    suppressed as the sagsmåling report suppresses them (``round_report.suppress``: small
+    figures and those they could be worked out from), over all its rows, so this extract shows
+    nothing that report withholds. Only aggregates leave here: no case id."""
+    from kpis.review import round_report as rr
+
     out = []
     seen = findings.filter(pl.col("review_date") <= on)
     for prog in programmes:
         if prog.purpose is not Purpose.SAGSMAALING or not prog.rounds:
             continue
-        mine = seen.filter(pl.col("programme_id") == prog.id)
-        done = [r for r in prog.rounds if r in set(mine["round"].to_list())]
+        done = rr.rounds_with_findings(prog, seen)
         before = prog.rounds[0]
         after = next((r for r in reversed(done) if r != before), None)
-        marks = {q.pejlemaerke.value: q.pejlemaerke.label_da for q in prog.questions}
-        mark_of = {q.id: q.pejlemaerke.value for q in prog.questions}
-        cases = (mine.filter(pl.col("answer").is_in([a.value for a in Answer
-                                                      if a is not Answer.IKKE_RELEVANT]))
-                 .with_columns(pl.col("question_id").replace_strict(
-                     mark_of, default=None, return_dtype=pl.String).alias("pejlemaerke"))
-                 .group_by("round", "pejlemaerke").agg(pl.col("case_id").n_unique().alias("k")))
-        k = {(r["round"], r["pejlemaerke"]): r["k"] for r in cases.iter_rows(named=True)}
-        cmp = compare_rounds(mine, prog, before, after or "", level="pejlemaerke")
-        rows, withheld_any = [], False
-        for r in cmp.iter_rows(named=True):
-            mark = r["pejlemaerke"]
-            kb, ka = k.get((before, mark), 0), k.get((after, mark), 0)
-            hide_b = suppress_below is not None and 0 < kb < suppress_below
-            hide_a = suppress_below is not None and 0 < ka < suppress_below
-            withheld_any |= hide_b or hide_a
-            b = HIDDEN_TEXT if hide_b else _estimate(r["share_before"], r["low_before"],
-                                                     r["high_before"], r["n_before"], kb)
-            a = HIDDEN_TEXT if hide_a else _estimate(r["share_after"], r["low_after"],
-                                                     r["high_after"], r["n_after"], ka)
-            if hide_a or hide_b:
-                change = sure = HIDDEN_TEXT
-            else:
-                change = "–" if r["change"] is None else \
-                    f"{100 * r['change']:+.0f} procentpoint".replace("-", "−")
-                sure = "–" if r["overlap"] is None else (
-                    "Nej, kan være tilfældig" if r["overlap"] else "Ja")
-            rows.append((marks.get(mark, mark), b, a, change, sure))
-        out.append(RoundComparison(prog.name, round_label_da(before) if before in done else None,
-                                   round_label_da(after) if after else None, tuple(rows),
-                                   withheld_any))
+        if before not in done and after is None:
+            out.append(RoundComparison(prog.name, None, None, ()))
+            continue
+        # With one round only, the other side is a round nobody answered: its figures are empty.
+        rows = rr.figures(seen, prog, before, after or "")
+        if suppress_below is not None:
+            rows = rr.suppress(rows, suppress_below)
+        shown = [r for r in rows if r.level in (rr.Level.PEJLEMAERKE, rr.Level.TOTAL)]
+        out.append(RoundComparison(
+            prog.name, round_label_da(before) if before in done else None,
+            round_label_da(after) if after else None,
+            tuple((r.label, _estimate_da(r.before, r.level), _estimate_da(r.after, r.level),
+                   rp.change_text_da(rp.change_points(r)), rp.verdict_da(r)) for r in shown)))
     return out
 
 
@@ -201,7 +179,7 @@ def _rounds_blocks(rounds: list[RoundComparison], on: date) -> list[Block]:
             out.append(Block("text", f"Før: {rc.before or 'ingen afsluttede gennemgange'}. "
                                      f"Efter: {rc.after} (gennemgange afsluttet senest "
                                      f"{format_date_da(on)})."))
-        out.append(Block("table", table=Table(ROUND_HEADER, rc.rows, (32, 46, 46, 28, 22),
+        out.append(Block("table", table=Table(ROUND_HEADER, rc.rows, (30, 42, 42, 26, 34),
                                               first_column_bold=True)))
     out.append(Block("small", ROUND_METHOD_DA))
     return out
