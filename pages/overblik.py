@@ -17,6 +17,7 @@ from kpis.present.meeting_papers import (
     build_pdf,
     build_xlsx,
 )
+from kpis.present.meeting_papers_docx import DOCX_MIME, build_docx
 from kpis.present.period_choice import (
     committee_equivalent,
     kinds_for,
@@ -77,19 +78,20 @@ else:
         scope=scope_for(Role.COMMITTEE))
     papers = MeetingPapers(kpiset, paper_results, paper_period, comparison, as_of,
                            meta.imported_at, threshold)
-    c1, c2, _ = st.columns([1.3, 1.1, 2])
     # The files are made on the server when clicked (a callable), so the page stays fast.
-    c1.download_button("Hent bilag til udvalgsmøde (PDF)",
-                       data=audited_export(lambda: build_pdf(papers), "overblik",
-                                           f"{papers.file_stem}.pdf", period=paper_period.label),
-                       file_name=f"{papers.file_stem}.pdf", mime=PDF_MIME, on_click="ignore",
-                       key="bilag_pdf", icon=":material/picture_as_pdf:")
-    c2.download_button("Hent tallene i Excel",
-                       data=audited_export(lambda: build_xlsx(papers), "overblik",
-                                           f"{papers.file_stem}.xlsx",
-                                           period=paper_period.label),
-                       file_name=f"{papers.file_stem}.xlsx", mime=XLSX_MIME, on_click="ignore",
-                       key="bilag_xlsx", icon=":material/table_view:")
+    downloads = (("Hent bilag til udvalgsmøde (PDF)", build_pdf, "pdf", PDF_MIME, "bilag_pdf",
+                  ":material/picture_as_pdf:"),
+                 ("Hent bilag til udvalgsmøde (Word)", build_docx, "docx", DOCX_MIME, "bilag_docx",
+                  ":material/description:"),
+                 ("Hent tallene i Excel", build_xlsx, "xlsx", XLSX_MIME, "bilag_xlsx",
+                  ":material/table_view:"))
+    for column, (label, build, ext, mime, key, icon) in zip(
+            st.columns([1.3, 1.3, 1.1, 1]), downloads):
+        name = f"{papers.file_stem}.{ext}"
+        column.download_button(label, data=audited_export(lambda build=build: build(papers),
+                                                          "overblik", name,
+                                                          period=paper_period.label),
+                               file_name=name, mime=mime, on_click="ignore", key=key, icon=icon)
     if not committee:
         st.caption("Bilaget følger udvalgets regler – også for de tal, du selv kan se her: "
                    + withheld_rule_da(threshold))

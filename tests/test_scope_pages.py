@@ -157,7 +157,8 @@ def test_committee_overview_shows_the_withheld_tile_and_none_of_its_numbers(conn
     assert tiles == {t.name: t.value_text for t in expected}
     # The meeting papers are offered (made on click), not the figures behind them.
     assert [b.label for b in at.get("download_button")] == [
-        "Hent bilag til udvalgsmøde (PDF)", "Hent tallene i Excel"]
+        "Hent bilag til udvalgsmøde (PDF)", "Hent bilag til udvalgsmøde (Word)",
+        "Hent tallene i Excel"]
 
 
 @committee

@@ -119,6 +119,26 @@ def tile_lines(t: Tile) -> list[str]:
     return lines
 
 
+SUMMARY_HEADER = ("Nøgletal", "Værdi", "n", "Status", "Ændring")
+
+
+def summary_row(t: Tile) -> tuple[str, ...]:
+    """The tile's line in the papers' overview table (PDF and Word)."""
+    n = suppressed_text() if t.n is None else format_int_da(t.n)
+    return (t.name, t.value_text, n, t.status_text, t.change_text)
+
+
+def trend_about(papers: MeetingPapers, kpi, data: dict) -> str:
+    """What the trend chart shows, in words above it (PDF) or above its table (Word)."""
+    return "Udvikling " + " ".join(trend_subtitle(kpi, papers.trend, data["labels"]))
+
+
+def kpi_about_lines(kpi) -> list[str]:
+    """What a KPI measures and its legal basis, one line each, under its figures."""
+    return ["Hvad måles: " + kpi.description,
+            *(f"{line.label}: {line.text}" for line in legal_basis_lines(kpi))]
+
+
 # --- PDF ----------------------------------------------------------------------------------------
 
 _FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
@@ -264,18 +284,16 @@ class _Pdf(PdfDoc):
                        "LEFT", "LEFT"), line_height=4.6, first_row_as_headings=True,
                        headings_style=FontFace(emphasis="BOLD", fill_color=(235, 235, 235))
                        ) as table:
-            table.row([self.t(x) for x in ("Nøgletal", "Værdi", "n", "Status", "Ændring")])
+            table.row([self.t(x) for x in SUMMARY_HEADER])
             for t in tiles:
-                n = suppressed_text() if t.n is None else format_int_da(t.n)
-                table.row([self.t(x) for x in (t.name, t.value_text, n, t.status_text,
-                                                t.change_text)])
+                table.row([self.t(x) for x in summary_row(t)])
 
     def kpi_block(self, tile: Tile) -> None:
         papers, pdf = self.papers, self.pdf
         kpi = papers.kpiset[tile.kpi_id]
         data = trend_data(kpi, papers.results, papers.trend, papers.threshold)
         lines = tile_lines(tile)
-        about = "Udvikling " + " ".join(trend_subtitle(kpi, papers.trend, data["labels"]))
+        about = trend_about(papers, kpi, data)
         # The name, the tile and the chart stay on one page.
         self.heading(tile.name, 12, 6, then=len(lines) * 4.8 + 1.5
                      + len(self.wrap(about, 8.5)) * 4.2 + chart_height(data))
@@ -287,9 +305,8 @@ class _Pdf(PdfDoc):
         draw_trend(pdf, self.font, kpi.unit, papers.trend, data, self.t)
         self.drawn.append(Drawn(pdf.page_no(), "chart", top, pdf.get_y()))
         pdf.ln(1)
-        self.text("Hvad måles: " + kpi.description, 8.5, h=4.2)
-        for line in legal_basis_lines(kpi):
-            self.text(f"{line.label}: {line.text}", 8.5, h=4.2)
+        for line in kpi_about_lines(kpi):
+            self.text(line, 8.5, h=4.2)
         self.heading("Sådan tælles det", 8.5, 4.4)
         self.text(as_plain_text(how_counted(kpi, plain=True)), 7.5, h=3.7, color=(60, 60, 60))
         pdf.ln(5)

@@ -31,9 +31,11 @@ class WordDoc:
                 _set_language(style.element.rPr)
         _set_language(normal.element.get_or_add_rPr())
 
-    def heading(self, text: str, level: int) -> None:
-        """Level 0 is the document's Title, 1-3 its Heading 1-3."""
-        self.doc.add_heading(text, level=level)
+    def heading(self, text: str, level: int, *, new_page: bool = False) -> None:
+        """Level 0 is the document's Title, 1-3 its Heading 1-3; ``new_page`` starts a page
+        (as a paragraph property, so it survives the secretariat's edits above it)."""
+        self.doc.add_heading(text, level=level).paragraph_format.page_break_before = new_page \
+            or None
 
     def paragraph(self, text: str, *, label: str | None = None, small: bool = False,
                   bold: bool = False) -> None:

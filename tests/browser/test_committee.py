@@ -11,6 +11,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from docx import Document
 from pypdf import PdfReader
 
 import kpis
@@ -111,7 +112,7 @@ def test_overview_period_detail_and_meeting_papers(page, app_url, demo_db, artif
 
     # 3. The meeting papers for that period carry the figures on the screen.
     with page.expect_download(timeout=DOWNLOAD_MS) as pdf_download:
-        page.get_by_role("button", name=re.compile("Hent bilag til udvalgsmøde")).click()
+        page.get_by_role("button", name=re.compile(r"Hent bilag til udvalgsmøde \(PDF\)")).click()
     pdf_path = tmp_path / "bilag.pdf"
     pdf_download.value.save_as(pdf_path)
     assert pdf_download.value.suggested_filename == f"bilag-udvalgsmoede-{other.label}.pdf"
@@ -122,6 +123,17 @@ def test_overview_period_detail_and_meeting_papers(page, app_url, demo_db, artif
     for t in tiles:
         assert f"{t.name}" in pdf_text
         assert f"{on_screen[t.kpi_id]} {t.status_text}" in pdf_text, t.kpi_id
+
+    # The Word papers (the secretariat edits them) carry the same figures.
+    with page.expect_download(timeout=DOWNLOAD_MS) as docx_download:
+        page.get_by_role("button", name=re.compile(r"Hent bilag til udvalgsmøde \(Word\)")).click()
+    assert docx_download.value.suggested_filename == f"bilag-udvalgsmoede-{other.label}.docx"
+    word = Document(io.BytesIO(Path(docx_download.value.path()).read_bytes()))
+    word_text = " ".join([p.text for p in word.paragraphs]
+                         + [c.text for t in word.tables for r in t.rows for c in r.cells])
+    assert f"nøgletal for {period_label_da(other)}" in word_text
+    for t in tiles:
+        assert f"{on_screen[t.kpi_id]} {t.status_text}" in word_text, t.kpi_id
 
     with page.expect_download(timeout=DOWNLOAD_MS) as xlsx_download:
         page.get_by_role("button", name=re.compile("Hent tallene i Excel")).click()

@@ -240,7 +240,7 @@ def test_committee_is_sent_no_hidden_number(page, app_url, engine, tmp_path, out
     for secret in secrets:
         assert _absent(secret, html), secret
 
-    pdf = _download(page, re.compile("Hent bilag til udvalgsmøde"), DOWNLOAD_MS)
+    pdf = _download(page, re.compile(r"Hent bilag til udvalgsmøde \(PDF\)"), DOWNLOAD_MS)
     pdf_path = tmp_path / "bilag.pdf"
     pdf.save_as(pdf_path)
     pdf_text = " ".join("\n".join(p.extract_text() for p in PdfReader(pdf_path).pages).split())
