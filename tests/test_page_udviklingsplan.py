@@ -5,6 +5,7 @@ in the status history."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,29 @@ def test_overdue_activities_are_marked_on_the_demos_date(plan):
     assert overdue == sorted(plan.activity(a).description for a in (
         "bfu_gamle_undersoegelser", "boernesamtale_app", "handleplan_opfoelgning_syd",
         "handleplan_skabelon"))
+
+
+def test_a_chosen_date_sets_the_figures_statuses_and_overdue_marks(conn, kpiset, plan):
+    at = _open()
+    assert at.date_input(key="plan_rapportdato").value == snapshot_as_of(conn)  # the default
+    day = date(2025, 10, 1)
+    at.date_input(key="plan_rapportdato").set_value(day).run()
+    assert not at.exception, [e.message for e in at.exception]
+    text = _markdown(at)
+    for gp in progress(conn, kpiset, plan, day):
+        assert gp.now.period.label == "2025-Q3"  # the last quarter complete on 1 October 2025
+        assert " · ".join(f"{k}: {v}" for k, v in pv.goal_summary(gp, kpiset).items()) in text
+    rows = {r["Aktivitet"]: r for df in at.dataframe for r in df.value.to_dict("records")}
+    # by hand from the demo's history (kpis/plan/demo_status.py) on 1 October 2025: the ICS
+    # course (deadline 30 September) is done only on 15 October, the old BFUs (31 August) open
+    overdue = sorted(a for a, r in rows.items() if r["Frist overskredet"] == pv.OVERDUE_DA)
+    assert overdue == sorted(plan.activity(a).description for a in (
+        "bfu_gamle_undersoegelser", "ics_uddannelse"))
+    done = sorted(a for a, r in rows.items() if r["Status"] == "Gennemført")
+    assert done == sorted(plan.activity(a).description for a in (
+        "underretning_procedure", "underretning_vagtplan", "bfu_skabelon",
+        "boernesamtale_tjekliste"))
+    assert rows[plan.activity("boernesamtale_unge").description]["Status"] == "I gang"
 
 
 @pytest.mark.signed_in_as("committee")
