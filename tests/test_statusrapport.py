@@ -373,3 +373,30 @@ def test_pdf_has_the_same_headings_and_figures_as_the_word_file(tiny, kpiset, pl
         elif b.kind != "footer":
             text = f"Mål: {b.text}" if b.kind == "goal" else b.text
             assert " ".join(text.split()) in pdf and text in word, text
+
+
+def test_a_goal_on_a_sample_based_figure_carries_its_interval_and_n():
+    from kpis.compute.periods import parse_period
+    from kpis.plan.model import Goal
+    from kpis.plan.progress import GoalProgress, Point
+    from kpis.rules.definitions import Direction
+    from kpis.rules.validate import validate_text as validate_kpis
+    from tests.test_review import REVIEW_KPI
+
+    kpiset, problems = validate_kpis(REVIEW_KPI, "k.yaml")
+    assert problems == []
+    goal = Goal(id="g", text="g", kpi="sagsmaaling_foraeldrekompetence", target=0.9,
+                by=date(2026, 12, 31))
+    base = Point(parse_period("2024-Q4"), 18 / 30, False, 18, 30)
+    now = Point(parse_period("2026-Q3"), 24 / 30, False, 24, 30)
+    gp = GoalProgress(goal, Direction.HIGHER_IS_BETTER, base, now, (base, now), 0.85,
+                      Standing.BEHIND, date(2026, 11, 20))
+    summary = pv.goal_summary(gp, kpiset)
+    # Wilson by hand: 18 of 30 is 42.3-75.4 %, 24 of 30 is 62.7-90.5 %
+    assert summary["Udgangspunkt"] == "60 % (95 %-interval 42–75 %, n = 30 sager) (4. kvartal 2024)"
+    assert summary["Nu"] == "80 % (95 %-interval 63–90 %, n = 30 sager) (3. kvartal 2026)"
+    hidden = GoalProgress(goal, Direction.HIGHER_IS_BETTER, Point(base.period, None, True), now,
+                          (now,), None, Standing.UNKNOWN, date(2026, 11, 20))
+    assert pv.goal_summary(hidden, kpiset)["Udgangspunkt"] == "skjult (4. kvartal 2024)"
+    # a figure that counts every case has no interval
+    assert pv.figure_da(now, kpiset["sagsmaaling_foraeldrekompetence"].unit) == "80,0 %"
