@@ -5,6 +5,7 @@ in the status history."""
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from pathlib import Path
 
@@ -108,6 +109,22 @@ def test_a_chosen_date_sets_the_figures_statuses_and_overdue_marks(conn, kpiset,
         "underretning_procedure", "underretning_vagtplan", "bfu_skabelon",
         "boernesamtale_tjekliste"))
     assert rows[plan.activity("boernesamtale_unge").description]["Status"] == "I gang"
+    # the statusrapport of that day, opened in Word, has the page's figures and overdue marks
+    from docx import Document
+
+    from kpis.present import statusrapport as sr
+
+    blocks = sr.build(plan, progress(conn, kpiset, plan, day), ss.states(plan, on=day), kpiset,
+                      day)
+    word = Document(io.BytesIO(sr.to_docx(blocks)))
+    goal_tables = [t for t in word.tables if t.rows[0].cells[0].text == "Opgørelse"]
+    assert len(goal_tables) == 6
+    for t in goal_tables:
+        for r in t.rows[1:]:
+            assert f"{r.cells[0].text}: {r.cells[1].text}" in text
+    late = sorted(r.cells[0].text for t in word.tables for r in t.rows[1:]
+                  if r.cells[-1].text == pv.OVERDUE_DA)
+    assert late == overdue
 
 
 @pytest.mark.signed_in_as("committee")
