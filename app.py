@@ -38,6 +38,8 @@ PAGES = [
     ("pages/katalog.py", "Katalog", ":material/menu_book:", EVERYONE),
     ("pages/udviklingsplan.py", "Udviklingsplan", ":material/flag:", EVERYONE),
     ("pages/definitioner.py", "Nøgletalsdefinitioner", ":material/edit_note:", ANALYSTS),
+    ("pages/planredigering.py", "Redigér udviklingsplan", ":material/edit_calendar:", ANALYSTS),
+    ("pages/programmer.py", "Gennemgangsprogrammer", ":material/checklist:", ANALYSTS),
     ("pages/admin.py", "Administration", ":material/admin_panel_settings:", ADMINS),
 ]
 PAGES = [p for p in PAGES if (Path(__file__).parent / p[0]).exists()]

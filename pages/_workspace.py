@@ -1,5 +1,6 @@
-"""Shared by the analysts' pages (Nøgletalsdefinitioner, Katalog): the definitions' history and
-the analyst's name. Streamlit glue only; the work is in ``kpis.rules.history``.
+"""Shared by the analysts' pages (Nøgletalsdefinitioner, Katalog, Redigér udviklingsplan,
+Gennemgangsprogrammer): the histories of the files they edit and the analyst's name. Streamlit
+glue only; the work is in ``kpis.rules.history``.
 
 Not a page (app.py lists the pages explicitly).
 """
@@ -8,7 +9,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kpis.rules.history import DefinitionsHistory, default_history_dir, history_for
+from kpis.plan.validate import plan_path
+from kpis.plan.versions import PlanHistory, default_plan_history_dir, plan_history_for
+from kpis.review.model import reviews_config_path
+from kpis.review.versions import default_reviews_history_dir, reviews_history_for
+from kpis.rules.definitions import KpiSet
+from kpis.rules.history import ConfigHistory, default_history_dir, history_for
 from kpis.rules.templates import placeholder_problems
 from pages._auth import USER_KEY
 from pages._frame import db_path
@@ -18,10 +24,22 @@ EXTRA_CHECKS = (placeholder_problems,)
 WHO_KEY, WHO_KEPT = "analytiker_navn", "_analytiker_navn"
 
 
-def history() -> DefinitionsHistory:
+def history() -> ConfigHistory:
     """The history of the definitions the app reads, kept beside the database (or in
     ``$PEJLEMAERKER_HISTORY``)."""
     return history_for(kpis_path(), default_history_dir(db_path()), EXTRA_CHECKS)
+
+
+def plan_history(kpiset: KpiSet) -> PlanHistory:
+    """The history of the udviklingsplan the app reads; a save is checked against ``kpiset``
+    (the definitions in force)."""
+    return plan_history_for(plan_path(), default_plan_history_dir(db_path()), kpiset)
+
+
+def reviews_history() -> ConfigHistory:
+    """The history of the case-review programmes the app reads."""
+    return reviews_history_for(reviews_config_path(), default_reviews_history_dir(db_path()),
+                               kpis_path())
 
 
 def who() -> str:

@@ -8,26 +8,24 @@ page is drawn, so a message or a new editor content is on the screen in the same
 
 from __future__ import annotations
 
-import polars as pl
 import streamlit as st
 
 from kpis.access.audit import AuditAction
 from kpis.compute.periods import PeriodKind, parse_period
-from kpis.present.formatting import danish_time, format_datetime_da
+from kpis.present.formatting import format_datetime_da
 from kpis.present.period_choice import choices, latest_complete, period_label_da
 from kpis.present.preview import compare, counts
 from kpis.rules import blocks
 from kpis.rules.definitions import Kind
 from kpis.rules.history import (
-    Action,
     InvalidDefinitions,
     NothingToSave,
     SaveConflict,
-    Version,
     text_hash,
     validate_draft,
 )
 from kpis.rules.templates import KIND_LABELS_DA, PLACEHOLDER_IDS, add_template, delete_kpi
+from pages import _config_editor as ce
 from pages._access import record
 from pages._auth import current_scope
 from pages._frame import current_snapshot
@@ -51,13 +49,15 @@ file_text, file_hash = hist.current()
 by_hash = {v.hash: v for v in reversed(versions)}  # the newest version with each text
 
 
+# The draft's state (defs_draft, defs_opened, …) and the history view are the shared editor's.
+EDITOR = ce.Editor("defs", hist, "Definitioner (YAML)", AuditAction.DEFINITION_CHANGE,
+                   "definitioner", "fx Målet blev ændret ved en fejl",
+                   in_use_da="Alle sider regner nu med den.", forget=("preview",))
+
+
 def _open_file() -> None:
     """Put the file as it is now into the editor."""
-    text, digest = hist.current()
-    S.defs_draft, S.defs_opened, S.defs_opened_text = text, digest, text
-    S.defs_gen = S.get("defs_gen", 0) + 1
-    for key in ("defs_conflict", "defs_checked", "defs_preview"):
-        S.pop(key, None)
+    ce.open_file(EDITOR)
 
 
 def _editor_key() -> str:
@@ -134,37 +134,6 @@ def _save() -> None:
                     "definitioner.")
 
 
-def _restore(seq: int, seen_hash: str) -> None:
-    unsaved = S.defs_draft != S.defs_opened_text
-    try:
-        version = hist.restore(seq, opened_hash=seen_hash, who=who(),
-                               reason=S.get("defs_restore_reason", ""))
-    except SaveConflict:
-        S.defs_history_error = ("Filen er ændret, mens du så på historikken. Se den nyeste "
-                                "version øverst, og prøv igen.")
-        return
-    except InvalidDefinitions as exc:
-        S.defs_history_error = ("Versionen kan ikke gendannes, fordi den ikke er gyldig med den "
-                                f"nuværende datamodel: {exc.problems[0]}")
-        return
-    except NothingToSave:
-        S.defs_history_error = "Filen er allerede magen til den version."
-        return
-    except ValueError as exc:
-        S.defs_history_error = f"Intet er gendannet: {exc}."
-        return
-    except OSError as exc:
-        S.defs_history_error = f"Intet er gendannet: filen kan ikke skrives ({exc})."
-        return
-    record(AuditAction.DEFINITION_CHANGE, page="definitioner",
-           detail=f"version {seq} gendannet som version {version.seq}: {version.reason}")
-    S.defs_restore_reason = ""
-    S.defs_history_flash = (f"Version {seq} er gendannet som version {version.seq}. Alle sider "
-                            "regner nu med den.")
-    if not unsaved:
-        _open_file()
-
-
 def _merge() -> None:
     """Lay the analyst's KPIs on top of the file as it is now, into the editor (not saved)."""
     conflict: SaveConflict = S.defs_conflict
@@ -204,36 +173,6 @@ def _delete(kpi_id: str) -> None:
                "begrundelse for at slette det; indtil da regner alle sider med det.")
 
 
-def _problem_list(problems, text: str | None = None) -> None:
-    """Each problem on its own line: where (line, KPI, field), what, a hint, and the line itself
-    (the editor has no line numbers)."""
-    source = text.splitlines() if text else []
-    lines = []
-    for p in problems:
-        where = " · ".join(x for x in (f"Linje {p.line}" if p.line else "", p.kpi or "",
-                                       p.field) if x)
-        hint = f" — {p.hint}" if p.hint else ""
-        quoted = source[p.line - 1].strip() if p.line and p.line <= len(source) else ""
-        shown = f" (`{quoted}`)" if quoted and "`" not in quoted else ""
-        lines.append(f"- **{where}:** {p.message}{hint}{shown}")
-    st.markdown("\n".join(lines))
-
-
-def _problems_da(n: int) -> str:
-    return f"{n} problem" if n == 1 else f"{n} problemer"
-
-
-def _made(v: Version) -> str:
-    if v.action in (Action.FIRST, Action.OUTSIDE):
-        return f"{v.action.label_da.lower()}, registreret {format_datetime_da(v.at)}"
-    return f"{v.action.label_da.lower()} {format_datetime_da(v.at)} af {v.who}"
-
-
-def _version_label(v: Version) -> str:
-    return (f"Nr. {v.seq} · {format_datetime_da(v.at)} · {v.action.label_da} · {v.who}"
-            f" · {v.reason}")
-
-
 # --- the page -----------------------------------------------------------------------------------
 # YAML is read by its indentation: the editor gets a monospaced font (Streamlit ships it).
 st.html("<style>[class*='st-key-defs_full_'] textarea, [class*='st-key-defs_kpi_'] textarea "
@@ -247,7 +186,7 @@ if loaded.problems:
     st.error("Filen, som den ligger nu, er ugyldig (ændret uden for appen?). Alle sider regner "
              "videre med den sidst gyldige version. Ret problemerne herunder, eller gendan en "
              "tidligere version under Historik.")
-    _problem_list(loaded.problems, file_text)
+    ce.problem_list(loaded.problems, file_text)
 
 opened = by_hash.get(S.defs_opened)
 unsaved = S.defs_draft != S.defs_opened_text
@@ -256,7 +195,7 @@ with left:
     who_input()
 with right:
     st.markdown(
-        (f"Du har åbnet **version {opened.seq}** ({_made(opened)})." if opened
+        (f"Du har åbnet **version {opened.seq}** ({ce.made(opened)})." if opened
          else "Du har åbnet filen.")
         + (" **Du har ændringer, der ikke er gemt.**" if unsaved else " Ingen ændringer endnu."))
     if S.defs_opened != file_hash and "defs_conflict" not in S:
@@ -274,14 +213,7 @@ with edit_tab:
 
     conflict: SaveConflict | None = S.get("defs_conflict")
     if conflict is not None:
-        names = ", ".join(dict.fromkeys(f"{v.who} ({format_datetime_da(v.at)})"
-                                        for v in conflict.versions_since)) or "nogen"
-        st.error(f"Filen er ændret, siden du åbnede den — af {names}. Intet er gemt, og din tekst "
-                 "står stadig i editoren.")
-        with st.expander("Det er ændret i filen, siden du åbnede den", expanded=True):
-            st.code(conflict.changed_since or "(ingen forskel)", language="diff")
-        with st.expander("Din tekst sammenlignet med filen nu"):
-            st.code(conflict.mine_vs_current or "(ingen forskel)", language="diff")
+        ce.conflict_notice(conflict)
         c1, c2, c3 = st.columns(3)
         c1.button("Læg dine ændringer oven i den nye version", key="defs_merge",
                   on_click=_merge, type="primary",
@@ -342,8 +274,8 @@ with edit_tab:
     checked = S.get("defs_checked")
     if checked and checked[0] == current:
         if checked[1]:
-            st.error(f"{_problems_da(len(checked[1]))}. Intet gemmes, før de er rettet.")
-            _problem_list(checked[1], S.defs_draft)
+            st.error(f"{ce.problems_da(len(checked[1]))}. Intet gemmes, før de er rettet.")
+            ce.problem_list(checked[1], S.defs_draft)
         else:
             st.success("Ingen problemer: definitionerne kan gemmes.")
 
@@ -391,55 +323,7 @@ with edit_tab:
                "historikken med navn, tidspunkt og begrundelse.")
 
 with history_tab:
-    for key, show in (("defs_history_flash", st.success), ("defs_history_error", st.error)):
-        if key in S:
-            show(S.pop(key))
-    if not versions:
-        st.info("Der er ingen historik endnu.")
-    else:
-        st.dataframe(
-            pl.DataFrame([{"seq": v.seq, "at": danish_time(v.at), "who": v.who,
-                           "action": v.action.label_da + (f" fra nr. {v.restored_from}"
-                                                          if v.restored_from else ""),
-                           "reason": v.reason} for v in versions]),
-            hide_index=True, key="defs_versions",
-            column_config={
-                "seq": st.column_config.NumberColumn("Nr.", format="%d", width="small"),
-                "at": st.column_config.DatetimeColumn("Tidspunkt", format="DD.MM.YYYY [kl.] HH.mm"),
-                "who": "Hvem", "action": "Handling",
-                "reason": st.column_config.TextColumn("Begrundelse", width="large"),
-            })
-        seqs = [v.seq for v in versions]
-        # Opens on the newest version, and moves to a version saved since (here or elsewhere).
-        if S.get("defs_version") not in seqs or S.get("_defs_newest") != seqs[0]:
-            S.defs_version = seqs[0]
-        S._defs_newest = seqs[0]
-        chosen_seq = st.selectbox("Version", seqs, key="defs_version",
-                                  format_func=lambda s: _version_label(
-                                      next(v for v in versions if v.seq == s)))
-        chosen = next(v for v in versions if v.seq == chosen_seq)
-        against = st.radio("Sammenlign med", ["forrige version", "filen nu"], horizontal=True,
-                           key="defs_diff_against")
-        older = [v for v in versions if v.seq < chosen.seq]
-        if against == "filen nu":
-            st.code(hist.diff(chosen, None) or "(ingen forskel)", language="diff")
-        elif older:
-            st.code(hist.diff(older[0], chosen) or "(ingen forskel)", language="diff")
-        else:  # not the whole file as a diff from nothing
-            st.info(f"Version {chosen.seq} er installationens startversion: der er ingen "
-                    "tidligere version at sammenligne med. Vælg »filen nu« for at se, hvad der "
-                    "er ændret siden.")
-
-        is_current = chosen.hash == file_hash
-        st.text_input("Begrundelse for at gendanne (kræves)", key="defs_restore_reason",
-                      placeholder="fx Målet blev ændret ved en fejl")
-        st.button(f"Gendan version {chosen.seq}", key="defs_restore", disabled=is_current,
-                  on_click=_restore, args=(chosen.seq, file_hash))
-        if is_current:
-            st.caption("Denne version er den, filen har nu.")
-        else:
-            st.caption("Gendan skriver versionen tilbage som en ny version (med navn og "
-                       "begrundelse); intet i historikken slettes.")
+    ce.history_view(EDITOR, versions, file_hash, history_ok)
 
 with new_tab:
     st.subheader("Nyt nøgletal fra en skabelon")

@@ -15,10 +15,10 @@ from kpis.review import store
 from kpis.review.figures import compare_rounds
 from kpis.review.model import (
     ANSWER_LABELS,
-    DEFAULT_REVIEWS,
     MANGEL_ANSWERS,
     Answer,
     PerCaseworker,
+    reviews_config_path,
     round_label_da,
 )
 from kpis.review.prefill import prefill
@@ -31,7 +31,7 @@ from pages._auth import current_user
 from pages._frame import run_snapshot
 from pages._results import current_kpis
 
-REVIEWS_FILE = DEFAULT_REVIEWS
+REVIEWS_FILE = reviews_config_path()  # what Gennemgangsprogrammer edits
 STATUS_DA = {"": "Ikke startet", "draft": "Kladde", "completed": "Afsluttet",
              "reopened": "Genåbnet"}
 

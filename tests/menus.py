@@ -9,8 +9,9 @@ MENUS = {
                            "Sagsbelastning", "Sagsgennemgang", "Katalog", "Udviklingsplan"],
     Role.ANALYST: ["Overblik", "Nøgletal", "Data", "Teams og sagsbehandlere", "Fristoversigt",
                    "Sagsbelastning", "Sagsgennemgang", "Katalog", "Udviklingsplan",
-                   "Nøgletalsdefinitioner"],
+                   "Nøgletalsdefinitioner", "Redigér udviklingsplan", "Gennemgangsprogrammer"],
     Role.ADMINISTRATOR: ["Overblik", "Nøgletal", "Data", "Teams og sagsbehandlere",
                          "Fristoversigt", "Sagsbelastning", "Sagsgennemgang", "Katalog",
-                         "Udviklingsplan", "Nøgletalsdefinitioner", "Administration"],
+                         "Udviklingsplan", "Nøgletalsdefinitioner", "Redigér udviklingsplan",
+                         "Gennemgangsprogrammer", "Administration"],
 }

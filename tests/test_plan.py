@@ -245,6 +245,18 @@ def test_baseline_and_now_are_computed_by_the_engine(tiny, kpiset, plan_24t):
     assert gp.standing is Standing.BEHIND
 
 
+def test_a_new_goals_baseline_is_computed_before_it_is_added(tiny, kpiset):
+    """The plan editor shows the baseline a goal would get (kpis.plan.progress.baseline): the
+    same 3/4 in 2024-Q4 as above, for a plan starting 1 January or 15 February 2025."""
+    from kpis.plan.progress import baseline
+
+    for start in (date(2025, 1, 1), date(2025, 2, 15)):
+        point = baseline(tiny, kpiset, "underretning_24t", start)
+        assert (point.period.label, point.value, point.withheld) == ("2024-Q4", 0.75, False)
+    assert baseline(tiny, kpiset, "underretning_24t", date(2025, 1, 1),
+                    scope=scope_for(Role.COMMITTEE)).withheld
+
+
 def test_the_committee_sees_withheld_figures_as_withheld(tiny, kpiset, plan_24t):
     (gp,) = progress(tiny, kpiset, plan_24t, date(2025, 4, 15), scope=scope_for(Role.COMMITTEE))
     assert gp.baseline.withheld and gp.now.withheld

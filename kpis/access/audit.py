@@ -51,6 +51,8 @@ class AuditAction(str, Enum):
     MANGEL_CLOSE = "mangel_close"
     PAGE_REFUSED = "page_refused"  # an address outside the person's menu, typed or linked
     PLAN_STATUS = "plan_status"  # an udviklingsplan activity's status changed
+    PLAN_CHANGE = "plan_change"  # config/plan.yaml saved or restored in the app
+    REVIEW_CONFIG_CHANGE = "review_config_change"  # config/reviews.yaml saved or restored
 
     @property
     def label_da(self) -> str:
@@ -74,6 +76,8 @@ ACTION_LABELS_DA = {
     AuditAction.MANGEL_CLOSE: "Lukkede mangel",
     AuditAction.PAGE_REFUSED: "Side afvist",
     AuditAction.PLAN_STATUS: "Opdaterede aktivitet i udviklingsplanen",
+    AuditAction.PLAN_CHANGE: "Ændrede udviklingsplanen",
+    AuditAction.REVIEW_CONFIG_CHANGE: "Ændrede programmer for sagsgennemgang",
 }
 
 COLUMNS = ("id", "at", "actor", "role", "scope", "action", "page", "kpi", "period", "detail")

@@ -59,3 +59,20 @@ def scope_for(role: Role, teams: frozenset[str] | None = None,
     if role is Role.DEPARTMENT_HEAD:
         return Scope(teams=frozenset(teams or ()), suppress_below=None, case_level=True)
     return Scope()
+
+
+# Who edits the configuration files in the app: the KPI definitions, the udviklingsplan and the
+# case-review programmes. A department head updates their activities' status (kpis.plan.
+# status_store), not the plan; the committee reads.
+CONFIGURERS = frozenset({Role.ANALYST, Role.ADMINISTRATOR})
+
+
+def may_configure(role: Role) -> bool:
+    return role in CONFIGURERS
+
+
+def require_configure(role: Role) -> None:
+    """Refuse a change of a configuration file by a role that does not make them."""
+    if not may_configure(role):
+        raise PermissionError(f"en {role.label_da.lower()} kan ikke ændre konfigurationen; det "
+                              "gør analytikere og administratorer")

@@ -123,6 +123,16 @@ def progress(source, kpiset: KpiSet, plan: Plan, report_date: date, *, scope: Sc
     return out
 
 
+def baseline(source, kpiset: KpiSet, kpi_id: str, plan_start: date, *, scope: Scope = ALL,
+             settings=None) -> Point:
+    """The baseline a goal on ``kpi_id`` gets in a plan starting on ``plan_start`` (the plan
+    editor shows it beside the form: it is computed, never typed)."""
+    period = baseline_period(plan_start)
+    frame = compute(source, kpiset, [period], (), kpi_ids=[kpi_id], scope=scope,
+                    settings=settings)
+    return _point(frame, kpi_id, period)
+
+
 def _quarters_between(first: Period, last: Period) -> int:
     return (last.start.year - first.start.year) * 4 + (last.start.month - first.start.month) // 3 + 1
 

@@ -7,7 +7,9 @@ every problem of a file is reported at once, with its line.
 
 from __future__ import annotations
 
+import os
 from enum import Enum
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -16,6 +18,12 @@ from kpis import CONFIG_DIR
 from kpis.rules.definitions import Pejlemaerke
 
 DEFAULT_REVIEWS = CONFIG_DIR / "reviews.yaml"
+REVIEWS_CONFIG_ENV = "PEJLEMAERKER_REVIEWS_CONFIG"  # not $PEJLEMAERKER_REVIEWS: that is the store
+
+
+def reviews_config_path() -> Path:
+    """The programmes the app reads: ``$PEJLEMAERKER_REVIEWS_CONFIG``, else config/reviews.yaml."""
+    return Path(os.environ.get(REVIEWS_CONFIG_ENV) or DEFAULT_REVIEWS)
 
 ID = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", min_length=2, max_length=60)]
 

@@ -43,3 +43,26 @@ def comparison_table_da(cmp: pl.DataFrame, labels: dict[str, str]) -> pl.DataFra
                 "Nej, kan være tilfældig" if r["overlap"] else "Ja"),
         })
     return pl.DataFrame(rows)
+
+
+PURPOSE_DA = {"ledelsestilsyn": "Ledelsestilsyn", "sagsmaaling": "Sagsmåling"}
+
+
+def programmes_table_da(config) -> pl.DataFrame:
+    """The programmes of a ReviewConfig, one row each, for the programmes' editor."""
+    from kpis.review.model import PerCaseworker, round_label_da
+
+    rows = []
+    for p in config.programmes:
+        s = p.sampling
+        if isinstance(s, PerCaseworker):
+            draw = f"{s.n} pr. sagsbehandler pr. {'måned' if s.window == 'month' else 'kvartal'}"
+        else:
+            spread = ", fordelt på teams" if s.method == "team_stratified" else ""
+            draw = f"{s.n} sager{spread}, seneste {s.lookback_months} måneder"
+        rows.append({"Program": p.name, "Formål": PURPOSE_DA[p.purpose.value],
+                     "Udtræk": draw, "Runder": ", ".join(round_label_da(r) for r in p.rounds)
+                     or "–", "Spørgsmål": len(p.questions)})
+    return pl.DataFrame(rows, schema={"Program": pl.String, "Formål": pl.String,
+                                      "Udtræk": pl.String, "Runder": pl.String,
+                                      "Spørgsmål": pl.Int64})

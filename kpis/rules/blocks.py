@@ -46,19 +46,21 @@ def _is_filler(line: str) -> bool:
     return not stripped or stripped.startswith("#")
 
 
-def _indent(line: str) -> int:
+def indent(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
 
 
-def _span_from(lines: list[str], start: int) -> Span:
+def item_span(lines: list[str], start: int, what: str = "et nøgletal") -> Span:
+    """The lines of the list item whose dash is on line ``start`` (0-based), of any YAML list
+    in block style (the udviklingsplan's goals and activities too: kpis.plan.edit)."""
     dash = lines[start].lstrip(" ")
     if not dash.startswith("-"):
-        raise BlockError(f"linje {start + 1}: et nøgletal skal stå som '- id: …' i blokform")
-    dash_col = _indent(lines[start])
+        raise BlockError(f"linje {start + 1}: {what} skal stå som '- id: …' i blokform")
+    dash_col = indent(lines[start])
     end = start + 1
     # Lines that belong to the item are indented past its dash; blank lines and comments may sit
     # between them. The first line at the dash's level (next item, next key) ends the block.
-    while end < len(lines) and (_is_filler(lines[end]) or _indent(lines[end]) > dash_col):
+    while end < len(lines) and (_is_filler(lines[end]) or indent(lines[end]) > dash_col):
         end += 1
     while end > start + 1 and _is_filler(lines[end - 1]):
         end -= 1  # trailing comments head the next section; they stay where they are
@@ -70,7 +72,7 @@ def kpi_span(text: str, kpi_id: str) -> Span:
     lines = text.splitlines(keepends=True)
     for item, line in zip(items, item_lines):
         if isinstance(item, dict) and item.get("id") == kpi_id:
-            return _span_from(lines, line - 1)
+            return item_span(lines, line - 1)
     raise BlockError(f"der er intet nøgletal med id'et {kpi_id!r}")
 
 
@@ -109,7 +111,7 @@ def append_kpi(text: str, block: str) -> str:
         block += "\n"
     if not items:
         raise BlockError("tilføj først ét nøgletal i hånden: listen 'kpis:' er tom")
-    end = _span_from(lines, item_lines[-1] - 1).end
+    end = item_span(lines, item_lines[-1] - 1).end
     return "".join(lines[:end]) + "\n" + block + "".join(lines[end:])
 
 

@@ -1,7 +1,11 @@
-"""The version history of the KPI definitions: who saved what, when and why, and the way back.
+"""The version history of a configuration file: who saved what, when and why, and the way back.
 
-``config/kpis.yaml`` stays a plain file that people may edit by hand or in git. The history lives
-outside git, in a folder of its own (by default ``definitions_history/`` next to the database):
+One mechanism for every file an analyst edits in the app — the KPI definitions
+(``config/kpis.yaml``), the udviklingsplan (``config/plan.yaml``, ``kpis.plan.versions``) and the
+case-review programmes (``config/reviews.yaml``, ``kpis.review.versions``). Each file stays plain
+YAML that people may edit by hand or in git; what differs between them is only the validation a
+save must pass (a ``Check``) and the folder its history lives in. The history lives outside git,
+in a folder of its own (for the definitions ``definitions_history/`` next to the database):
 
     versions/<sha256>.yaml   every text the file ever had, stored once per content
     log.jsonl                one JSON line per change: seq, at, who, action, reason, hash, previous
@@ -24,7 +28,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
@@ -58,13 +62,19 @@ class Action(str, Enum):
 
 
 def text_hash(text: str) -> str:
-    """The identity of a definitions text; the same as ``DefinitionsStore``'s ``file_hash``."""
+    """The identity of a text (for the definitions, ``DefinitionsStore``'s ``file_hash``)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def default_history_dir(db: Path) -> Path:
-    """``$PEJLEMAERKER_HISTORY``, else ``definitions_history/`` beside the database."""
-    return Path(os.environ.get(HISTORY_ENV) or Path(db).parent / HISTORY_DIR_NAME)
+# What keeps a text from being saved: (text, file name) -> every problem, each with its line.
+Check = Callable[[str, str], list[Problem]]
+
+
+def default_history_dir(db: Path, env: str = HISTORY_ENV, dir_name: str = HISTORY_DIR_NAME
+                        ) -> Path:
+    """``$env``, else ``dir_name/`` beside the database (for the definitions
+    ``$PEJLEMAERKER_HISTORY``, else ``definitions_history/``)."""
+    return Path(os.environ.get(env) or Path(db).parent / dir_name)
 
 
 @dataclass(frozen=True)
@@ -94,12 +104,15 @@ class Version:
                    d["reason"], d["hash"], d.get("previous"), d.get("restored_from"))
 
 
-class InvalidDefinitions(ValueError):
+class InvalidText(ValueError):
     """The text does not validate: nothing was written."""
 
     def __init__(self, problems: list[Problem]):
         self.problems = problems
-        super().__init__(f"{len(problems)} problem(er) i definitionerne: intet er gemt")
+        super().__init__(f"{len(problems)} problem(er) i filen: intet er gemt")
+
+
+InvalidDefinitions = InvalidText  # the name the definitions' editor and its tests know it by
 
 
 class SaveConflict(RuntimeError):
@@ -121,13 +134,15 @@ class NothingToSave(ValueError):
 
 
 @dataclass
-class DefinitionsHistory:
-    kpis_path: Path
+class ConfigHistory:
+    """The history of one file: ``path`` is the file, ``check`` what a save must pass."""
+
+    path: Path
     history_dir: Path
-    _extra_checks: tuple = field(default=(), repr=False)
+    check: Check = field(repr=False)
 
     def __post_init__(self) -> None:
-        self.kpis_path = Path(self.kpis_path)
+        self.path = Path(self.path)
         self.history_dir = Path(self.history_dir)
 
     # --- reading -------------------------------------------------------------------------------
@@ -144,7 +159,7 @@ class DefinitionsHistory:
         """The file's text now and its hash; a missing file reads as empty (restoring a version
         brings it back)."""
         try:
-            text = self.kpis_path.read_text(encoding="utf-8")
+            text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
             text = ""
         return text, text_hash(text)
@@ -184,7 +199,7 @@ class DefinitionsHistory:
              now: datetime | None = None) -> Version:
         """Validate, check nobody else saved meanwhile, write atomically, log. Returns the version.
 
-        Raises ``InvalidDefinitions``, ``SaveConflict``, ``NothingToSave`` or ``ValueError`` (no
+        Raises ``InvalidText``, ``SaveConflict``, ``NothingToSave`` or ``ValueError`` (no
         name or reason) — in every case without touching the file.
         """
         return self._write(text, opened_hash, who, reason, Action.SAVE, None, now)
@@ -204,7 +219,7 @@ class DefinitionsHistory:
             raise ValueError("skriv en begrundelse for ændringen")
         problems = self.problems_of(text)
         if problems:
-            raise InvalidDefinitions(problems)
+            raise InvalidText(problems)
         with self._locked():
             self._sync(now)
             current, current_hash = self.current()
@@ -213,13 +228,13 @@ class DefinitionsHistory:
             if text == current:
                 raise NothingToSave("teksten er den samme som filen: der er intet at gemme")
             self._store_text(text)
-            atomic_write_text(self.kpis_path, text)
+            atomic_write_text(self.path, text)
             return self._append(action, who, reason, text_hash(text), current_hash,
                                 restored_from, now)
 
     def problems_of(self, text: str) -> list[Problem]:
-        """What keeps ``text`` from being saved (another file kind's history overrides this)."""
-        return validate_draft(text, self.kpis_path.name, self._extra_checks)[1]
+        """What keeps ``text`` from being saved: the file's own validation."""
+        return self.check(text, self.path.name)
 
     def _conflict(self, mine: str, opened_hash: str, current: str) -> SaveConflict:
         log = self._read_log()
@@ -249,7 +264,7 @@ class DefinitionsHistory:
     def _sync(self, now: datetime | None) -> Version | None:
         """Record the file as it is now when it differs from the last recorded version (a missing
         file is no version)."""
-        if not self.kpis_path.exists():
+        if not self.path.exists():
             return None
         text, digest = self.current()
         log = self._read_log()
@@ -285,10 +300,13 @@ class DefinitionsHistory:
         return version
 
 
-def history_for(kpis_path: Path, history_dir: Path, extra_checks=()) -> DefinitionsHistory:
-    """The history of one definitions file. ``extra_checks`` are ``(KpiSet, text) -> [Problem]``
-    run on a valid text before saving (e.g. a template's placeholder id left unchanged)."""
-    return DefinitionsHistory(Path(kpis_path), Path(history_dir), tuple(extra_checks))
+def history_for(kpis_path: Path, history_dir: Path, extra_checks=()) -> ConfigHistory:
+    """The history of one KPI definitions file. ``extra_checks`` are ``(KpiSet, text) ->
+    [Problem]`` run on a valid text before saving (e.g. a template's placeholder id left
+    unchanged)."""
+    checks = tuple(extra_checks)
+    return ConfigHistory(Path(kpis_path), Path(history_dir),
+                         lambda text, file: validate_draft(text, file, checks)[1])
 
 
 def unified_diff(old: str, new: str, old_name: str, new_name: str) -> str:
