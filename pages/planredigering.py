@@ -22,6 +22,7 @@ from kpis.plan.validate import PlanError, load_plan
 from kpis.present.formatting import format_date_da
 from kpis.present.plan_outline import outline_da
 from kpis.present.plan_view import figure_da, quarter_da
+from kpis.review.figures import sample_based
 from kpis.rules.history import InvalidText, NothingToSave, SaveConflict, Version
 from pages import _config_editor as ce
 from pages._auth import current_scope, current_user
@@ -145,7 +146,7 @@ with goal_tab:
         kpi = kpiset[kpi_id]
         point = _baseline(str(snapshot.db), snapshot.meta.snapshot_id, kpiset.version, kpi_id,
                           plan.start, scope.key, kpiset, scope)
-        st.markdown(f"**Udgangspunkt (beregnes):** {figure_da(point, kpi.unit)} "
+        st.markdown(f"**Udgangspunkt (beregnes):** {figure_da(point, kpi.unit, sample_based(kpi))} "
                     f"({quarter_da(point)}) — nøgletallet i det sidste hele kvartal før planens "
                     f"start {format_date_da(plan.start)}. Det skrives ikke i planen.")
         c1, c2 = st.columns(2)

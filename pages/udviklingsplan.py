@@ -20,7 +20,7 @@ from kpis.present import statusrapport
 from kpis.present.formatting import format_date_da
 from kpis.present.word import DOCX_MIME
 from kpis.review import store as review_store
-from kpis.review.model import DEFAULT_REVIEWS
+from kpis.review.model import reviews_config_path
 from kpis.review.validate import ReviewConfigError
 from kpis.review.validate import load_and_validate as load_reviews
 from pages._access import audited_export
@@ -93,7 +93,7 @@ st.caption(f"Rapporten har de samme tal som siden, pr. {format_date_da(on)}, til
            "udvalget som bilag: PDF, eller Word, som sekretariatet kan redigere. Den har også "
            "sagsmålingens runder før og efter og tallenes definitioner.")
 try:
-    programmes = list(load_reviews(DEFAULT_REVIEWS).programmes)
+    programmes = list(load_reviews(reviews_config_path()).programmes)
 except ReviewConfigError:
     rounds = None  # the review page names the problem; the report leaves the section out
 else:
