@@ -19,6 +19,9 @@ from pages._access import note_refused_address, refused_address
 from pages._auth import render_user_sidebar, require_login
 from pages._frame import ensure_database
 from pages._results import start_warm_up
+from pages._widgets import danish_chrome
+
+danish_chrome()  # Streamlit's own skip link and uploader button in Danish, also on the login
 
 EVERYONE = frozenset(Role)
 LEADERS = frozenset({Role.DEPARTMENT_HEAD, Role.ANALYST, Role.ADMINISTRATOR})
@@ -71,11 +74,15 @@ page = st.navigation(
      for i, (f, title, icon, _) in enumerate(pages_for(user.role))]
 )
 
+from pages._auth import sign_out_demo_user_beside_real_data
 from pages._frame import render_sidebar, resolve_snapshot
 
 # The one snapshot of this run, opened once: the sidebar and the page both read this one, even
-# when an import replaces the file meanwhile (pages/_frame.py).
-render_sidebar(resolve_snapshot().meta)
+# when an import replaces the file meanwhile (pages/_frame.py). A demo user sees it only when it
+# is the demo's.
+snapshot = resolve_snapshot()
+sign_out_demo_user_beside_real_data(snapshot.meta.source)
+render_sidebar(snapshot.meta)
 render_user_sidebar(user)
 note_refused_address(refused, TITLES, page.title)
 page.run()

@@ -38,6 +38,11 @@ NOTICE_KEY = "_auth_notice"
 SESSION_KEY = "_auth_session"    # the shared session's id (a local user signed in with a cookie)
 HANDOVER_KEY = "_auth_handover"  # the one-time token the next run hands to the browser
 QUIET_KEY = "_auth_quiet"        # the next run is the idle watch's own, not use
+CLEAR_KEY = "_auth_clear_cookie"  # the next run has the browser clear its session cookie
+DEMO_KEY = "_auth_demo"          # the signed-in user is one of the demo's (demo data only)
+DEMO_REASON = "demobruger på rigtige data"
+DEMO_GONE = ("Du er logget ud: demobrugerne virker kun på demodata, og der er nu indlæst en "
+             "kommunes egne data. Log ind med en rigtig bruger.")
 WRONG_LOGIN = "Forkert brugernavn eller adgangskode."
 LOGIN_PAGE_DA = "Log ind"
 _LOG = logging.getLogger(__name__)
@@ -187,9 +192,10 @@ def _start_shared_session() -> User | None:
         return None
     if entry is None or (entry.demo and not _demo_data()):
         sessions.end(session_id, "brugeren findes ikke længere" if entry is None
-                     else "demobruger på rigtige data")
+                     else DEMO_REASON)
         return None
     st.session_state.update(session_state_for(entry.user, via="local", since=session.started))
+    st.session_state[DEMO_KEY] = entry.demo
     st.session_state[SEEN_KEY] = session.last_seen
     st.session_state[SESSION_KEY] = session_id
     return entry.user
@@ -202,14 +208,37 @@ def _demo_data() -> bool:
     return is_demo_database(db_path())
 
 
+def _browser() -> str | None:
+    """This browser's id (``serve.py``'s middleware gives every browser one on its first page
+    load), which the sign-in's one-time token is bound to."""
+    return sessions.browser_id(st.context.cookies)
+
+
+def sign_out_demo_user_beside_real_data(snapshot_source: str) -> None:
+    """A demo user works only beside the demo's data, and the run's own snapshot decides: the
+    sign-in checked the database file as it was then, and an import may have put a
+    municipality's data there since (also while they stay signed in). Then they are signed out
+    here, in every tab, before the page shows anything of it."""
+    from kpis.access.demo_users import is_demo_snapshot
+
+    if st.session_state.get(DEMO_KEY) and not is_demo_snapshot(snapshot_source):
+        _sign_out(notice=DEMO_GONE, reason=DEMO_REASON)
+        st.rerun()
+
+
 def remember_sign_in(user: User) -> None:
     """After the form's sign-in: start the shared session, and have the next run send the
-    browser through the route that sets its cookie. Without the route (or with a store that
-    cannot be written, logged) the sign-in lasts this browser session."""
+    browser through the route that sets its cookie (for this browser only). Without the route,
+    without the browser's id (cookies refused), or with a store that cannot be written (logged)
+    the sign-in lasts this browser session."""
     if sessions.open_route() is None:
         return
+    browser = _browser()
+    if browser is None:
+        _LOG.warning("no browser id cookie: the sign-in lasts this browser session")
+        return
     try:
-        session_id, token = sessions.start(user.username)
+        session_id, token = sessions.start(user.username, browser=browser)
     except (sqlite3.Error, OSError, sessions.SessionSecretError) as exc:
         _LOG.error("session not stored, sign-in lasts this browser session: %s", exc)
         return
@@ -235,6 +264,15 @@ def _hand_over(token: str) -> Callable[[], None]:
     return hand_over
 
 
+def _clear_cookie() -> None:
+    """After *Log ud*: the browser asks ``serve.py``'s route to end the session its cookie names
+    and to clear the cookie (a script run cannot clear an HttpOnly cookie). The session is ended
+    in the store already; this also ends one started meanwhile in another tab of this browser."""
+    st.html(f"""<script>fetch({json.dumps(sessions.end_route() + "?next=/")},
+  {{method: "POST", credentials: "same-origin", redirect: "manual", cache: "no-store"}});
+</script>""", unsafe_allow_javascript=True)
+
+
 def _start_oidc_session() -> User | None:
     """A new browser session of someone signed in with the municipality's login (Streamlit's
     identity cookie): their user from the claims, if the mapping gives them a role."""
@@ -248,7 +286,7 @@ def _start_oidc_session() -> User | None:
 
 
 def _forget(notice: str | None = None) -> None:
-    for key in (USER_KEY, SEEN_KEY, SINCE_KEY, VIA_KEY, SESSION_KEY, HANDOVER_KEY):
+    for key in (USER_KEY, SEEN_KEY, SINCE_KEY, VIA_KEY, SESSION_KEY, HANDOVER_KEY, DEMO_KEY):
         st.session_state.pop(key, None)
     if notice:
         st.session_state[NOTICE_KEY] = notice
@@ -282,6 +320,8 @@ def require_login(addresses: Sequence[str] = ()) -> User:
     _run_through_app_py()
     user = _signed_in_user()
     view = _login_view
+    if user is None and st.session_state.pop(CLEAR_KEY, False):
+        _clear_cookie()
     if user is not None:
         token = st.session_state.pop(HANDOVER_KEY, None)
         if not isinstance(token, str):
@@ -312,8 +352,12 @@ def render_user_sidebar(user: User) -> None:
         st.markdown(f"**{user.display_name}**")
         teams = f" · {', '.join(sorted(user.teams))}" if user.teams else ""
         st.caption(f"{user.role.label_da}{teams}")
-        if st.button("Log ud", key="auth_logout") and not _sign_out(notice="Du er logget ud."):
-            st.rerun()
+        if st.button("Log ud", key="auth_logout"):
+            local = st.session_state.get(VIA_KEY) == "local"
+            if not _sign_out(notice="Du er logget ud."):
+                if local and sessions.end_route() is not None:
+                    st.session_state[CLEAR_KEY] = True
+                st.rerun()
         # Once a minute (sooner for a shorter timeout).
         st.fragment(_idle_watch, run_every=min(60.0, max(1.0, timeout_seconds() / 4)))()
 

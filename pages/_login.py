@@ -51,12 +51,13 @@ def _try_local_login(username: str, password: str, db) -> None:
         from kpis.access.demo_users import is_demo_database
 
         if not is_demo_database(db):
-            _auth.audit_sign_in(refused, username, entry.user, "demobruger på rigtige data")
+            _auth.audit_sign_in(refused, username, entry.user, _auth.DEMO_REASON)
             st.error("Demobrugerne virker kun på demodata. Opret rigtige brugere med "
                      "`python -m kpis users add` (se docs/authentication.md).")
             return
     throttle.succeeded(username)
     st.session_state.update(_auth.session_state_for(entry.user, via="local"))
+    st.session_state[_auth.DEMO_KEY] = entry.demo  # each run checks its snapshot is the demo
     _auth.remember_sign_in(entry.user)  # stays signed in across reloads and tabs (cookie)
     _auth.audit_sign_in(AuditAction.LOGIN, entry.user.username, entry.user, "lokal bruger")
     st.rerun()

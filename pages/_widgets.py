@@ -2,20 +2,24 @@
 
 Streamlit 1.67 writes some text itself, with no parameter to change it: the multiselect's
 "Select all" (it can only be switched off: every page passes ``select_all=False``, a test
-checks) and the file uploader's "Upload" button and "200MB per file • ZIP, XLSX" line. The
-uploader's are replaced by CSS whose Danish words are made here from the server's own limit, so
-they cannot disagree with it.
+checks), the file uploader's "Upload" button and "200MB per file • ZIP, XLSX" line, and the
+keyboard user's first stop on every page, the link "Skip to main content". The uploader's are
+replaced by CSS whose Danish words are made here from the server's own limit, so they cannot
+disagree with it; ``danish_chrome`` gives the uploader's button its Danish name for screen
+readers and axe (which do not read CSS-generated text) and puts the skip link in Danish.
 
 Not a page (app.py lists the pages explicitly).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import streamlit as st
 
 UPLOAD_BUTTON_DA = "Vælg fil"
+SKIP_LINK_DA = "Gå til hovedindhold"
 
 
 def upload_limits_da(types: Sequence[str]) -> str:
@@ -40,3 +44,27 @@ def file_uploader(label: str, types: Sequence[str], **kwargs):
   content: {_css_text(upload_limits_da(types))}; }}
 </style>""")
     return st.file_uploader(label, type=[t.lstrip(".") for t in types], **kwargs)
+
+
+def danish_chrome() -> None:
+    """Once per page load (app.py, before the login): a script that keeps Streamlit's own skip
+    link and uploader buttons Danish, also when Streamlit draws them anew. The skip link keeps its
+    target, the main area (``#stMain``, focusable), which Streamlit's own click handler focuses."""
+    st.html(f"""<script>(() => {{
+  if (window.pejlemaerkerDanish) return;
+  window.pejlemaerkerDanish = true;
+  const skip = {json.dumps(SKIP_LINK_DA)}, upload = {json.dumps(UPLOAD_BUTTON_DA)};
+  const danish = () => {{
+    const link = document.querySelector('[data-testid="stSkipToContent"]');
+    // the text node React made is changed in place, so React still owns the same node
+    if (link && link.firstChild && link.firstChild.nodeValue !== skip) {{
+      link.firstChild.nodeValue = skip;
+      link.lang = "da";
+    }}
+    document.querySelectorAll('[data-testid="stFileUploaderDropzone"] button').forEach(b => {{
+      if (b.getAttribute("aria-label") !== upload) b.setAttribute("aria-label", upload);
+    }});
+  }};
+  danish();
+  new MutationObserver(danish).observe(document.body, {{childList: true, subtree: true}});
+}})();</script>""", unsafe_allow_javascript=True)

@@ -33,6 +33,7 @@ from kpis.data.upload import (
 from kpis.present.coverage_charts import months_alt_text, months_chart, since, with_order
 from kpis.present.formatting import (
     danish_time_columns,
+    danish_today,
     format_date_da,
     format_datetime_da,
     format_int_da,
@@ -172,13 +173,15 @@ with st.container(border=True):
         key=f"data_upload_{S.get('data_upload_gen', 0)}")
     c1, c2 = st.columns([1, 2])
     if (upload.file_id if upload else None) != S.get("_data_as_of_for"):
-        # A new file: propose its own date (when it has one) instead of today.
+        # A new file: propose its own date (when it has one) instead of today — Denmark's today,
+        # not the server's (a UTC server's date turns an hour or two late).
         S._data_as_of_for = upload.file_id if upload else None
-        found = export_date(upload.name, upload.getvalue(), date.today()) if upload else None
-        S.data_as_of = found.day if found else date.today()
+        today = danish_today()
+        found = export_date(upload.name, upload.getvalue(), today) if upload else None
+        S.data_as_of = found.day if found else today
         S._data_as_of_from = found.source_da if found else None
     as_of = c1.date_input("Opgjort pr. (den dag udtrækket blev taget)",
-                          max_value=date.today() + timedelta(days=1), format="DD.MM.YYYY",
+                          max_value=danish_today() + timedelta(days=1), format="DD.MM.YYYY",
                           key="data_as_of")
     if S.get("_data_as_of_from"):
         c1.caption(f"Foreslået ud fra {S._data_as_of_from}. Ret den, hvis udtrækket blev taget "

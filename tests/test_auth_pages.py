@@ -227,6 +227,23 @@ def test_no_users_beside_real_data_and_no_demo_users_either(tmp_path: Path, monk
 
 
 @pytest.mark.signed_in_as(None)
+def test_a_demo_user_signed_in_when_real_data_arrive_is_signed_out_before_seeing_it(
+        monkeypatch, tiny_db: Path):
+    who = demo_user(Role.ANALYST)
+    at = submit(start(), who.user.username, who.password)
+    assert menu(at) == MENUS[Role.ANALYST]
+    before = _last_id()
+    # an import puts a municipality's own data where the demo was; the run's snapshot decides
+    monkeypatch.setenv("PEJLEMAERKER_DB", str(tiny_db))
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert is_login_page(at)
+    assert "demobrugerne virker kun på demodata" in texts(at)
+    assert _newest_sign_in_events(before) == [(who.user.username, "analyst", "logout",
+                                               _auth.DEMO_REASON)]
+
+
+@pytest.mark.signed_in_as(None)
 def test_a_broken_users_file_is_not_shown_to_visitors(tmp_path: Path, monkeypatch):
     users = tmp_path / "users.toml"
     users.write_text('[users.anne]\nrole = "chef"\npassword_hash = "hemmelig"\n')
@@ -300,6 +317,28 @@ def test_the_very_first_start_builds_the_demo_before_the_demo_users_sign_in(tmp_
 
 # --- staying signed in: the shared session behind the cookie (browser: test_staying_signed_in) --
 
+BROWSER = "browser-id-from-the-middleware"
+
+
+def _as_under_serve_py(monkeypatch, browser: str | None = BROWSER) -> None:
+    """As under serve.py: its routes are mounted in this process, and the browser has the id
+    its middleware gives (None: a browser that refuses cookies)."""
+    from kpis.access import sessions
+
+    monkeypatch.setattr(sessions, "_mounted", [])
+    sessions.mark_routes_mounted("")
+    monkeypatch.setattr(_auth, "_browser", lambda: browser)
+
+
+def _in_a_shared_session(monkeypatch, role: Role) -> tuple[AppTest, str]:
+    """Signed in with the form under serve.py, past the hand-over: the app and the session id."""
+    _as_under_serve_py(monkeypatch)
+    who = demo_user(role)
+    at = submit(start(), who.user.username, who.password)
+    at.run()
+    assert menu(at) == MENUS[role]
+    return at, at.session_state[_auth.SESSION_KEY]
+
 
 @pytest.mark.signed_in_as(None)
 def test_a_form_sign_in_hands_the_browser_a_token_for_its_cookie_and_logout_elsewhere_ends_it(
@@ -308,18 +347,17 @@ def test_a_form_sign_in_hands_the_browser_a_token_for_its_cookie_and_logout_else
 
     from kpis.access import sessions
 
-    monkeypatch.setattr(sessions, "_mounted", [])
-    sessions.mark_routes_mounted("")  # as serve.py does
+    _as_under_serve_py(monkeypatch)
     who = demo_user(Role.ANALYST)
     at = submit(start(), who.user.username, who.password)
     # the run after the sign-in sends the browser to the cookie route, keeping the address
-    scripts = [h.proto.body for h in at.get("html") if "<script>" in h.proto.body]
-    assert len(scripts) == 1 and "window.location.replace" in scripts[0]
+    scripts = [h.proto.body for h in at.get("html") if "window.location.replace" in h.proto.body]
+    assert len(scripts) == 1
     target = scripts[0].split('"')[1]
     assert urlsplit(target).path == sessions.OPEN_ROUTE
     query = parse_qs(urlsplit(target).query)
     assert query["next"] == ["/"]
-    session_id = sessions.redeem(query["t"][0])
+    session_id = sessions.redeem(query["t"][0], BROWSER).session_id
     assert session_id is not None and session_id == at.session_state[_auth.SESSION_KEY]
     assert "Logger ind" in texts(at)
 
@@ -335,13 +373,8 @@ def test_a_form_sign_in_hands_the_browser_a_token_for_its_cookie_and_logout_else
 def test_an_idle_shared_session_is_logged_out_once(monkeypatch):
     from kpis.access import sessions
 
-    monkeypatch.setattr(sessions, "_mounted", [])
-    sessions.mark_routes_mounted("")
+    at, session_id = _in_a_shared_session(monkeypatch, Role.COMMITTEE)
     who = demo_user(Role.COMMITTEE)
-    at = submit(start(), who.user.username, who.password)
-    at.run()
-    assert menu(at) == MENUS[Role.COMMITTEE]
-    session_id = at.session_state[_auth.SESSION_KEY]
     before = _last_id()
     monkeypatch.setenv(sessions.IDLE_TIMEOUT_ENV, "0")  # any time since the last run is too long
     at.run()
@@ -350,3 +383,27 @@ def test_an_idle_shared_session_is_logged_out_once(monkeypatch):
     assert _newest_sign_in_events(before) == [(who.user.username, "committee", "logout",
                                                "inaktiv for længe")]
     assert sessions.has_ended(session_id)
+
+
+@pytest.mark.signed_in_as(None)
+def test_a_browser_without_its_id_cookie_is_signed_in_for_this_session_only(monkeypatch):
+    _as_under_serve_py(monkeypatch, browser=None)  # cookies refused: nothing to bind to
+    who = demo_user(Role.ANALYST)
+    at = submit(start(), who.user.username, who.password)
+    assert not [h for h in at.get("html") if "window.location.replace" in h.proto.body]
+    assert _auth.SESSION_KEY not in at.session_state
+    assert menu(at) == MENUS[Role.ANALYST]
+
+
+@pytest.mark.signed_in_as(None)
+def test_logout_ends_the_shared_session_and_has_the_browser_clear_its_cookie(monkeypatch):
+    from kpis.access import sessions
+
+    at, session_id = _in_a_shared_session(monkeypatch, Role.ANALYST)
+    at.button(key="auth_logout").click().run()
+    assert is_login_page(at) and "Du er logget ud." in texts(at)
+    assert sessions.has_ended(session_id)
+    clear = [h.proto.body for h in at.get("html") if sessions.END_ROUTE in h.proto.body]
+    assert len(clear) == 1 and '"POST"' in clear[0] and "same-origin" in clear[0]
+    at.run()  # once: the next run asks nothing of the browser
+    assert not [h for h in at.get("html") if sessions.END_ROUTE in h.proto.body]

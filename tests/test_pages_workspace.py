@@ -378,6 +378,17 @@ def test_history_opens_on_the_newest_version_against_the_one_before(workspace):
     assert changed == ["-    target: 0.95", "+    target: 0.50"]
 
 
+def test_data_page_proposes_denmarks_today_not_the_servers(workspace, monkeypatch):
+    from datetime import date
+
+    from kpis.present import formatting
+
+    # 00:30 in Copenhagen is still yesterday on a UTC server: the date the analyst is at counts
+    monkeypatch.setattr(formatting, "danish_today", lambda now=None: date(2031, 1, 1))
+    at = run(DATA)
+    assert at.date_input(key="data_as_of").value == date(2031, 1, 1)
+
+
 def test_the_starting_version_is_not_shown_as_a_diff_from_nothing(workspace):
     at = run(DEFS)
     assert at.selectbox(key="defs_version").value == 1
@@ -389,8 +400,10 @@ def test_the_starting_version_is_not_shown_as_a_diff_from_nothing(workspace):
 def test_data_page_proposes_the_exports_own_date(workspace):
     from datetime import date
 
+    from kpis.present.formatting import danish_today
+
     at = run(DATA)
-    assert at.date_input(key="data_as_of").value == date.today()  # nothing uploaded
+    assert at.date_input(key="data_as_of").value == danish_today()  # nothing uploaded
     at.file_uploader[0].set_value(("udtraek_2026-10-31.zip", b"PK", "application/zip")).run()
     assert at.date_input(key="data_as_of").value == date(2026, 10, 31)
     assert "Foreslået ud fra filnavnet." in texts(at)

@@ -44,7 +44,12 @@ def is_demo_database(db: Path) -> bool:
         meta = snapshot_info(db)
     except SnapshotUnavailable:
         return False
-    return Path(meta.source).name.startswith(DEMO_SOURCE_PREFIX)
+    return is_demo_snapshot(meta.source)
+
+
+def is_demo_snapshot(source: str) -> bool:
+    """True when a snapshot imported from ``source`` (its meta's ``source``) is the demo's."""
+    return Path(source).name.startswith(DEMO_SOURCE_PREFIX)
 
 
 def write_demo_users(path: Path | None = None) -> Path:

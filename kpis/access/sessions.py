@@ -10,7 +10,11 @@ working cookies. A cookie is honoured only while its row says the session is act
 the idle timeout and the longest life end the row, and every tab and process then refuses it.
 
 The form's sign-in cannot set the cookie itself, so it hands the browser a one-time token
-(valid ``TOKEN_LIFETIME_S`` seconds) that ``serve.py`` exchanges for the cookie.
+(valid ``TOKEN_LIFETIME_S`` seconds) that ``serve.py`` exchanges for the cookie. The token is
+bound to the browser that signed in: ``serve.py`` gives every browser a random id in a cookie of
+its own (``BROWSER_COOKIE``) on its first page load, the sign-in stores a hash of it with the
+token, and the exchange refuses a token brought by any other browser (else a token sent to
+someone else would sign them in as the sender: login CSRF) and ends the session it stood for.
 
 The signing key is ``$PEJLEMAERKER_SESSION_SECRET``, else a key file beside the sessions file
 (generated on first use, mode 0600). Every app process must use the same one.
@@ -28,6 +32,7 @@ import time
 from contextlib import closing
 from dataclasses import dataclass
 from enum import Enum
+from collections.abc import Mapping
 from pathlib import Path
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -40,6 +45,10 @@ DEFAULT_SESSIONS = DATA_DIR / "sessions.sqlite"
 SECRET_ENV = "PEJLEMAERKER_SESSION_SECRET"
 KEY_FILE_NAME = "session.key"
 COOKIE_NAME = "pejlemaerker_session"
+# The browser's own random id, which a sign-in's one-time token is bound to. Behind TLS the
+# __Host- name: a cookie of that name cannot be planted by a sibling domain or over plain http.
+BROWSER_COOKIE = "pejlemaerker_browser"
+BROWSER_COOKIE_TLS = "__Host-" + BROWSER_COOKIE
 SALT = "pejlemaerker-session"
 TOKEN_LIFETIME_S = 60.0
 MIN_SECRET_LENGTH = 32
@@ -58,9 +67,11 @@ SCHEMA_SQL = (
     """CREATE TABLE IF NOT EXISTS tokens (
   token_hash TEXT PRIMARY KEY,
   session_id TEXT NOT NULL,
-  expires    REAL NOT NULL
+  expires    REAL NOT NULL,
+  browser_hash TEXT
 )""",
 )
+OTHER_BROWSER_REASON = "login-link brugt i en anden browser"
 
 
 class Status(str, Enum):
@@ -76,6 +87,16 @@ class Session:
     started: float
     last_seen: float
     end_reason: str | None = None  # once ended: Status.IDLE/EXPIRED's value, or end()'s reason
+
+
+@dataclass(frozen=True)
+class Redemption:
+    """What a one-time token was worth: the session to set the cookie for, or nothing; or, when
+    another browser brought it, a refusal and whose sign-in that was (now ended)."""
+
+    session_id: str | None = None
+    other_browser: bool = False
+    username: str | None = None
 
 
 class SessionSecretError(ValueError):
@@ -157,6 +178,12 @@ def _connect(path: Path | None = None) -> sqlite3.Connection:
     conn.execute("PRAGMA secure_delete = ON")  # a used token's session id is overwritten
     for statement in SCHEMA_SQL:
         conn.execute(statement)
+    if "browser_hash" not in {r[1] for r in conn.execute("PRAGMA table_info(tokens)")}:
+        try:  # a store from before tokens were bound: its unbound tokens are refused
+            conn.execute("ALTER TABLE tokens ADD COLUMN browser_hash TEXT")
+        except sqlite3.OperationalError as exc:  # another process added it meanwhile
+            if "duplicate column" not in str(exc):
+                raise
     return conn
 
 
@@ -184,13 +211,34 @@ def session_id_from_cookie(value: str | None, max_age_s: float,
     return session_id if isinstance(session_id, str) and session_id else None
 
 
+# --- the browser's id ------------------------------------------------------------------------
+
+
+def new_browser_id() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def browser_cookie_name(tls: bool) -> str:
+    return BROWSER_COOKIE_TLS if tls else BROWSER_COOKIE
+
+
+def browser_id(cookies: Mapping[str, str]) -> str | None:
+    """The browser's id among a request's cookies: the __Host- one when there is one (a plain
+    one beside it may have been planted), else the plain one, else None."""
+    value = cookies.get(BROWSER_COOKIE_TLS) or cookies.get(BROWSER_COOKIE)
+    return value or None
+
+
 # --- sessions ------------------------------------------------------------------------------
 
 
-def start(username: str, *, now: float | None = None,
+def start(username: str, *, browser: str, now: float | None = None,
           path: Path | None = None) -> tuple[str, str]:
     """A new active session of ``username`` and a one-time token that ``redeem`` exchanges for
-    its id (once, within ``TOKEN_LIFETIME_S``). Returns (session id, token)."""
+    its id (once, within ``TOKEN_LIFETIME_S``, and only for the browser whose id ``browser``
+    is). Returns (session id, token)."""
+    if not browser:
+        raise ValueError("a sign-in's token is bound to a browser id")
     now = time.time() if now is None else now
     session_id, token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     with closing(_connect(path)) as conn:
@@ -200,24 +248,40 @@ def start(username: str, *, now: float | None = None,
         conn.execute("DELETE FROM sessions WHERE started < ?", [now - max_session_seconds()])
         conn.execute("INSERT INTO sessions (id_hash, username, started, last_seen) "
                      "VALUES (?, ?, ?, ?)", [_hash(session_id), username, now, now])
-        conn.execute("INSERT INTO tokens (token_hash, session_id, expires) VALUES (?, ?, ?)",
-                     [_hash(token), session_id, now + TOKEN_LIFETIME_S])
+        conn.execute("INSERT INTO tokens (token_hash, session_id, expires, browser_hash) "
+                     "VALUES (?, ?, ?, ?)",
+                     [_hash(token), session_id, now + TOKEN_LIFETIME_S, _hash(browser)])
         conn.execute("COMMIT")
     return session_id, token
 
 
-def redeem(token: str | None, *, now: float | None = None,
-           path: Path | None = None) -> str | None:
-    """The session id a fresh, unused token stands for; the token is used up either way."""
+def redeem(token: str | None, browser: str | None, *, now: float | None = None,
+           path: Path | None = None) -> Redemption:
+    """The session a fresh, unused token of this browser stands for; the token is used up either
+    way. A token another browser brings (or a browser with no id) is refused, and the session it
+    stood for is ended: someone sent a sign-in on, or tried to."""
     if not token:
-        return None
+        return Redemption()
     now = time.time() if now is None else now
     with closing(_connect(path)) as conn:
-        row = conn.execute("DELETE FROM tokens WHERE token_hash = ? RETURNING session_id, expires",
+        conn.execute("BEGIN IMMEDIATE")
+        row = conn.execute("DELETE FROM tokens WHERE token_hash = ? "
+                           "RETURNING session_id, expires, browser_hash",
                            [_hash(token)]).fetchone()
-    if row is None or row[1] < now:
-        return None
-    return row[0]
+        if row is None or row[1] < now:
+            conn.execute("COMMIT")
+            return Redemption()
+        session_id, _, bound_to = row
+        if browser and bound_to is not None and secrets.compare_digest(bound_to, _hash(browser)):
+            conn.execute("COMMIT")
+            return Redemption(session_id=session_id)
+        conn.execute("UPDATE sessions SET ended = ?, end_reason = ? "
+                     "WHERE id_hash = ? AND ended IS NULL",
+                     [now, OTHER_BROWSER_REASON, _hash(session_id)])
+        owner = conn.execute("SELECT username FROM sessions WHERE id_hash = ?",
+                             [_hash(session_id)]).fetchone()
+        conn.execute("COMMIT")
+    return Redemption(other_browser=True, username=owner[0] if owner else None)
 
 
 def check(session_id: str, idle_s: float, max_s: float, *, touch: bool = True,
@@ -258,12 +322,15 @@ def has_ended(session_id: str, *, path: Path | None = None) -> bool:
 
 
 def end(session_id: str, reason: str = "logout", *, now: float | None = None,
-        path: Path | None = None) -> None:
-    """End the session for every tab and process (logout)."""
+        path: Path | None = None) -> str | None:
+    """End the session for every tab and process (logout); whose it was, or None when it had
+    ended already (or is unknown)."""
     now = time.time() if now is None else now
     with closing(_connect(path)) as conn:
-        conn.execute("UPDATE sessions SET ended = ?, end_reason = ? "
-                     "WHERE id_hash = ? AND ended IS NULL", [now, reason, _hash(session_id)])
+        row = conn.execute("UPDATE sessions SET ended = ?, end_reason = ? "
+                           "WHERE id_hash = ? AND ended IS NULL RETURNING username",
+                           [now, reason, _hash(session_id)]).fetchone()
+    return row[0] if row else None
 
 
 def end_all_of(username: str, reason: str, *, now: float | None = None,
@@ -279,18 +346,26 @@ def end_all_of(username: str, reason: str, *, now: float | None = None,
 # --- the routes serve.py mounts --------------------------------------------------------------
 
 OPEN_ROUTE = "/auth/session"
+END_ROUTE = "/auth/session/end"  # not /auth/logout: that is Streamlit's own (OIDC)
 _mounted: list[str] = []
 
 
 def mark_routes_mounted(prefix: str = "") -> None:
-    """Called by ``serve.py``: this process serves ``OPEN_ROUTE`` (under ``prefix``)."""
-    _mounted[:] = [prefix.rstrip("/") + OPEN_ROUTE]
+    """Called by ``serve.py``: this process serves ``OPEN_ROUTE`` and ``END_ROUTE`` (under
+    ``prefix``)."""
+    _mounted[:] = [prefix.rstrip("/") + OPEN_ROUTE, prefix.rstrip("/") + END_ROUTE]
 
 
 def open_route() -> str | None:
     """The address that exchanges a token for the cookie, or None when this process was started
     without ``serve.py`` (``streamlit run app.py``): then a sign-in lasts one browser session."""
     return _mounted[0] if _mounted else None
+
+
+def end_route() -> str | None:
+    """The address (POST) that ends the cookie's session and clears the cookie, or None
+    without ``serve.py``."""
+    return _mounted[1] if _mounted else None
 
 
 def safe_next(target: str | None) -> str:
@@ -302,8 +377,10 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-__all__ = ["COOKIE_NAME", "IDLE_TIMEOUT_ENV", "OPEN_ROUTE", "SECRET_ENV", "SESSIONS_ENV",
-           "Session", "SessionSecretError", "Status", "check", "cookie_value", "end",
-           "end_all_of", "has_ended", "idle_timeout_seconds", "mark_routes_mounted",
-           "max_session_seconds", "open_route", "redeem", "safe_next", "secret",
-           "session_id_from_cookie", "sessions_path", "start"]
+__all__ = ["BROWSER_COOKIE", "BROWSER_COOKIE_TLS", "COOKIE_NAME", "END_ROUTE",
+           "IDLE_TIMEOUT_ENV", "OPEN_ROUTE", "OTHER_BROWSER_REASON", "Redemption",
+           "SECRET_ENV", "SESSIONS_ENV", "Session", "SessionSecretError", "Status",
+           "browser_cookie_name", "browser_id", "check", "cookie_value", "end", "end_all_of",
+           "end_route", "has_ended", "idle_timeout_seconds", "mark_routes_mounted",
+           "max_session_seconds", "new_browser_id", "open_route", "redeem", "safe_next",
+           "secret", "session_id_from_cookie", "sessions_path", "start"]

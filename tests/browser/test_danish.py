@@ -14,7 +14,7 @@ from tests.menus import MENUS
 pytestmark = pytest.mark.browser
 
 WAIT_MS = 120_000
-ENGLISH = ("Select all", "Upload", "per file", "Drag and drop", "Browse files")
+ENGLISH = ("Select all", "Upload", "per file", "Drag and drop", "Browse files", "Skip to")
 QUERY_TEXT = ("coalesce", "notifier_type", "interview_between", "add_months", "aware_on")
 
 
@@ -26,12 +26,13 @@ def idle(page) -> None:
 def visible_text(page) -> str:
     """The page's text as read, with the text CSS puts in its place (Streamlit's own English is
     replaced that way)."""
-    # Streamlit's keyboard-only "Skip to main content" link is left out: hidden until focused.
+    # Streamlit's keyboard-only skip link is in: hidden until focused, but read aloud.
     return page.evaluate("""(() => {
-        document.querySelector('[data-testid="stSkipToContent"]')?.remove();
+        const skip = document.querySelector('[data-testid="stSkipToContent"]');
         const extra = [...document.querySelectorAll('*')].map(
             e => getComputedStyle(e, '::after').content).filter(c => c && c !== 'none');
-        return document.body.innerText + '\\n' + extra.join('\\n');
+        return document.body.innerText + '\\n' + (skip ? skip.textContent : '') + '\\n'
+            + extra.join('\\n');
     })()""")
 
 
@@ -119,3 +120,31 @@ def test_chart_tooltips_are_danish_words_and_formatted_values(page, app_url):
     assert any(t.startswith("Trafiklys | Gul: tæt på målet | Fra | 85,0") for t in tips), tips
     raw = {"fra", "til", "zone", "vaerdi", "tekst", "pos", "serie", "periode_lang"}
     assert not [t for t in tips if raw & set(t.split(" | "))], tips
+
+
+@pytest.mark.signed_in_as(None)
+def test_the_keyboards_first_stop_is_a_danish_skip_link_to_the_page(page, app_url,
+                                                                   outside_requests):
+    """Streamlit's "Skip to main content" in Danish, on the login page and signed in, and it
+    takes the keyboard to the page's main area."""
+    from signing_in import sign_in
+
+    from kpis.access.demo_users import demo_user
+
+    page.goto(app_url)
+    page.get_by_label("Brugernavn").wait_for(timeout=WAIT_MS)
+    idle(page)
+    skip = page.locator('[data-testid="stSkipToContent"]')
+    assert skip.text_content() == "Gå til hovedindhold"
+    who = demo_user(Role.COMMITTEE)
+    sign_in(page, who.user.username, who.password)
+    idle(page)
+    page.locator("body").focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.dataset.testid") == "stSkipToContent"
+    assert page.evaluate("document.activeElement.textContent") == "Gå til hovedindhold"
+    assert skip.is_visible()  # shown while it has the focus
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "stMain"
+    assert page.locator("#stMain").get_by_role("heading", name="Overblik").count() >= 1
+    assert outside_requests == []

@@ -4,6 +4,8 @@ everywhere. Real Chromium against ``streamlit run serve.py``."""
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote_plus
@@ -19,6 +21,7 @@ from kpis.present.worklist import Horizon
 pytestmark = [pytest.mark.browser, pytest.mark.signed_in_as(None)]
 
 WAIT_MS = 60_000
+HANDOVER = re.compile(r"/auth/session\?")  # the one-time link to the cookie route
 IDLE_TIMEOUT_S = 15  # long enough for a loaded machine to finish the sign-in's own runs
 
 
@@ -73,6 +76,11 @@ def test_logout_in_one_tab_ends_the_session_in_the_other(page, app_url, outside_
 
     page.get_by_role("button", name="Log ud").click()
     login_form(page).wait_for(timeout=WAIT_MS)
+    # the logout route cleared the HttpOnly cookie (a script run cannot); a reload stays out
+    _wait_for_no_cookie(page)
+    page.reload(wait_until="domcontentloaded")
+    login_form(page).wait_for(timeout=WAIT_MS)
+    assert page.get_by_role("button", name="Log ud").count() == 0
 
     # The other tab's next click finds the session ended: the login form, not the page.
     other.locator('[data-testid="stSidebarNav"]').get_by_text("Katalog").click()
@@ -86,6 +94,70 @@ def test_logout_in_one_tab_ends_the_session_in_the_other(page, app_url, outside_
     fresh.goto(app_url, wait_until="domcontentloaded")
     login_form(fresh).wait_for(timeout=WAIT_MS)
     assert fresh.get_by_role("button", name="Log ud").count() == 0
+    assert outside_requests == []
+
+
+def _wait_for_no_cookie(page, tries: int = 100) -> None:
+    for _ in range(tries):
+        if not [c for c in page.context.cookies() if c["name"] == COOKIE_NAME]:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("the session cookie was not cleared")
+
+
+def _sign_in_keeping_the_link(page, app_url: str, who) -> str:
+    """Sign in with the form, but stop the browser on its way to the cookie route: the one-time
+    link it was handed, not yet used (the page keeps being stopped there)."""
+    links: list[str] = []
+
+    def keep(route) -> None:
+        links.append(route.request.url)
+        route.abort()
+
+    page.route(HANDOVER, keep)
+    page.goto(app_url, wait_until="domcontentloaded")
+    page.get_by_label("Brugernavn").fill(who.user.username)
+    page.get_by_label("Adgangskode").fill(who.password)
+    page.get_by_role("button", name="Log ind", exact=True).click()
+    for _ in range(WAIT_MS // 100):
+        if links:
+            break
+        page.wait_for_timeout(100)
+    assert links, "the sign-in handed the browser no link"
+    return links[0]
+
+
+def test_a_sign_in_link_works_only_in_the_browser_that_signed_in(page, app_url, browser,
+                                                                  outside_requests):
+    who = demo_user(Role.ANALYST)
+    # Someone signs in and sends their one-time link to another person's browser: refused, in
+    # Danish, and that person is not signed in as them.
+    link = _sign_in_keeping_the_link(page, app_url, who)
+    victim = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="da-DK")
+    try:
+        tab = victim.new_page()
+        tab.goto(app_url, wait_until="domcontentloaded")  # the victim has used the app before
+        login_form(tab).wait_for(timeout=WAIT_MS)
+        response = tab.goto(link, wait_until="domcontentloaded")
+        assert response.status == 403, (link, response.url)
+        tab.get_by_text("blev lavet i en anden browser").wait_for(timeout=WAIT_MS)
+        assert not [c for c in victim.cookies() if c["name"] == COOKIE_NAME]
+        tab.get_by_role("link", name="Gå til login").click()
+        login_form(tab).wait_for(timeout=WAIT_MS)
+        assert tab.get_by_role("button", name="Log ud").count() == 0
+    finally:
+        victim.close()
+
+    # The browser that signed in uses its own link: signed in, and it stays so on a reload.
+    fresh = page.context.new_page()
+    link = _sign_in_keeping_the_link(fresh, app_url, who)
+    fresh.wait_for_timeout(1000)
+    fresh.unroute(HANDOVER)
+    fresh.goto(link, wait_until="domcontentloaded")
+    signed_in(fresh)
+    assert [c for c in page.context.cookies() if c["name"] == COOKIE_NAME]
+    fresh.reload(wait_until="domcontentloaded")
+    signed_in(fresh)
     assert outside_requests == []
 
 
