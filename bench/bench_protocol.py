@@ -55,6 +55,9 @@ if importlib.util.find_spec("sniffio") is None:
     sys.modules["sniffio"] = None
 
 STEP_S = bl.WAIT_MS / 1000  # the same bound per step as the browser run: slow is a figure
+# What a browser's page load accepts: serve.py gives such a request the browser's id cookie, which
+# the sign-in's hand-over is bound to (kpis/access/session_http.py).
+PAGE_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 ASSET_RE = re.compile(r'(?:src|href)="\./(static/[^"]+)"')
 FINISHED = 0  # ForwardMsg.ScriptFinishedStatus.FINISHED_SUCCESSFULLY
 EARLY_FOR_RERUN = 2
@@ -112,7 +115,7 @@ class Tab:
         """What the browser fetches before its first rerun, then the socket."""
         from websockets.asyncio.client import connect
 
-        index = await self._get(path)
+        index = await self._get(path, accept=PAGE_ACCEPT)
         if self.assets:
             # A browser loads them over at most six connections at a time (HTTP/1.1).
             limit = asyncio.Semaphore(6)
@@ -150,19 +153,19 @@ class Tab:
         finally:
             self.assets = assets
 
-    async def _get(self, path: str) -> str:
+    async def _get(self, path: str, accept: str | None = None) -> str:
         """The body as text; the bytes are counted as sent. The JavaScript and CSS are not
         unpacked: that is the browser's work, and here it would only load the server's cores."""
         import httpx
 
         try:
-            response, body = await self._fetch(path)
+            response, body = await self._fetch(path, accept)
         except httpx.RemoteProtocolError:
             # The server closed a kept-alive connection as the request went out (uvicorn closes
             # them after 5 s idle, late when it is busy). A browser sends such a GET again; so
             # does this tab, once, and says so.
             self.retried.append(path)
-            response, body = await self._fetch(path)
+            response, body = await self._fetch(path, accept)
         if response.status_code != 200:
             raise SessionError(f"GET {path}: HTTP {response.status_code}")
         self.bytes_in += len(body)
@@ -172,9 +175,10 @@ class Tab:
             body = gzip.decompress(body)
         return body.decode(errors="replace")
 
-    async def _fetch(self, path: str):
+    async def _fetch(self, path: str, accept: str | None = None):
         self.step = f"GET {path}"
-        async with self.http.stream("GET", path) as response:
+        headers = {"Accept": accept} if accept else None
+        async with self.http.stream("GET", path, headers=headers) as response:
             return response, b"".join([chunk async for chunk in response.aiter_raw()])
 
     async def rerun(self, widgets: Iterable = ()) -> None:
