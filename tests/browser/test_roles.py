@@ -21,6 +21,7 @@ from urllib.parse import quote_plus
 import openpyxl
 import pyarrow as pa
 import pytest
+from docx import Document
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from pypdf import PdfReader
 
@@ -257,6 +258,15 @@ def test_committee_is_sent_no_hidden_number(page, app_url, engine, tmp_path, out
     assert not SMALL_COUNT.search(cells), SMALL_COUNT.search(cells)
     for secret in secrets:
         assert _absent(secret, cells), secret
+
+    docx = _download(page, re.compile(r"Hent bilag til udvalgsmøde \(Word\)"), DOWNLOAD_MS)
+    word = Document(io.BytesIO(Path(docx.path()).read_bytes()))
+    word_text = " ".join([p.text for p in word.paragraphs]
+                         + [c.text for t in word.tables for r in t.rows for c in r.cells])
+    assert kpiset[kpi_id].name in word_text and HIDDEN in word_text
+    assert not SMALL_COUNT.search(word_text), SMALL_COUNT.search(word_text)
+    for secret in secrets:
+        assert _absent(secret, word_text), secret
 
     # 2. A KPI's detail for a quarter in which some teams are withheld.
     kpi_id, quarter, hidden = withheld_teams(conn, kpiset, as_of)
