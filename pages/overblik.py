@@ -32,6 +32,7 @@ from pages._auth import current_scope
 from pages._committee import period_controls, render_tile
 from pages._frame import current_snapshot
 from pages._results import current_kpis, get_results
+from pages._review_report import committee_section
 
 scope = current_scope()  # every engine call below takes it; a committee member's is suppressed
 threshold = scope.suppress_below or SUPPRESSION_THRESHOLD
@@ -95,6 +96,8 @@ else:
     if not committee:
         st.caption("Bilaget følger udvalgets regler – også for de tal, du selv kan se her: "
                    + withheld_rule_da(threshold))
+if scope.teams is None:  # the committee's report, for the whole department like the papers
+    committee_section(scope)
 with st.expander("Sådan læses tallene"):
     st.markdown(READING_GUIDE.format(hidden=withheld_rule_da(threshold)))
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import streamlit as st
 
+from kpis.access.suppression import withheld_rule_da
 from kpis.review import store
 from kpis.review.figures import compare_rounds
 from kpis.review.model import (
@@ -23,6 +24,7 @@ from kpis.review.model import (
 )
 from kpis.review.prefill import prefill
 from kpis.review.present import comparison_table_da, mangler_table
+from kpis.review.round_report import committee_threshold
 from kpis.review.service import applicable_questions, draw_sample, sample_window
 from kpis.review.timeline import case_timeline
 from kpis.review.validate import ReviewConfigError, load_and_validate
@@ -30,6 +32,7 @@ from pages._access import case_level_scope
 from pages._auth import current_user
 from pages._frame import run_snapshot
 from pages._results import current_kpis
+from pages._review_report import report_buttons
 
 REVIEWS_FILE = reviews_config_path()  # what Gennemgangsprogrammer edits
 STATUS_DA = {"": "Ikke startet", "draft": "Kladde", "completed": "Afsluttet",
@@ -242,3 +245,8 @@ with tab_results:
         st.dataframe(comparison_table_da(
             compare_rounds(found, prog, before, after), {q.id: q.text for q in prog.questions}),
             hide_index=True, key="resultat_spoergsmaal")
+        if before != after:
+            st.caption("Rapporten til udvalget følger udvalgets regler: ingen sager, ingen "
+                       "sagsbehandlere, og " + withheld_rule_da(committee_threshold()).lower()
+                       + ("" if scope.teams is None else " Den omfatter kun dine teams."))
+            report_buttons(prog.id, before, after, scope, "sagsgennemgang", "rapport")

@@ -82,7 +82,9 @@ def test_overview_is_the_default_page_with_the_latest_complete_quarter(demo_db: 
     assert deltas(at) == {t.name: t.change.summary if t.change else None for t in tiles}
     assert f"Data opgjort pr. **{meta.as_of.day}." in texts(at)
     labels = [b.label for b in at.get("download_button")]
-    assert labels == ["Hent bilag til udvalgsmøde (PDF)", "Hent tallene i Excel"]
+    assert labels == ["Hent bilag til udvalgsmøde (PDF)", "Hent bilag til udvalgsmøde (Word)",
+                      "Hent tallene i Excel",
+                      "Hent rapport om sagsmålingen (PDF)", "Hent sagsmålingen i Excel"]
     badges = texts(at)
     for t in tiles:
         assert t.n_text in badges

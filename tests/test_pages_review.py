@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -141,3 +142,101 @@ def test_the_results_tab_puts_the_demo_rounds_side_by_side(demo_db, tmp_path, mo
                                          "Valg af indsats"]
     assert all("sager)" in v for v in list(marks["Før"]) + list(marks["Efter"]))
     assert set(marks["Sikker forskel"]) <= {"Ja", "Nej, kan være tilfældig"}
+
+
+# --- the sagsmåling report ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def downloads(monkeypatch) -> dict:
+    """The report buttons' files by name, as a click would make them: AppTest has no server to
+    run a download's deferred callable, so the callable the page hands the button (the real
+    one: it builds the file and writes the audit entry) is kept here to be called."""
+    from pages import _review_report
+
+    made: dict = {}
+    real = _review_report.audited_export
+
+    def keep(build, page, file_name, **kwargs):
+        made[file_name] = real(build, page, file_name, **kwargs)
+        return made[file_name]
+
+    monkeypatch.setattr(_review_report, "audited_export", keep)
+    return made
+
+
+def _pdf_text(data: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(data)).pages)
+
+
+@pytest.fixture
+def demo_reviews(reviews_db, demo_db) -> Path:
+    from kpis.review.demo import seed_demo_reviews
+
+    assert seed_demo_reviews(demo_db, path=reviews_db) == 45
+    return reviews_db
+
+
+@pytest.mark.signed_in_as("department_head")
+def test_a_department_head_gets_the_report_of_the_rounds_chosen_for_their_teams(demo_reviews,
+                                                                                 downloads):
+    from kpis.present.review_report import MAYBE_CHANCE
+    from pages._review_report import PDF_LABEL, XLSX_LABEL
+
+    at = _open()
+    assert at.selectbox(key="foer").value == "nulpunktsmaaling"
+    assert at.selectbox(key="efter").value == "statusmaaling_1"
+    assert [b.proto.label for b in at.get("download_button")] == [PDF_LABEL, XLSX_LABEL]
+    stem = "rapport-sagsmaaling-statusmaaling_1-mod-nulpunktsmaaling"
+    assert sorted(downloads) == [f"{stem}.pdf", f"{stem}.xlsx"]
+    exported = audit.read(None).filter((pl.col("action") == "export")
+                                     & (pl.col("actor") == "afdeling")).height
+    assert exported == 0  # made on click, not before
+    text = _pdf_text(downloads[f"{stem}.pdf"]())
+    assert "Statusmåling 1 sammenlignet med nulpunktsmåling" in text
+    assert "Omfatter kun: Team Nord og Team Syd" in text  # their teams, said so
+    assert MAYBE_CHANCE in text and "95 %-interval" in text
+    for case_id in store.drawn_cases()["case_id"].to_list():
+        assert case_id not in text
+    log = audit.read(10)
+    mine = log.filter((log["actor"] == "afdeling") & (log["action"] == "export"))
+    assert mine["page"].to_list() == ["sagsgennemgang"]
+    assert mine["detail"].to_list() == [f"{stem}.pdf"]
+
+    at.selectbox(key="efter").set_value("nulpunktsmaaling").run()  # one round against itself
+    assert not at.exception and not at.get("download_button")
+
+
+@pytest.mark.signed_in_as("committee")
+def test_the_committee_gets_the_report_on_the_overview_without_a_case(demo_reviews, downloads):
+    from pages._review_report import PDF_LABEL, XLSX_LABEL
+
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()  # Overblik, the start page
+    assert not at.exception, [e.message for e in at.exception]
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels[-2:] == [PDF_LABEL, XLSX_LABEL]
+    stem = "rapport-sagsmaaling-statusmaaling_1-mod-nulpunktsmaaling"
+    text = _pdf_text(downloads[f"{stem}.pdf"]())
+    assert "Statusmåling 1 sammenlignet med nulpunktsmåling" in text
+    assert "Omfatter kun" not in text  # the whole department, like the meeting papers
+    drawn = store.drawn_cases()
+    for value in drawn["case_id"].to_list() + drawn["caseworker"].to_list():
+        assert value not in text
+    assert downloads[f"{stem}.xlsx"]()[:2] == b"PK"  # an xlsx (a zip)
+    log = audit.read(10)
+    mine = log.filter((log["actor"] == "udvalg") & (log["action"] == "export"))
+    assert sorted(mine["detail"].to_list()) == [f"{stem}.pdf", f"{stem}.xlsx"]
+
+
+@pytest.mark.signed_in_as("committee")
+def test_no_report_is_offered_before_two_rounds_are_reviewed(reviews_db):
+    from pages._review_report import PDF_LABEL
+
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert PDF_LABEL not in [b.proto.label for b in at.get("download_button")]
+    assert not reviews_db.exists()  # the overview does not create the reviews file

@@ -155,10 +155,12 @@ def test_committee_overview_shows_the_withheld_tile_and_none_of_its_numbers(conn
                                            scope=COMMITTEE),
                            quarter, comparison, trend_periods(quarter), as_of)
     assert tiles == {t.name: t.value_text for t in expected}
-    # The meeting papers are offered (made on click), not the figures behind them.
+    # The meeting papers and the sagsmåling report (the demo's two rounds) are offered, made on
+    # click, not the figures behind them.
     assert [b.label for b in at.get("download_button")] == [
         "Hent bilag til udvalgsmøde (PDF)", "Hent bilag til udvalgsmøde (Word)",
-        "Hent tallene i Excel"]
+        "Hent tallene i Excel",
+        "Hent rapport om sagsmålingen (PDF)", "Hent sagsmålingen i Excel"]
 
 
 @committee

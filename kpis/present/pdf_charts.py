@@ -141,3 +141,101 @@ def draw_trend(pdf, font: str, unit: Unit, periods: Sequence[Period], data: dict
     pdf.set_draw_color(0, 0, 0)
     pdf.set_line_width(0.2)
     pdf.set_y(y)
+
+
+# --- estimates with their intervals (the sagsmåling report) ----------------------------------
+
+INTERVAL_ROW_MM = 9.0  # one figure: two rounds, each a line from low to high with a dot
+INTERVAL_LABEL_MM = 62.0  # room for the label left of the plot
+INTERVAL_LEGEND_MM = 7.0
+INTERVAL_AXIS_MM = 6.0
+
+Estimate = tuple[float, float, float] | str  # (share, low, high), or what to write instead
+
+
+def interval_chart_height(items: Sequence) -> float:
+    return INTERVAL_LEGEND_MM + INTERVAL_ROW_MM * len(items) + INTERVAL_AXIS_MM
+
+
+def draw_intervals(pdf, font: str, items: Sequence[tuple[str, Estimate, Estimate]],
+                   rounds: tuple[str, str], text=lambda s: s) -> None:
+    """Each item's share in two rounds as a dot on a 0–100 % axis, its 95 % interval as the line
+    through it (the earlier round grey above, the later blue below), so a reader sees at once
+    whether the intervals overlap. An item without a figure says so (``"skjult"``) in the plot.
+    Drawn at the current position across the text width; moves below the chart."""
+    x_label, y0 = pdf.l_margin, pdf.get_y() + 1
+    x0 = x_label + INTERVAL_LABEL_MM
+    width = pdf.epw - INTERVAL_LABEL_MM - 12  # room right of 100 % for a value label
+    colours = (_rgb(GREY), _rgb(BLUE))
+
+    def x_of(v: float) -> float:
+        return x0 + width * min(max(v, 0.0), 1.0)
+
+    pdf.set_font(font, "", 7)
+    x = x0
+    for name, colour in zip(rounds, colours, strict=True):
+        pdf.set_fill_color(*colour)
+        pdf.circle(x + 1, y0 + 2, 0.9, style="F")
+        pdf.set_text_color(0, 0, 0)
+        label = text(name)
+        pdf.text(x + 3, y0 + 3, label)
+        x += 3 + pdf.get_string_width(label) + 6
+    pdf.set_text_color(80, 80, 80)
+    pdf.text(x, y0 + 3, text("– linjen er 95 %-intervallet"))
+
+    top = y0 + INTERVAL_LEGEND_MM
+    bottom = top + INTERVAL_ROW_MM * len(items)
+    pdf.set_draw_color(215, 215, 215)
+    pdf.set_line_width(0.1)
+    pdf.set_font(font, "", 6.5)
+    for i in range(6):
+        v = i / 5
+        pdf.line(x_of(v), top, x_of(v), bottom)
+        label = text(f"{round(v * 100)} %")
+        pdf.text(x_of(v) - pdf.get_string_width(label) / 2, bottom + 3.6, label)
+
+    for k, (label, *estimates) in enumerate(items):
+        y = top + INTERVAL_ROW_MM * k
+        pdf.set_font(font, "", 7)
+        pdf.set_text_color(0, 0, 0)
+        for j, line in enumerate(_two_lines(pdf, label, INTERVAL_LABEL_MM - 3)):
+            pdf.text(x_label, y + 3.4 + 3 * j, text(line))
+        for j, (est, colour) in enumerate(zip(estimates, colours, strict=True)):
+            ym = y + 2.6 + 3.6 * j
+            pdf.set_font(font, "", 6.5)
+            if isinstance(est, str):
+                pdf.set_text_color(*_rgb(GREY))
+                pdf.text(x0 + 1, ym + 1, text(est))
+                continue
+            share, low, high = est
+            pdf.set_draw_color(*colour)
+            pdf.set_fill_color(*colour)
+            pdf.set_line_width(0.6)
+            pdf.line(x_of(low), ym, x_of(high), ym)
+            pdf.circle(x_of(share), ym, 1.0, style="F")
+            pdf.set_text_color(*colour)
+            pdf.text(x_of(high) + 1.5, ym + 1, text(f"{round(share * 100)} %"))
+    pdf.set_text_color(0, 0, 0)
+    pdf.set_draw_color(0, 0, 0)
+    pdf.set_fill_color(255, 255, 255)  # a table drawn next would take the last fill colour
+    pdf.set_line_width(0.2)
+    pdf.set_y(bottom + INTERVAL_AXIS_MM)
+
+
+def _two_lines(pdf, label: str, room: float) -> list[str]:
+    """The label in at most two lines of ``room`` mm, the second cut with … if it must be."""
+    lines, line = [], ""
+    for word in label.split():
+        trial = f"{line} {word}".strip()
+        if line and pdf.get_string_width(trial) > room:
+            lines.append(line)
+            line = word
+        else:
+            line = trial
+    lines.append(line)
+    if len(lines) > 2:
+        second = " ".join(lines[1:])
+        while pdf.get_string_width(second + "…") > room and " " in second:
+            second = second.rsplit(" ", 1)[0]
+        lines = [lines[0], second + "…"]
+    return lines

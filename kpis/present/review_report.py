@@ -24,6 +24,7 @@ from kpis.present.formatting import (
     interval_da,
 )
 from kpis.present.meeting_papers import COMMITTEE, Drawn, PdfDoc, _sheet_name
+from kpis.present.pdf_charts import draw_intervals, interval_chart_height
 from kpis.review.model import Purpose
 from kpis.review.round_report import (
     KIND_LABELS_DA,
@@ -152,13 +153,20 @@ def header_lines_da(report: RoundReport) -> list[str]:
     return lines
 
 
+def _point(e: Estimate) -> tuple[float, float, float] | str:
+    """A round's figure for the interval chart, or what to write in its place."""
+    if e.hidden:
+        return HIDDEN_TEXT
+    return (e.share, e.low, e.high) if e.n else "ingen svar"
+
+
 def _rows_by_mark(report: RoundReport) -> list[tuple[Row, list[Row]]]:
     return [(m, report.questions_of(m.pejlemaerke)) for m in report.at(Level.PEJLEMAERKE)]
 
 
 # --- PDF ----------------------------------------------------------------------------------------
 
-_WIDTHS = (58, 36, 36, 17, 27)  # mm: what, before, after, change, verdict (174 = the text width)
+_WIDTHS = (56, 35, 35, 20, 28)  # mm: what, before, after, change, verdict (174 = the text width)
 
 
 class _ReportPdf(PdfDoc):
@@ -169,13 +177,37 @@ class _ReportPdf(PdfDoc):
                          f"{COMMITTEE}")
         self.report = report
 
-    def table(self, rows: list[Row], first: str) -> None:
+    def chart(self, rows: list[Row], labels: list[str]) -> None:
+        """The rows' two rounds as dots with their intervals, under a caption kept with it."""
+        r, pdf = self.report, self.pdf
+        items = [(label, _point(row.before), _point(row.after))
+                 for label, row in zip(labels, rows, strict=True)]
+        self.heading("Andel ja med 95 %-interval", 9.5, 5, then=interval_chart_height(items))
+        page, top = pdf.page_no(), pdf.get_y()
+        draw_intervals(pdf, self.font, items, (r.before.label, r.after.label), self.t)
+        self.drawn.append(Drawn(page, "chart", top, pdf.get_y()))
+
+    def table_height(self, rows: list[Row]) -> float:
+        """About how tall the table of ``rows`` is (mm): a heading row, and per row its label's
+        lines (about 34 characters to a line in the first column) or the figure's three.
+        A table of up to a half page is kept whole: its heading asks for this much room."""
+        def lines(row: Row) -> int:
+            return -(-len(row.label) // 34) + (row.level is Level.QUESTION)
+
+        return 10 + sum(max(3, lines(row)) * 3.9 + 2.6 for row in rows)
+
+    def keep(self, rows: list[Row]) -> float:
+        """The room a table's heading asks for: the whole table when it is short."""
+        whole = self.table_height(rows)
+        return whole if whole <= self.pdf.eph / 2 else self.table_height(rows[:1])
+
+    def table(self, rows: list[Row], first: str, labels: list[str] | None = None) -> None:
         """One row per figure: what, before, after, change, verdict. A table that would start
         at the foot of a page starts on the next (its heading row and first row together)."""
         from fpdf.fonts import FontFace
 
         pdf, r = self.pdf, self.report
-        if pdf.will_page_break(30):
+        if pdf.will_page_break(self.table_height(rows[:1])):
             pdf.add_page()
         page, top = pdf.page_no(), pdf.get_y()
         pdf.set_font(self.font, "", 8)
@@ -185,8 +217,7 @@ class _ReportPdf(PdfDoc):
                        ) as table:
             table.row([self.t(x) for x in (first, r.before.label, r.after.label,
                                            "Ændring, pct.-point", "Vurdering")])
-            for row in rows:
-                what = row.label
+            for row, what in zip(rows, labels or [row.label for row in rows], strict=True):
                 if row.level is Level.QUESTION and row.kind is not None:
                     what += f"\n({KIND_LABELS_DA[row.kind].lower()})"
                 cells = (what, "\n".join(estimate_lines_da(row.before, row.level)),
@@ -223,14 +254,19 @@ class _ReportPdf(PdfDoc):
         self.text(READING_GUIDE.format(hidden=withheld_rule_da(r.threshold)), 8.5, h=4.2,
                   color=(60, 60, 60))
         pdf.ln(3)
-        self.heading("Overblik: de fire pejlemærker", 13, 7, then=30)
-        self.table(r.at(Level.PEJLEMAERKE) + r.at(Level.TOTAL), "Pejlemærke")
+        overview = r.at(Level.PEJLEMAERKE) + r.at(Level.TOTAL)
+        self.heading("Overblik: de fire pejlemærker", 13, 7, then=self.keep(overview))
+        self.table(overview, "Pejlemærke")
         pdf.ln(4)
-        self.heading("Lovmedholdelighed og faglig kvalitet", 13, 7, then=30)
+        self.heading("Lovmedholdelighed og faglig kvalitet", 13, 7,
+                     then=8 + self.keep(r.at(Level.KIND)))
         self.text("Lovmedholdelighed: lever sagen op til lovens krav. Faglig kvalitet: er "
                   "arbejdet fagligt godt nok.", 8.5, h=4.2, color=(60, 60, 60))
         pdf.ln(1)
         self.table(r.at(Level.KIND), "Type spørgsmål")
+        pdf.ln(4)
+        summary = overview + r.at(Level.KIND)
+        self.chart(summary, [row.label for row in summary])
         for mark, questions in _rows_by_mark(r):
             pdf.add_page()
             self.heading(mark.label, 16, 9)
@@ -239,7 +275,10 @@ class _ReportPdf(PdfDoc):
                                   ((r.before, mark.before), (r.after, mark.after)))
                       + f". Ændring: {change_text_da(change_points(mark))}.", 9.5, h=4.6)
             pdf.ln(2)
-            self.table(questions, "Spørgsmål")
+            labels = [f"{i}. {q.label}" for i, q in enumerate(questions, start=1)]
+            self.table(questions, "Spørgsmål", labels)
+            pdf.ln(4)
+            self.chart(questions, labels)
         return self.output()
 
     @staticmethod

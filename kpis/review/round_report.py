@@ -155,7 +155,11 @@ class RoundReport:
 
     @property
     def file_stem(self) -> str:
-        return f"sagsmaaling-{self.programme.id}-{self.after.round}-mod-{self.before.round}"
+        return file_stem(self.programme.id, self.before.round, self.after.round)
+
+
+def file_stem(programme_id: str, before: str, after: str) -> str:
+    return f"rapport-{programme_id}-{after}-mod-{before}"
 
 
 # --- figures ------------------------------------------------------------------------------------
@@ -377,6 +381,42 @@ def default_rounds(programme: Programme, findings: pl.DataFrame) -> tuple[str, s
     if len(done) < 2 or done[0] != programme.rounds[0]:
         return None
     return done[0], done[-1]
+
+
+def committee_threshold() -> int:
+    """The committee's threshold (settings): the report follows the committee's rules, whoever
+    makes it."""
+    from kpis.access.roles import Role, scope_for
+
+    threshold = scope_for(Role.COMMITTEE).suppress_below
+    assert threshold is not None  # the committee's scope always suppresses
+    return threshold
+
+
+def read_findings(scope: Scope = ALL, path: Path | None = None) -> pl.DataFrame:
+    """The completed reviews' findings of the scope; none (without creating the reviews file)
+    where no review was ever drawn."""
+    if not _exists(path):
+        return pl.DataFrame(schema=store.FINDINGS_SCHEMA)
+    return store.findings(scope, path=path)
+
+
+def offers(programmes, findings: pl.DataFrame) -> list[tuple[str, str, str]]:
+    """(programme id, before, after) of every programme with a report to offer the committee:
+    its latest round with completed reviews against the nulpunktsmåling."""
+    out = []
+    for p in programmes:
+        rounds = default_rounds(p, findings) if len(p.rounds) >= 2 else None
+        if rounds:
+            out.append((p.id, *rounds))
+    return out
+
+
+def report_for(programme: Programme, before: str, after: str, scope: Scope = ALL, *,
+               path: Path | None = None) -> RoundReport:
+    """The report as a page offers it: the scope's findings, the committee's threshold."""
+    return build(programme, read_findings(scope, path), before, after, committee_threshold(),
+                 scope=scope, path=path)
 
 
 def build(programme: Programme, findings: pl.DataFrame, before: str, after: str,
