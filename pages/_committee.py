@@ -131,7 +131,8 @@ def render_tile(tile: Tile, period: Period, comparison: Comparison, link: bool =
                 f"{p.label} {format_value(p.value, tile.unit)}" for p in tile.trend))
         st.badge(tile.status_text, color=STATUS_BADGE.get(tile.status, "gray"))
         compared = f"{tile.comparison_da}: {tile.comparison_value_text}"
-        lines = [f"Sammenlignet med {compared}" if change else f"{tile.change_text}. {compared}",
+        lines = [tile.interval_text,  # a figure from a sample is an estimate: say how sure
+                 f"Sammenlignet med {compared}" if change else f"{tile.change_text}. {compared}",
                  " · ".join(x for x in (tile.target_text, tile.n_explained, tile.numerator_text,
                                          tile.p90_text, tile.reference_text) if x),
                  " · ".join(x for x in (tile.overdue_text, tile.pending_text) if x)]

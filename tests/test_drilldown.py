@@ -282,9 +282,9 @@ def test_hour_deadlines_show_the_moment():
 def test_step_kpis_and_groups(kpiset):
     assert dd.step_kpis(kpiset) == [
         "underretning_24t", "kvittering_6_hverdage", "bfu_4_mdr", "bfu_foraeldrekompetence",
-        "plan_rettidig", "plan_maalbare_maal", "opfoelgning_foerste_rettidig",
-        "opfoelgning_loebende_rettidig", "tilsyn_2_aarligt", "boernesamtale_foer_afgoerelse",
-        "boernesamtale_i_bfu"]
+        "sagsmaaling_foraeldrekompetence", "plan_rettidig", "plan_maalbare_maal",
+        "opfoelgning_foerste_rettidig", "opfoelgning_loebende_rettidig", "tilsyn_2_aarligt",
+        "boernesamtale_foer_afgoerelse", "boernesamtale_i_bfu", "tilsyn_barnets_stemme"]
     assert dd.group_of(None, None) == {}
     assert dd.group_of("Team Nord", None) == {"team": "Team Nord"}
     assert dd.group_of("Team Nord", "Anne") == {"team": "Team Nord", "caseworker": "Anne"}

@@ -160,3 +160,35 @@ def test_papers_state_the_rules_in_plain_danish_without_query_text(pdf_text, wor
                      for c in r if c is not None)
     assert rule in sheet
     assert [w for w in CODE if w in text or w in sheet] == []
+
+
+# --- a figure from a sample: its interval and its cases on paper -------------------------------
+
+
+@pytest.fixture(scope="module")
+def review_papers() -> MeetingPapers:
+    from tests.test_tiles import REVIEW_KPIS
+
+    rows = [row("reviewed", "2026-Q3", 11, 13, 11 / 13, status="yellow"),  # 57,8–95,7 %
+            row("reviewed", "2026-Q2", 1, 3, 1 / 3, suppressed=True)]
+    return MeetingPapers(REVIEW_KPIS, frame(*rows), Q3, Comparison.PREVIOUS, AS_OF)
+
+
+def test_pdf_gives_an_estimate_its_interval_and_cases(review_papers):
+    reader = PdfReader(io.BytesIO(build_pdf(review_papers)))
+    text = " ".join("\n".join(p.extract_text() for p in reader.pages).split())
+    assert "84,6 % (95 %-interval 58–96 %)" in text
+    assert "n = 13 sager (gennemgået i perioden) · 11 af 13 opfylder kravet" in text
+    assert "stikprøve" in text  # the reading guide says what the interval is
+    assert "33,3" not in text and "1 af 3" not in text  # the withheld quarter stays withheld
+
+
+def test_workbook_gives_an_estimate_its_interval(review_papers):
+    from kpis.present.meeting_papers import INTERVAL_COLUMN
+
+    wb = openpyxl.load_workbook(io.BytesIO(build_xlsx(review_papers)))
+    values = _rows(wb["Faglig udredning"])["Forældrekompetencer belyst (sagsmåling)"]
+    assert values["Værdi"] == pytest.approx(0.846) and values["n"] == 13
+    assert values[INTERVAL_COLUMN] == "95 %-interval 58–96 %"
+    assert values["2. kvartal 2026"] == "skjult" and values["3. kvartal 2026"] == pytest.approx(
+        0.846)

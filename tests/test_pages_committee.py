@@ -60,7 +60,8 @@ def shown(at: AppTest) -> dict[str, str]:
 
 
 def deltas(at: AppTest) -> dict[str, str | None]:
-    return {m.label: m.delta for m in at.metric}
+    # A metric without a change (no figure to compare with) reads '' in AppTest.
+    return {m.label: m.delta or None for m in at.metric}
 
 
 def texts(at: AppTest) -> str:

@@ -687,6 +687,75 @@ def test_the_app_cache_key_follows_the_reviews(snap, reviews_db):
     assert external_version([k for k in without if k.spec.source != "review_findings"]) == ""
 
 
+def test_the_revision_moves_with_every_change_of_the_findings_and_only_then(snap, reviews_db):
+    from kpis.review.findings_source import revision
+
+    assert revision() == "none"  # no file yet: nothing is created by asking
+    assert not reviews_db.exists()
+    sid = _sample(cases=(("R01", "Nord", "Anne"), ("R03", "Nord", "Anne")))
+    analyst = store.Actor("ana", "analyst")
+    rid = store.open_review(sid, "R01", analyst)
+    store.save_answers(rid, {"bfu_foraeldrekompetence": ("nej", None)}, analyst)
+    drafted = revision()
+    # Completed in the same second as the draft was saved: the revision moves all the same (it
+    # was count:max(saved_at) before, whole seconds, and a process kept the figure before).
+    store.complete(rid, analyst, on=date(2026, 5, 15))
+    completed = revision()
+    assert completed != drafted
+    # A draft of another review, a mangel: the findings are the same, and so is the revision
+    # (the pages' cached figures are not thrown away for nothing).
+    other = store.open_review(sid, "R03", analyst)
+    store.save_answers(other, {"bfu_foraeldrekompetence": ("ja", None)}, analyst)
+    store.add_mangel(rid, "bfu_foraeldrekompetence", "Beskriv forældrenes kompetencer", "Anne",
+                     date(2026, 6, 15), analyst)
+    assert revision() == completed
+    store.reopen(rid, analyst, "Svaret var forkert")
+    reopened = revision()
+    assert reopened not in (drafted, completed)
+    store.save_answers(rid, {"bfu_foraeldrekompetence": ("ja", None)}, analyst)
+    store.complete(rid, analyst, on=date(2026, 5, 16))
+    assert revision() not in (drafted, completed, reopened)
+
+
+_COMPLETER = """
+import sys, time
+from datetime import date
+from pathlib import Path
+from kpis.review import store
+from kpis.compute.engine import Scope
+who, go, rids = sys.argv[1], Path(sys.argv[2]), sys.argv[3:]
+actor = store.Actor(who, "analyst", Scope())
+while not go.exists():
+    time.sleep(0.01)
+for rid in rids:
+    store.save_answers(rid, {"bfu_foraeldrekompetence": ("ja", None)}, actor)
+    store.complete(rid, actor, on=date(2026, 5, 15))
+"""
+
+
+def test_two_processes_completing_at_once_move_the_revision_once_each(reviews_db, tmp_path):
+    """Every completion is a finding the figures must show: each moves the revision once, in
+    its own transaction, however the two processes interleave (no two see the same number)."""
+    from kpis.review.findings_source import revision
+
+    n = 12
+    cases = tuple((f"C{i:02d}", "Nord", "Anne") for i in range(2 * n))
+    sid = _sample(cases=cases)
+    analyst = store.Actor("ana", "analyst")
+    rids = [store.open_review(sid, c[0], analyst) for c in cases]
+    before = store.findings_revision()
+    go = tmp_path / "go"
+    root = str(Path(__file__).resolve().parents[1])
+    procs = [subprocess.Popen([sys.executable, "-c", _COMPLETER, who, str(go), *part], cwd=root)
+             for who, part in (("a", rids[:n]), ("b", rids[n:]))]
+    go.touch()
+    for p in procs:
+        assert p.wait(timeout=180) == 0
+    assert store.findings_revision() == before + 2 * n
+    assert revision().endswith(f":{before + 2 * n}")
+    assert sorted(store.findings()["case_id"]) == [c[0] for c in cases]
+
+
 def test_the_demo_ships_a_completed_nulpunktsmaaling_and_a_half_done_statusmaaling(
         demo_db, tmp_path):
     from kpis.review.demo import seed_demo_reviews

@@ -26,6 +26,8 @@ from kpis.present.period_choice import (
 )
 from kpis.present.tiles import (
     build_tile,
+    estimate_interval,
+    is_estimate,
     build_tiles,
     change_between,
     group_rows,
@@ -340,3 +342,77 @@ def test_n_says_what_it_counts_so_neighbouring_tiles_do_not_seem_to_disagree():
     assert count.n_explained == "n = 1.438 (modtaget i perioden)"
     hidden = tile([row("bfu_rate", "2026-Q3", 3, 4, 0.75, suppressed=True)])
     assert hidden.n_explained == "n: skjult"
+
+
+# --- figures from a sample: case reviews ------------------------------------------------------
+
+REVIEW_KPIS, REVIEW_PROBLEMS = validate_text("version: 1\nkpis:\n" + """  - id: reviewed
+    name: Forældrekompetencer belyst (sagsmåling)
+    description: Andel af de gennemgåede undersøgelser, hvor forældrenes kompetencer er belyst.
+    pejlemaerke: faglig_udredning
+    legal_basis: {}
+    kind: share
+    share:
+      source: review_findings
+      event_date: review_date
+      filter: question_id = 'bfu_foraeldrekompetence' AND counted
+      condition: answer = 'ja'
+    rule_da: Gennemgåede sager; kravet er opfyldt, når svaret er ja.
+    unit: percent
+    direction: higher_is_better
+    target: 0.90
+    thresholds: {green: 0.0, yellow: 0.15}
+    owner: Analyse
+""", "r.yaml")
+
+
+def review_tile(rows):
+    assert REVIEW_PROBLEMS == []
+    return build_tile(REVIEW_KPIS["reviewed"], frame(*rows), Q3, Comparison.PREVIOUS, TREND,
+                      AS_OF)
+
+
+def test_a_figure_from_a_sample_shows_its_wilson_interval_and_its_cases():
+    # 11 of 13 = 84,6 %. Wilson, z = 1,96: centre (11/13 + 1,96²/26) / (1 + 1,96²/13) = 0,7672,
+    # half width 1,96 · √(11·2/13³ + 1,96²/(4·13²)) / 1,2955 = 0,1896: 57,8–95,7 %.
+    t = review_tile([row("reviewed", "2026-Q3", 11, 13, 11 / 13, status="yellow"),
+                     row("reviewed", "2026-Q2", 9, 15, 0.6)])
+    assert is_estimate(REVIEW_KPIS["reviewed"]) and not is_estimate(KPIS["bfu_rate"])
+    assert t.value_text == "84,6 %"
+    assert t.interval == pytest.approx((0.5776, 0.9567), abs=1e-4)
+    assert t.interval_text == "95 %-interval 58–96 %"
+    assert t.value_with_interval == "84,6 % (95 %-interval 58–96 %)"
+    assert t.n_text == "n = 13 sager" and t.numerator_text == "11 af 13 opfylder kravet"
+    assert t.n_explained == "n = 13 sager (gennemgået i perioden)"
+    # Figures over all the cases are no estimate: no interval, n as before.
+    full = tile([row("bfu_rate", "2026-Q3", 35, 40, 0.875)])
+    assert full.interval is None and full.interval_text is None
+    assert full.value_with_interval == "87,5 %" and full.n_text == "n = 40"
+
+
+def test_a_withheld_estimate_withholds_its_interval_too():
+    # The ends of an interval give the count away (1 of 3: 6–79 %), so they go with the figure.
+    t = review_tile([row("reviewed", "2026-Q3", 1, 3, 1 / 3, suppressed=True)])
+    assert t.value_text == "skjult" and t.n_text == "n: skjult"
+    assert t.interval is None and t.interval_text == "95 %-interval: skjult"
+    assert t.value_with_interval == "skjult (95 %-interval: skjult)"
+    text = all_text(t)
+    assert "6–79" not in text and "33,3" not in text and "n = 3" not in text
+
+
+def test_an_estimate_without_cases_has_no_interval():
+    t = review_tile([row("reviewed", "2026-Q3", 0, 0, None)])
+    assert t.value_text == "–" and t.interval is None and t.interval_text is None
+    assert t.n_text == "n = 0 sager"
+    assert estimate_interval(REVIEW_KPIS["reviewed"], None) == (None, None)
+
+
+def test_team_rows_of_an_estimate_carry_their_interval():
+    res = frame(
+        {**row("reviewed", "2026-Q3", 6, 8, 0.75), "group_level": "team", "team": "Nord"},
+        {**row("reviewed", "2026-Q3", 2, 3, 2 / 3, suppressed=True), "group_level": "team",
+         "team": "Syd"})
+    rows = group_rows(REVIEW_KPIS["reviewed"], res, Q3, "team")
+    # 6 of 8: Wilson 40,9–92,9 %.
+    assert rows[0]["værdi"] == "75,0 % (95 %-interval 41–93 %)" and rows[0]["n"] == "8 sager"
+    assert rows[1]["værdi"] == "skjult" and rows[1]["n"] == "skjult"

@@ -101,14 +101,16 @@ READING_GUIDE = (
     "Sådan læses tallene: Trafiklyset viser afstanden til udvalgets mål: ● Grøn – målet er nået, "
     "▲ Gul – tæt på målet, ■ Rød – langt fra målet. Ændringen er i procentpoint for andele, og "
     "pilen viser retningen; ordet (bedre/dårligere) tager højde for, om et højt eller lavt tal er "
-    "godt. n er antallet af sager, tallet bygger på: små tal svinger meget. {hidden} "
+    "godt. n er antallet af sager, tallet bygger på: små tal svinger meget. Tal fra "
+    "sagsgennemgange bygger på en stikprøve af sager og er et skøn: 95 %-intervallet viser, "
+    "hvor sikkert skønnet er – jo færre sager, jo bredere interval. {hidden} "
     "\"Afventer\" er sagstrin, hvis frist endnu ikke er nået; de tæller ikke med i andelen."
 )
 
 
 def tile_lines(t: Tile) -> list[str]:
     """The tile as lines of text, in the order the screen shows them."""
-    lines = [f"{t.value_text}   {t.status_text}"]
+    lines = [f"{t.value_with_interval}   {t.status_text}"]
     if t.target_text:
         lines.append(t.target_text)
     lines.append(f"Ændring: {t.change_text} (mod {t.comparison_da}: {t.comparison_value_text})")
@@ -125,7 +127,7 @@ SUMMARY_HEADER = ("Nøgletal", "Værdi", "n", "Status", "Ændring")
 def summary_row(t: Tile) -> tuple[str, ...]:
     """The tile's line in the papers' overview table (PDF and Word)."""
     n = suppressed_text() if t.n is None else format_int_da(t.n)
-    return (t.name, t.value_text, n, t.status_text, t.change_text)
+    return (t.name, t.value_with_interval, n, t.status_text, t.change_text)
 
 
 def trend_about(papers: MeetingPapers, kpi, data: dict) -> str:
@@ -352,10 +354,13 @@ def pdf_layout(papers: MeetingPapers) -> tuple[bytes, list[Drawn]]:
 
 # --- Excel --------------------------------------------------------------------------------------
 
+# Figures from a sample (case reviews) are estimates: their 95 % interval in words, empty for the
+# figures over all the cases.
+INTERVAL_COLUMN = "Usikkerhed (stikprøve)"
 _NUM_FORMATS = {Unit.PERCENT: "0.0%", Unit.COUNT: "#,##0", Unit.DAYS: "0.0", Unit.RATIO: "0.0"}
 COLUMNS = ("Nøgletal", "Værdi", "Mål", "Status", "Ændring", "Sammenlignet med",
            "Værdi i sammenligningsperioden", "n", "Opfylder kravet / til tiden", "Landsplan",
-           "Over fristen, stadig åbne", "Afventer", "Id")
+           "Over fristen, stadig åbne", "Afventer", "Id", INTERVAL_COLUMN)
 
 
 def _sheet_name(title: str) -> str:
@@ -429,18 +434,21 @@ def build_xlsx(papers: MeetingPapers) -> bytes:
                 else:
                     ws.write_number(r, col, count, nums[Unit.COUNT])
             ws.write(r, 12, t.kpi_id, plain)
+            ws.write(r, 13, t.interval_text or "", plain)
+            first_trend = len(COLUMNS)
             for j, p in enumerate(trend):
                 row = totals.get((t.kpi_id, p.label))
                 if row is not None and row.get("suppressed"):
-                    ws.write_string(r, 13 + j, hidden, right)
+                    ws.write_string(r, first_trend + j, hidden, right)
                 else:
                     v = shown_value(row, t.unit)
-                    number(ws, r, 13 + j, v, t.unit, "–")
+                    number(ws, r, first_trend + j, v, t.unit, "–")
         ws.set_column(0, 0, 46)
         ws.set_column(1, 2, 10)
         ws.set_column(3, 4, 30)
         ws.set_column(5, 12, 16)
-        ws.set_column(13, 13 + len(trend), 14)
+        ws.set_column(13, 13, 24)
+        ws.set_column(len(COLUMNS), len(COLUMNS) + len(trend), 14)
         ws.set_row(header_row, 45)
         ws.freeze_panes(header_row + 1, 1)
         ws.write(header_row + len(group) + 2, 0,

@@ -25,9 +25,13 @@ from kpis.present.formatting import (
     format_int_da,
     format_number_da,
     format_pct_da,
+    interval_da,
+    sample_size_da,
 )
 from kpis.present.period_choice import Comparison, period_label_da, period_short_da
+from kpis.review.figures import wilson
 from kpis.rules.definitions import DeadlineKpi, Direction, DurationKpi, KpiSet, Pejlemaerke, Unit
+from kpis.rules.sources import SAMPLE_SOURCES
 
 SUPPRESSION_THRESHOLD = 5
 COMMITTEE_PEJLEMAERKER = (Pejlemaerke.FAGLIG_UDREDNING, Pejlemaerke.VALG_AF_INDSATS,
@@ -128,6 +132,17 @@ class Tile:
     trend_hidden: tuple[str, ...]  # short labels of trend periods withheld ("skjult")
     withheld_text: str = suppressed_text()  # what a withheld figure reads as
     n_meaning: str | None = None  # what n counts: "modtaget i perioden"
+    # A figure from a sample of cases (case reviews) is an estimate: its 95 % Wilson interval
+    # (0–1) and that in words, "95 %-interval 62–91 %" ("95 %-interval: skjult" when withheld);
+    # None for figures over all the cases, and when there is no case to estimate from.
+    interval: tuple[float, float] | None = None
+    interval_text: str | None = None
+
+    @property
+    def value_with_interval(self) -> str:
+        """The value as the tables and papers print it: "84,6 % (95 %-interval 62–91 %)"."""
+        return f"{self.value_text} ({self.interval_text})" if self.interval_text \
+            else self.value_text
 
     @property
     def n_explained(self) -> str:
@@ -212,13 +227,32 @@ def reference_text(kpi) -> str | None:
     return f"Landsplan: {format_value(rounded(ref.value, kpi.unit), kpi.unit)} ({ref.year})"
 
 
+def is_estimate(kpi) -> bool:
+    """Does the figure rest on a sample of cases (a case review), not on all of them?"""
+    return kpi.spec.source in SAMPLE_SOURCES
+
+
+def estimate_interval(kpi, row: dict | None) -> tuple[tuple[float, float] | None, str | None]:
+    """The 95 % Wilson interval of a sample-based share and its text; a withheld figure's
+    interval is withheld too (its ends would give the count away)."""
+    if not is_estimate(kpi) or row is None:
+        return None, None
+    if _is_suppressed(row):
+        return None, f"95 %-interval: {suppressed_text()}"
+    num, den = int(row.get("numerator") or 0), int(row.get("denominator") or 0)
+    if den == 0:
+        return None, None
+    low, high = wilson(num, den)
+    return (low, high), interval_da(low, high)
+
+
 def _n_texts(kpi, row: dict | None, threshold: int) -> tuple[int | None, str, str | None]:
     """n (the base count a figure rests on), its text, and the numerator in words."""
     hidden = suppressed_text()
     if _is_suppressed(row):
         return None, f"n: {hidden}", None
     if row is None:
-        return 0, "n = 0", None
+        return 0, sample_size_da(0) if is_estimate(kpi) else "n = 0", None
     num, den = row.get("numerator"), row.get("denominator")
     if kpi.unit is Unit.COUNT:
         return (int(num) if num is not None else 0), f"n = {format_int_da(num or 0)}", None
@@ -228,7 +262,8 @@ def _n_texts(kpi, row: dict | None, threshold: int) -> tuple[int | None, str, st
     if kpi.unit is Unit.RATIO:
         return n, f"n = {format_int_da(n)} sagsbehandlere", f"{format_int_da(num or 0)} åbne sager"
     what = "til tiden" if isinstance(kpi, DeadlineKpi) else "opfylder kravet"
-    return n, f"n = {format_int_da(n)}", f"{format_int_da(num or 0)} af {format_int_da(n)} {what}"
+    n_text = sample_size_da(n) if is_estimate(kpi) else f"n = {format_int_da(n)}"
+    return n, n_text, f"{format_int_da(num or 0)} af {format_int_da(n)} {what}"
 
 
 def _column_da(source: str, column: str | None) -> str | None:
@@ -247,6 +282,8 @@ def n_meaning(kpi) -> str | None:
                 else "udfaldet blev kendt i perioden")
     if isinstance(kpi, DurationKpi) or kpi.unit is Unit.RATIO:
         return None  # their n already says it ("afsluttede", "sagsbehandlere")
+    if is_estimate(kpi):
+        return "gennemgået i perioden"  # a review counts in the period it was completed
     if getattr(spec, "open_from", None):
         return "åbne ved periodens slutning"
     event = _column_da(spec.source, spec.event_date)
@@ -295,6 +332,7 @@ def build_tile(kpi, results: pl.DataFrame | dict, period: Period, comparison: Co
         change_text = "Ingen sammenligning (ingen sager)"
 
     n, n_text, numerator_text = _n_texts(kpi, row, threshold)
+    interval, interval_text = estimate_interval(kpi, row)
     p90_text = None
     if isinstance(kpi, DurationKpi) and not suppressed and row and row.get("p90") is not None:
         p90_text = f"90 %-fraktil: {format_value(rounded(row['p90'], unit), unit)}"
@@ -334,6 +372,7 @@ def build_tile(kpi, results: pl.DataFrame | dict, period: Period, comparison: Co
         reference_text=reference_text(kpi),
         overdue_open=overdue, overdue_text=overdue_text, pending=pending, pending_text=pending_text,
         trend=tuple(points), trend_hidden=tuple(withheld), withheld_text=hidden,
+        interval=interval, interval_text=interval_text,
     )
 
 
@@ -377,10 +416,12 @@ def group_rows(kpi, results: pl.DataFrame, period: Period, dimension: str,
         hidden = _is_suppressed(r)
         value = shown_value(r, kpi.unit)
         _, n_text, numerator_text = _n_texts(kpi, r, threshold)
+        _, interval_text = estimate_interval(kpi, r)
         status = "none" if hidden else (r.get("status") or "none")
+        shown = suppressed_text() if hidden else format_value(value, kpi.unit)
         out.append({
             "gruppe": str(r[dimension]),
-            "værdi": suppressed_text() if hidden else format_value(value, kpi.unit),
+            "værdi": f"{shown} ({interval_text})" if interval_text and not hidden else shown,
             "n": n_text.replace("n = ", "").replace("n: ", ""),
             "heraf": numerator_text or "",
             "status": status_text(status, hidden, value is not None,

@@ -9,13 +9,11 @@ review.
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from kpis import sqlite_store
 from kpis.review import store
 from kpis.review.figures import COUNTED
 from kpis.rules.sources import REVIEW_FINDINGS, q
@@ -40,18 +38,15 @@ def findings_frame(path: Path | None = None) -> pl.DataFrame:
 
 
 def revision(path: Path | None = None) -> str:
-    """Changes whenever the findings can have changed (a review saved, completed, reopened)."""
+    """Changes whenever the findings can have changed (a review completed, reopened, or a
+    completed review's answers changed): the store's findings counter, moved on in the very
+    transaction that changes them, so every app process reads the same revision for the same
+    findings. The file's identity is part of it: a file put back from a backup starts over."""
     path = path or store.reviews_path()
-    if not path.exists():
+    counter = store.findings_revision(path)
+    if counter is None:
         return "none"
-    conn = sqlite_store.connect(path)
-    try:
-        row = conn.execute("SELECT count(*), max(saved_at) FROM reviews").fetchone()
-    except sqlite3.OperationalError:  # the file exists, its tables not yet
-        return "empty"
-    finally:
-        conn.close()
-    return f"{row[0]}:{row[1]}"
+    return f"{path.stat().st_ino}:{counter}"
 
 
 def attach(conn: duckdb.DuckDBPyConnection, path: Path | None = None) -> None:

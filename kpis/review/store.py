@@ -32,6 +32,7 @@ from kpis import sqlite_store
 from kpis.access import audit
 from kpis.compute.engine import ALL, Scope
 from kpis.data.cpr import contains_cpr
+from kpis.present.formatting import danish_today
 from kpis.review.model import MANGEL_ANSWERS, Answer
 from kpis.review.sampling import Drawn
 
@@ -59,6 +60,36 @@ class Actor:
     scope: Scope = ALL
     audited: bool = True  # False only for the demo's own reviews, built with the demo data
 
+
+# The findings' revision: a counter that every change to what ``findings`` returns moves on,
+# in the same transaction. The app keys cached figures by it (kpis/review/findings_source.py),
+# so every app process agrees: one revision, one set of findings. Triggers, so no write path
+# can forget it. (A timestamp was not enough: saved_at has whole seconds, and a review
+# completed in the second of the last save left the revision as it was, so a process that had
+# cached the figure in that second kept the old figure.)
+_BUMP = "BEGIN UPDATE findings_revision SET revision = revision + 1 WHERE id = 1; END"
+_COMPLETED = "(SELECT status FROM reviews WHERE review_id = {}.review_id) = 'completed'"
+FINDINGS_REVISION_SQL = (
+    """CREATE TABLE IF NOT EXISTS findings_revision (
+  id       INTEGER PRIMARY KEY CHECK (id = 1),
+  revision INTEGER NOT NULL
+)""",
+    "INSERT OR IGNORE INTO findings_revision VALUES (1, 0)",
+    "CREATE TRIGGER IF NOT EXISTS findings_rev_review_insert AFTER INSERT ON reviews "
+    f"WHEN NEW.status = 'completed' {_BUMP}",
+    "CREATE TRIGGER IF NOT EXISTS findings_rev_review_update AFTER UPDATE ON reviews "
+    f"WHEN OLD.status = 'completed' OR NEW.status = 'completed' {_BUMP}",
+    "CREATE TRIGGER IF NOT EXISTS findings_rev_review_delete AFTER DELETE ON reviews "
+    f"WHEN OLD.status = 'completed' {_BUMP}",
+    "CREATE TRIGGER IF NOT EXISTS findings_rev_answer_insert AFTER INSERT ON answers "
+    f"WHEN {_COMPLETED.format('NEW')} {_BUMP}",
+    "CREATE TRIGGER IF NOT EXISTS findings_rev_answer_update AFTER UPDATE ON answers "
+    f"WHEN {_COMPLETED.format('NEW')} OR {_COMPLETED.format('OLD')} {_BUMP}",
+    "CREATE TRIGGER IF NOT EXISTS findings_rev_answer_delete AFTER DELETE ON answers "
+    f"WHEN {_COMPLETED.format('OLD')} {_BUMP}",
+    # a sample's programme or round is part of each finding
+    f"CREATE TRIGGER IF NOT EXISTS findings_rev_sample_update AFTER UPDATE ON samples {_BUMP}",
+)
 
 SCHEMA_SQL = (
     """CREATE TABLE IF NOT EXISTS samples (
@@ -148,6 +179,7 @@ SCHEMA_SQL = (
   status    TEXT NOT NULL,
   note      TEXT
 )""",
+    *FINDINGS_REVISION_SQL,
 )
 
 
@@ -187,11 +219,28 @@ def _read(path: Path | None = None) -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
+def findings_revision(path: Path | None = None) -> int | None:
+    """The findings' revision (``FINDINGS_REVISION_SQL``); None when the file or its counter
+    does not exist yet. It never creates the file."""
+    path = path or reviews_path()
+    if not path.exists():
+        return None
+    if not _has_schema(path):  # a file from before the counter, or being created: add it
+        with _tx(path):
+            pass
+    conn = sqlite_store.connect(path)
+    try:
+        row = conn.execute("SELECT revision FROM findings_revision WHERE id = 1").fetchone()
+    finally:
+        conn.close()
+    return None if row is None else int(row[0])
+
+
 def _has_schema(path: Path) -> bool:
     conn = sqlite_store.connect(path)
     try:
         return conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' "
-                            "AND name = 'mangel_events'").fetchone()[0] == 1
+                            "AND name = 'findings_revision'").fetchone()[0] == 1
     finally:
         conn.close()
 
@@ -483,7 +532,7 @@ def complete(review_id: str, actor: Actor, required: Iterable[str] = (), *,
             raise ReviewError("disse spørgsmål mangler et svar: " + ", ".join(missing))
         conn.execute("UPDATE reviews SET status = 'completed', completed_on = ?, saved_at = ? "
                      "WHERE review_id = ?",
-                     [(on or date.today()).isoformat(), _now(), review_id])
+                     [(on or danish_today()).isoformat(), _now(), review_id])
         _event(conn, review_id, actor, "completed")
     _audit(actor, audit.AuditAction.REVIEW_COMPLETE, f"gennemgang {review_id} af sag {case_id}")
 

@@ -229,7 +229,18 @@ def _build_sources() -> dict[str, Source]:
         _REVIEW_FINDINGS_SQL,
         "Afsluttede sagsgennemgange: én række pr. sag og spørgsmål (kpis/review, "
         "docs/case-review.md); gemt uden for udtrækket og hentet ind ved beregningen",
-        derived=(("counted", "svaret er ja, delvist eller nej (ikke 'ikke relevant')"),),
+        # Every column in Danish: none of them is a column of the export, and a reader of
+        # "Sådan tælles det" must never meet a field name such as review_date.
+        derived=(("finding_id", "fundets nummer (program, runde, sag og spørgsmål)"),
+                 ("programme_id", "gennemgangens program (ledelsestilsyn eller sagsmåling)"),
+                 ("round", "sagsmålingens runde eller tilsynets periode"),
+                 ("case_id", "den gennemgåede sag"),
+                 ("team", "sagens team, da sagen blev udtrukket"),
+                 ("caseworker", "sagens sagsbehandler, da sagen blev udtrukket"),
+                 ("question_id", "spørgsmålet i måleskemaet"),
+                 ("answer", "svaret (ja, delvist, nej eller ikke relevant)"),
+                 ("counted", "svaret er ja, delvist eller nej (ikke 'ikke relevant')"),
+                 ("review_date", "den dag, gennemgangen blev afsluttet")),
     )
     return s
 
@@ -239,6 +250,9 @@ def _build_sources() -> dict[str, Source]:
 # Not cut at the as-of date: a review is done after the export it reads, and counts from the day
 # it is completed (its period is that of its review date).
 REVIEW_FINDINGS = "review_findings"
+# Sources whose rows are a sample of the cases, not all of them: a figure over one is an estimate
+# and is shown with its 95 % interval and the number of cases it rests on (docs/case-review.md).
+SAMPLE_SOURCES = frozenset({REVIEW_FINDINGS})
 _REVIEW_FINDINGS_SQL = f"""SELECT t.*, c.birth_date FROM {REVIEW_FINDINGS} t
 LEFT JOIN v_cases c ON c.case_id = t.case_id"""
 
