@@ -26,11 +26,11 @@ from kpis.present.period_choice import (
 )
 from kpis.present.tiles import (
     build_tile,
-    estimate_interval,
-    is_estimate,
     build_tiles,
     change_between,
+    estimate_interval,
     group_rows,
+    is_estimate,
     rounded,
     sections,
 )

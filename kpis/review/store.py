@@ -67,28 +67,32 @@ class Actor:
 # can forget it. (A timestamp was not enough: saved_at has whole seconds, and a review
 # completed in the second of the last save left the revision as it was, so a process that had
 # cached the figure in that second kept the old figure.)
-_BUMP = "BEGIN UPDATE findings_revision SET revision = revision + 1 WHERE id = 1; END"
 _COMPLETED = "(SELECT status FROM reviews WHERE review_id = {}.review_id) = 'completed'"
+
+
+def _bump_when(name: str, event: str, table: str, when: str | None) -> str:
+    condition = f"WHEN {when} " if when else ""
+    return (f"CREATE TRIGGER IF NOT EXISTS findings_rev_{name} AFTER {event} ON {table} "
+            f"{condition}BEGIN UPDATE findings_revision SET revision = revision + 1 "
+            "WHERE id = 1; END")
+
+
 FINDINGS_REVISION_SQL = (
     """CREATE TABLE IF NOT EXISTS findings_revision (
   id       INTEGER PRIMARY KEY CHECK (id = 1),
   revision INTEGER NOT NULL
 )""",
     "INSERT OR IGNORE INTO findings_revision VALUES (1, 0)",
-    "CREATE TRIGGER IF NOT EXISTS findings_rev_review_insert AFTER INSERT ON reviews "
-    f"WHEN NEW.status = 'completed' {_BUMP}",
-    "CREATE TRIGGER IF NOT EXISTS findings_rev_review_update AFTER UPDATE ON reviews "
-    f"WHEN OLD.status = 'completed' OR NEW.status = 'completed' {_BUMP}",
-    "CREATE TRIGGER IF NOT EXISTS findings_rev_review_delete AFTER DELETE ON reviews "
-    f"WHEN OLD.status = 'completed' {_BUMP}",
-    "CREATE TRIGGER IF NOT EXISTS findings_rev_answer_insert AFTER INSERT ON answers "
-    f"WHEN {_COMPLETED.format('NEW')} {_BUMP}",
-    "CREATE TRIGGER IF NOT EXISTS findings_rev_answer_update AFTER UPDATE ON answers "
-    f"WHEN {_COMPLETED.format('NEW')} OR {_COMPLETED.format('OLD')} {_BUMP}",
-    "CREATE TRIGGER IF NOT EXISTS findings_rev_answer_delete AFTER DELETE ON answers "
-    f"WHEN {_COMPLETED.format('OLD')} {_BUMP}",
+    _bump_when("review_insert", "INSERT", "reviews", "NEW.status = 'completed'"),
+    _bump_when("review_update", "UPDATE", "reviews",
+               "OLD.status = 'completed' OR NEW.status = 'completed'"),
+    _bump_when("review_delete", "DELETE", "reviews", "OLD.status = 'completed'"),
+    _bump_when("answer_insert", "INSERT", "answers", _COMPLETED.format("NEW")),
+    _bump_when("answer_update", "UPDATE", "answers",
+               f"{_COMPLETED.format('NEW')} OR {_COMPLETED.format('OLD')}"),
+    _bump_when("answer_delete", "DELETE", "answers", _COMPLETED.format("OLD")),
     # a sample's programme or round is part of each finding
-    f"CREATE TRIGGER IF NOT EXISTS findings_rev_sample_update AFTER UPDATE ON samples {_BUMP}",
+    _bump_when("sample_update", "UPDATE", "samples", None),
 )
 
 SCHEMA_SQL = (
