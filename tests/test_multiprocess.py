@@ -128,17 +128,46 @@ def snapshots(work: Path) -> dict[str, Path]:
     run_import(old_export, db, profile=DEMO_PROFILE, as_of=DEMO_AS_OF, pseudonym_key=DEMO_KEY)
     old_copy = work / "old.duckdb"
     shutil.copyfile(db, old_copy)
+    # The apps' own case reviews (a completed nulpunktsmåling, a half-done statusmåling): the
+    # review figures then have values, which both processes must show alike, before and after
+    # the import (the reviews are not in the snapshot and survive it).
+    from kpis.review.demo import seed_demo_reviews
+
+    seed_demo_reviews(db, path=reviews_file(work))
     return {"db": db, "old": old_copy, "new_export": new_export}
+
+
+def reviews_file(work: Path) -> Path:
+    return work / "reviews.sqlite"
+
+
+@contextlib.contextmanager
+def reading_reviews(path: Path) -> Iterator[None]:
+    """This process reads the apps' reviews file (not the test run's), as the apps do."""
+    from kpis.review.store import REVIEWS_ENV
+
+    previous = os.environ.get(REVIEWS_ENV)
+    os.environ[REVIEWS_ENV] = str(path)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(REVIEWS_ENV, None)
+        else:
+            os.environ[REVIEWS_ENV] = previous
 
 
 def _app_env(work: Path) -> dict[str, str]:
     from kpis.access.audit import AUDIT_ENV
     from kpis.access.users import USERS_ENV, add_user, make_user
+    from kpis.review.store import REVIEWS_ENV
 
     users = work / "users.toml"
     if not users.exists():
         add_user(make_user(USER, "analyst"), PASSWORD, users)
     return {USERS_ENV: str(users), AUDIT_ENV: str(work / "audit.sqlite"),
+            # one reviews file for every process, and for the expectations (expected_values)
+            REVIEWS_ENV: str(reviews_file(work)),
             # one secret for every process: XSRF tokens and login cookies are valid on each
             "STREAMLIT_SERVER_COOKIE_SECRET": "multiprocess-test-secret-not-for-production",
             # and one store and key for the local users' sessions (docs/deployment.md)
@@ -181,13 +210,16 @@ def nginx(work: Path, upstreams: list[str]) -> contextlib.AbstractContextManager
                    work / "nginx-output.log", {}, "nginx")
 
 
-def expected_values(db: Path) -> dict[str, str]:
-    """What the overview's tiles show for the default period of the snapshot in ``db``."""
+def expected_values(db: Path, reviews: Path) -> dict[str, str]:
+    """What the overview's tiles show for the default period of the snapshot in ``db``, with
+    the case reviews in ``reviews`` (the apps' file: the test run's own would give the review
+    figures of other reviews)."""
     as_of = snapshot_info(db).as_of
     period = latest_complete(PeriodKind.QUARTER, as_of)
     conn = connect(db)
     try:
-        df = compute(conn, KPIS, periods_needed(period, Comparison.PREVIOUS, as_of))
+        with reading_reviews(reviews):
+            df = compute(conn, KPIS, periods_needed(period, Comparison.PREVIOUS, as_of))
     finally:
         conn.close()
     tiles = build_tiles(KPIS, df, period, Comparison.PREVIOUS, trend_periods(period), as_of)
@@ -270,7 +302,7 @@ def upstreams_by_route(log: Path) -> dict[str, set[str]]:
 def test_two_processes_behind_nginx_survive_an_import(work, snapshots, tmp_path, browser):
     db, env = snapshots["db"], _app_env(work)
     old_date, new_date = format_date_da(DEMO_AS_OF), format_date_da(NEW_AS_OF)
-    expected = {old_date: expected_values(snapshots["old"])}
+    expected = {old_date: expected_values(snapshots["old"], reviews_file(work))}
     with contextlib.ExitStack() as stack:
         apps = [stack.enter_context(app(db, tmp_path / f"app-{i}.log", env)) for i in range(2)]
         url = stack.enter_context(nginx(work, [a.removeprefix("http://") for a in apps]))
@@ -296,7 +328,7 @@ def test_two_processes_behind_nginx_survive_an_import(work, snapshots, tmp_path,
         output, _ = importer.communicate(timeout=300)
         assert importer.returncode == 0, output
         assert snapshot_info(db).as_of == NEW_AS_OF
-        expected[new_date] = expected_values(db)
+        expected[new_date] = expected_values(db, reviews_file(work))
 
         # The sessions opened before the import: a reload, still signed in, shows the new
         # snapshot.
@@ -312,6 +344,9 @@ def test_two_processes_behind_nginx_survive_an_import(work, snapshots, tmp_path,
 
     # Every session showed one whole snapshot: its two dates agree, and its figures are that
     # snapshot's figures.
+    review_figures = [k.id for k in KPIS if k.spec.source == "review_findings"]
+    # the demo's sagsmåling gives its figure a value, on either snapshot
+    assert all(any(expected[d][k] != "–" for k in review_figures) for d in expected)
     for side, body, values in seen:
         assert side == body, (side, body)
         assert side in expected, side
