@@ -27,6 +27,7 @@ from kpis.present.period_choice import (
     trend_periods,
 )
 from kpis.present.tiles import build_tiles, format_value
+from kpis.review import store
 from kpis.rules.definitions import load_kpis
 
 pytestmark = pytest.mark.browser
@@ -150,6 +151,19 @@ def test_overview_period_detail_and_meeting_papers(page, app_url, demo_db, artif
             value = record["Værdi"]
             seen[kpi.id] = value if isinstance(value, str) else format_value(value, kpi.unit)
     assert seen == on_screen
+
+    # The sagsmåling report (the demo's statusmåling against its nulpunktsmåling), made by the
+    # server on the click: the rounds per pejlemærke, and not one of the reviewed cases.
+    with page.expect_download(timeout=DOWNLOAD_MS) as report_download:
+        page.get_by_role("button", name=re.compile(r"Hent rapport om sagsmålingen \(PDF\)")).click()
+    assert report_download.value.suggested_filename == (
+        "rapport-sagsmaaling-statusmaaling_1-mod-nulpunktsmaaling.pdf")
+    report_text = " ".join(" ".join(p.extract_text() for p in PdfReader(
+        io.BytesIO(Path(report_download.value.path()).read_bytes())).pages).split())
+    assert "Statusmåling 1 sammenlignet med nulpunktsmåling" in report_text
+    assert "Faglig udredning" in report_text and "95 %-interval" in report_text
+    for case_id in store.drawn_cases()["case_id"].to_list():
+        assert not re.search(rf"(?<![\w-]){re.escape(case_id)}(?![\w-])", report_text), case_id
 
     # 4. A KPI's detail keeps the period, and explains how it is counted.
     page.locator(".st-key-tile_bfu_4_mdr").get_by_role(
