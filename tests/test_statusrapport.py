@@ -274,8 +274,9 @@ def test_rounds_before_and_after_with_intervals_and_n(programme):
     rows += [("statusmaaling_1", f"D{i}", q1.id, "ikke_relevant", after) for i in range(30, 33)]
     # three cases for the other pejlemærke: too few for the committee
     rows += [("nulpunktsmaaling", f"C{i}", q2.id, "ja", before) for i in range(3)]
-    # completed after the report date: not in the report of that date
-    rows += [("statusmaaling_2", "E1", q1.id, "nej", date(2026, 6, 1))]
+    # completed after the report date: not in the report of that date (but the committee's)
+    rows += [("statusmaaling_2", "E1", q1.id, "nej", date(2026, 6, 1)),
+             ("statusmaaling_1", "D99", q1.id, "nej", date(2026, 5, 1))]
     findings = _findings(programme, rows)
     (rc,) = sr.case_rounds(findings, [programme], date(2026, 4, 1))
     assert (rc.before, rc.after) == ("Nulpunktsmåling", "Statusmåling 1")
@@ -297,8 +298,12 @@ def test_rounds_before_and_after_with_intervals_and_n(programme):
     hidden = {r[0]: r for r in committee.rows}
     assert hidden[q2.pejlemaerke.label_da][1] == "skjult"
     # all 33 minus the other pejlemærke's 30 would give the 3: the cheaper pejlemærke goes too
+    # ... and it counts the whole rounds present by the date (statusmåling 1 with D99: 24 of 31,
+    # Wilson 60.2-88.6 %), never a cut a day's reviews could be told from; statusmåling 2 has
+    # no review by the date, so it is not the "after"
+    assert committee.after == "Statusmåling 1" and committee.whole_rounds
     assert hidden[q1.pejlemaerke.label_da][1:] == (
-        "skjult", "80 % (95 %-interval 63–90 %, n = 30 svar)", "–", "–")
+        "skjult", "77 % (95 %-interval 60–89 %, n = 31 svar)", "–", "–")
     assert "n = 3 svar" not in " ".join(c for r in committee.rows for c in r)
     # a report dated before the statusmåling has only the nulpunktsmåling
     (early,) = sr.case_rounds(findings, [programme], date(2025, 6, 1))

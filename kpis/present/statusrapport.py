@@ -113,6 +113,7 @@ class RoundComparison:
     before: str | None  # round labels in Danish; None: no completed review in that round yet
     after: str | None
     rows: tuple[tuple[str, ...], ...]  # Pejlemærke, Før, Efter, Ændring, Forskellen
+    whole_rounds: bool = False  # every completed review of the rounds, also those after the date
 
 
 ROUND_HEADER = ("Pejlemærke", "Før", "Efter", "Ændring", "Forskellen")
@@ -130,12 +131,17 @@ def _estimate_da(e, level) -> str:
 
 def case_rounds(findings: pl.DataFrame, programmes: list[Programme], on: date,
                 suppress_below: int | None = None) -> list[RoundComparison]:
-    """Each sagsmåling's nulpunktsmåling against its latest round completed by ``on`` (reviews
-    completed after ``on`` are not counted). ``findings`` are ``kpis.review.store.findings`` with
-    the reader's scope; with ``suppress_below`` (the committee's threshold) the figures are
-    suppressed as the sagsmåling report suppresses them (``round_report.suppress``: small
-    figures and those they could be worked out from), over all its rows, so this extract shows
-    nothing that report withholds. Only aggregates leave here: no case id."""
+    """Each sagsmåling's nulpunktsmåling against its latest round with a review completed by
+    ``on``. ``findings`` are ``kpis.review.store.findings`` with the reader's scope. Only
+    aggregates leave here: no case id.
+
+    Without ``suppress_below`` the figures count the reviews completed by ``on``. With it (the
+    committee's threshold) they count every completed review of those rounds, as the sagsmåling
+    report on Overblik does: were they cut at the date, two reports a day apart would differ by
+    that day's one or two reviews, and their difference would give those reviews' answers away.
+    They are suppressed as that report suppresses them (``round_report.suppress``: small figures
+    and those they could be worked out from, over all its rows), so this extract shows nothing
+    that report withholds."""
     from kpis.review import round_report as rr
 
     out = []
@@ -150,7 +156,8 @@ def case_rounds(findings: pl.DataFrame, programmes: list[Programme], on: date,
             out.append(RoundComparison(prog.name, None, None, ()))
             continue
         # With one round only, the other side is a round nobody answered: its figures are empty.
-        rows = rr.figures(seen, prog, before, after or "")
+        counted = seen if suppress_below is None else findings
+        rows = rr.figures(counted, prog, before, after or "")
         if suppress_below is not None:
             rows = rr.suppress(rows, suppress_below)
         shown = [r for r in rows if r.level in (rr.Level.PEJLEMAERKE, rr.Level.TOTAL)]
@@ -158,7 +165,8 @@ def case_rounds(findings: pl.DataFrame, programmes: list[Programme], on: date,
             prog.name, round_label_da(before) if before in done else None,
             round_label_da(after) if after else None,
             tuple((r.label, _estimate_da(r.before, r.level), _estimate_da(r.after, r.level),
-                   rp.change_text_da(rp.change_points(r)), rp.verdict_da(r)) for r in shown)))
+                   rp.change_text_da(rp.change_points(r)), rp.verdict_da(r)) for r in shown),
+            whole_rounds=suppress_below is not None))
     return out
 
 
@@ -176,9 +184,11 @@ def _rounds_blocks(rounds: list[RoundComparison], on: date) -> list[Block]:
             out.append(Block("text", f"{rc.before}; der er endnu ingen statusmåling med "
                                      f"afsluttede gennemgange pr. {format_date_da(on)}."))
         else:
+            which = ("alle rundernes afsluttede gennemgange, som i rapporten om sagsmålingen"
+                     if rc.whole_rounds else
+                     f"gennemgange afsluttet senest {format_date_da(on)}")
             out.append(Block("text", f"Før: {rc.before or 'ingen afsluttede gennemgange'}. "
-                                     f"Efter: {rc.after} (gennemgange afsluttet senest "
-                                     f"{format_date_da(on)})."))
+                                     f"Efter: {rc.after} ({which})."))
         out.append(Block("table", table=Table(ROUND_HEADER, rc.rows, (30, 42, 42, 26, 34),
                                               first_column_bold=True)))
     out.append(Block("small", ROUND_METHOD_DA))
