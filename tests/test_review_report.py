@@ -268,6 +268,8 @@ def test_the_workbook_keeps_numbers_as_numbers_and_withheld_as_skjult(report):
     assert rows["ind_b"][3:13] == (0.5, 0.3, 0.7, 20, 1.0, 0.84, 1.0, 20, 50, rp.NOT_CHANCE)
     cell = next(c for row in ws.iter_rows() for c in row if c.value == 0.63)
     assert cell.number_format == "0%"
+    change = next(c for row in ws.iter_rows() for c in row if c.value == 50)
+    assert change.number_format == "+0;-0;0"  # +50 under »Ændring (procentpoint)«
     overview = book["Overblik"]
     labels = [r[0] for r in overview.iter_rows(values_only=True)]
     assert {"Faglig udredning", "Inddragelse", "Alle spørgsmål", "Lovmedholdelighed",

@@ -126,7 +126,9 @@ def round_lines_da(facts: RoundFacts) -> list[str]:
     lines = []
     for s in facts.samples:
         where = " blandt udvalgte teams' sager" if s.teams_limited else ""
-        line = (f"{_count_da(s.drawn, 'sag', 'sager')} udtrukket {format_date_da(s.drawn_on)} "
+        # The period names the data the sample was drawn from; the day it was drawn says less
+        # (the demo's rounds are drawn on its first start, a year apart in the data).
+        line = (f"{_count_da(s.drawn, 'sag', 'sager')} udtrukket "
                 f"blandt {_count_da(s.frame, 'mulig sag', 'mulige sager')}{where}: "
                 f"{criteria_da(s.criteria)} ({format_date_da(s.window_start)} – "
                 f"{format_date_da(s.window_end)}). Frø {s.seed}.")
@@ -305,7 +307,7 @@ def pdf_layout(report: RoundReport) -> tuple[bytes, list[Drawn]]:
 # --- Excel --------------------------------------------------------------------------------------
 
 PCT = "0%"
-POINTS = '+0" pp";−0" pp";0" pp"'
+POINTS = "+0;-0;0"  # the heading says procentpoint; ASCII minus, as Excel's formats want
 
 
 def build_xlsx(report: RoundReport) -> bytes:
