@@ -328,9 +328,13 @@ def test_the_rounds_section_in_the_report_has_no_case_ids(tiny, kpiset, plan, st
 
 
 def _pdf_text(data: bytes) -> str:
+    """The PDF's text without its page footers (a paragraph may run on over a page break)."""
+    import re
+
     from pypdf import PdfReader
 
-    return " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(data)).pages)
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(data)).pages)
+    return re.sub(r" ?Statusrapport · [^·]+ · opgjort pr\. [^·]+ · side \d+ af \d+ ?", " ", text)
 
 
 def _docx(data: bytes):

@@ -262,10 +262,13 @@ def _recommendation_blocks(plan: Plan, rec: Recommendation, by_goal: dict[str, G
                            states: dict[str, State], kpiset: KpiSet, on: date) -> list[Block]:
     out = [Block("subheading", rec.title)]
     for goal in rec.goals:
-        summary = pv.goal_summary(by_goal[goal.id], kpiset)
+        gp = by_goal[goal.id]
         out.append(Block("goal", goal.text))
-        out.append(Block("table", table=Table(("Opgørelse", "Værdi"), tuple(summary.items()), (44, 130),
-                                              first_column_bold=True)))
+        out.append(Block("table", table=Table(("Opgørelse", "Værdi"),
+                                              tuple(pv.goal_summary(gp, kpiset).items()),
+                                              (44, 130), first_column_bold=True)))
+        # the trajectory quarter by quarter: the page's chart, in the words under it
+        out.append(Block("small", pv.trajectory_text(gp, kpiset)))
     groups = activity_groups(plan, rec.activities, states, on)
     for group, lines in groups.items():
         if lines:
@@ -293,6 +296,8 @@ def _height(blocks: list[Block], i: int) -> float:
         return 10.0 + 5.0 * (len(blocks[i + 1].table.rows) + 1) + 2  # its whole table
     if b.kind in ("heading", "subheading", "goal", "label"):
         return 8.0 + _height(blocks, i + 1)
+    if i + 1 < len(blocks) and blocks[i + 1].kind == "table":  # a text that leads into a table
+        return 3 * 4.8 + _height(blocks, i + 1)
     return 3 * 4.8
 
 
@@ -357,7 +362,7 @@ def pdf_layout(blocks: list[Block]) -> tuple[bytes, list]:
             doc.heading(b.text, 9.5, 4.8, then=then)
         elif b.kind == "text":
             if nxt is not None and nxt.kind == "table" and pdf.will_page_break(
-                    len(doc.wrap(b.text, 9.5)) * 4.8 + then):
+                    len(doc.wrap(b.text, 9.5)) * 4.8 + _height(blocks, i + 1)):
                 pdf.add_page()
             doc.text(b.text, 9.5, h=4.8)
         elif b.kind == "small":
