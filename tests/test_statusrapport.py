@@ -240,6 +240,7 @@ def test_the_committees_report_keeps_withheld_figures_withheld(tiny, kpiset, pla
     assert summary["Udgangspunkt"] == "skjult (4. kvartal 2024)"
     assert summary["Nu"] == "skjult (1. kvartal 2025)"
     assert summary["Vurdering"] == "Kan ikke vurderes" and summary[pv.LINE_ON_DAY_DA] == "–"
+    assert "chart" not in [b.kind for b in blocks]  # every quarter withheld: no picture
     for text in (_docx_text(sr.to_docx(blocks)), _pdf_text(sr.to_pdf(blocks))):
         assert "skjult" in text and "Kan ikke vurderes" in text
         assert "50,0" not in text and "75,0" not in text
@@ -363,7 +364,13 @@ def test_word_has_real_headings_tables_and_the_reports_figures(tiny, kpiset, pla
     # every table of the report is a real Word table with the same cells, header row first
     words = [[tuple(c.text for c in r.cells) for r in t.rows] for t in doc.tables]
     assert words == [[t.header, *t.rows] for t in _tables(blocks)]
-    assert len(doc.inline_shapes) == 0  # no images of text
+    # the one picture is the goal's trajectory chart, with its words as alternative text; no
+    # text is a picture
+    charts = [b for b in blocks if b.kind == "chart"]
+    assert len(charts) == len(doc.inline_shapes) == 1
+    assert doc.inline_shapes[0]._inline.docPr.get("descr") == charts[0].text
+    assert charts[0].text.startswith("Nøgletallet pr. kvartal: 4. kvartal 2024: 50,0 %; "
+                                     "1. kvartal 2025: 75,0 %; 2. kvartal 2025: 60,0 %.")
     assert doc.core_properties.language == "da-DK"
     lang = doc.styles["Normal"].element.rPr.find(
         "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}lang")

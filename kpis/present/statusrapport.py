@@ -12,6 +12,7 @@ dated history gives for that day, and "on track" is read on the line on that day
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import date
 
@@ -49,9 +50,14 @@ class Table:
 @dataclass(frozen=True)
 class Block:
     kind: str  # "title", "footer", "heading", "subheading", "goal", "label", "text", "small",
-    # "table"
+    # "table" or "chart" (its text is the chart's alternative text)
     text: str = ""
     table: Table | None = None
+    chart: object = None  # an Altair chart, drawn to PNG only when a file is made
+
+
+CHART_WIDTH_PX, CHART_WIDTH_MM = 560, 130.0
+CHART_HEIGHT_MM = 56.0  # about what 130 mm of the trajectory chart's width takes in height
 
 
 # --- activities on the report date ----------------------------------------------------------
@@ -267,8 +273,13 @@ def _recommendation_blocks(plan: Plan, rec: Recommendation, by_goal: dict[str, G
         out.append(Block("table", table=Table(("Opgørelse", "Værdi"),
                                               tuple(pv.goal_summary(gp, kpiset).items()),
                                               (44, 130), first_column_bold=True)))
-        # the trajectory quarter by quarter: the page's chart, in the words under it
-        out.append(Block("small", pv.trajectory_text(gp, kpiset)))
+        # the trajectory: the page's chart (the figure per quarter, the dashed line to the
+        # target) and the same in words under it, which is also the picture's alternative text
+        words = pv.trajectory_text(gp, kpiset)
+        if any(p.value is not None for p in gp.series):  # no picture of nothing but a line
+            out.append(Block("chart", words,
+                             chart=pv.trajectory_chart(gp, kpiset, plan.start)))
+        out.append(Block("small", words))
     groups = activity_groups(plan, rec.activities, states, on)
     for group, lines in groups.items():
         if lines:
@@ -284,6 +295,12 @@ def file_stem(on: date) -> str:
 # --- PDF --------------------------------------------------------------------------------------
 
 
+def _png(block: Block) -> bytes:
+    from kpis.present.charts import to_png
+
+    return to_png(block.chart, width=CHART_WIDTH_PX)
+
+
 def _height(blocks: list[Block], i: int) -> float:
     """About how many mm block ``i`` needs before a page may break: a heading or goal with what
     it is kept with, a table's header and first three rows, three lines of text."""
@@ -293,7 +310,10 @@ def _height(blocks: list[Block], i: int) -> float:
     if b.kind == "table":
         return 5.0 * (min(len(b.table.rows), 3) + 1) + 2
     if b.kind == "goal" and i + 1 < len(blocks) and blocks[i + 1].kind == "table":
-        return 10.0 + 5.0 * (len(blocks[i + 1].table.rows) + 1) + 2  # its whole table
+        # its whole table and the chart under it: a goal's figures and its chart share a page
+        chart = CHART_HEIGHT_MM + 2 if i + 2 < len(blocks) and blocks[i + 2].kind == "chart" \
+            else 0.0
+        return 10.0 + 5.0 * (len(blocks[i + 1].table.rows) + 1) + 2 + chart
     if b.kind in ("heading", "subheading", "goal", "label"):
         return 8.0 + _height(blocks, i + 1)
     if i + 1 < len(blocks) and blocks[i + 1].kind == "table":  # a text that leads into a table
@@ -329,6 +349,23 @@ def _pdf_writer(blocks: list[Block]):
             self.drawn.append(Drawn(page, "table", top, pdf.get_y(),
                                     table.rows[0][0] if table.rows else ""))
             pdf.ln(2)
+
+        def chart(self, block: Block) -> None:
+            from PIL import Image
+
+            from kpis.present.meeting_papers import Drawn
+
+            png = _png(block)
+            with Image.open(io.BytesIO(png)) as im:
+                height = CHART_WIDTH_MM * im.height / im.width
+            pdf = self.pdf
+            if pdf.will_page_break(height + 2):
+                pdf.add_page()
+            top = pdf.get_y() + 1
+            pdf.image(io.BytesIO(png), x=pdf.l_margin, y=top, w=CHART_WIDTH_MM,
+                      alt_text=self.t(block.text))
+            pdf.set_y(top + height + 1)
+            self.drawn.append(Drawn(pdf.page_no(), "chart", top, pdf.get_y(), ""))
 
     footer = next((b.text for b in blocks if b.kind == "footer"), blocks[0].text)
     return ReportPdf(blocks[0].text, footer)
@@ -370,6 +407,8 @@ def pdf_layout(blocks: list[Block]) -> tuple[bytes, list]:
             pdf.ln(1)
         elif b.kind == "table":
             doc.table(b.table)
+        elif b.kind == "chart":
+            doc.chart(b)
     return bytes(pdf.output()), doc.drawn
 
 
@@ -394,6 +433,8 @@ def to_docx(blocks: list[Block]) -> bytes:
             doc.heading(b.text, levels[b.kind])
         elif b.kind == "goal":
             doc.heading(f"Mål: {b.text}", 3)
+        elif b.kind == "chart":
+            doc.picture(_png(b), CHART_WIDTH_MM / 10, b.text)
         elif b.kind == "table":
             t = b.table
             doc.table(t.header, t.rows, [w / 10 for w in t.widths],

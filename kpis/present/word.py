@@ -50,6 +50,15 @@ class WordDoc:
         if small:
             run.font.size = Pt(9)
 
+    def picture(self, png: bytes, width_cm: float, alt_text: str) -> None:
+        """A chart as a picture, with its alternative text (Word's "Alternativ tekst"): the
+        words a screen reader says instead. Text is never a picture."""
+        from docx.shared import Cm
+
+        shape = self.doc.add_paragraph().add_run().add_picture(io.BytesIO(png),
+                                                               width=Cm(width_cm))
+        shape._inline.docPr.set("descr", alt_text)
+
     def footer(self, text: str) -> None:
         """Every page's footer: what the document is and its date (the PDF's footer too)."""
         from docx.shared import Pt
