@@ -7,6 +7,8 @@ Not a page (app.py lists the pages explicitly).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from kpis.compute.engine import Scope
@@ -16,7 +18,9 @@ from kpis.review import findings_source
 from kpis.review import round_report as rr
 from kpis.review.model import DEFAULT_REVIEWS, round_label_da
 from kpis.review.validate import ReviewConfigError, load_and_validate
+from kpis.rules.definitions import KpiSet
 from pages._access import audited_export
+from pages._results import _cache_of
 
 PDF_LABEL = "Hent rapport om sagsmålingen (PDF)"
 XLSX_LABEL = "Hent sagsmålingen i Excel"
@@ -41,12 +45,12 @@ def committee_offers() -> list[tuple[str, str, str, str]]:
 
 
 def report_buttons(programme_id: str, before: str, after: str, scope: Scope, page: str,
-                   key: str) -> None:
+                   key: str, db: Path, snapshot_id: str, kpiset: KpiSet) -> None:
     """PDF and Excel of ``after`` against ``before`` for the scope's teams, built and logged in
-    the audit log when clicked."""
+    the audit log when clicked; checked against the committee's other views of the snapshot."""
     def report() -> rr.RoundReport:
         return rr.report_for(load_and_validate(DEFAULT_REVIEWS)[programme_id], before, after,
-                             scope)
+                             scope, source=_cache_of(str(db), snapshot_id), kpiset=kpiset)
 
     stem = rr.file_stem(programme_id, before, after)
     c1, c2, _ = st.columns([1.3, 1.1, 2])
@@ -60,11 +64,12 @@ def report_buttons(programme_id: str, before: str, after: str, scope: Scope, pag
                        key=f"{key}_xlsx", icon=":material/table_view:")
 
 
-def committee_section(scope: Scope) -> None:
+def committee_section(scope: Scope, db: Path, snapshot_id: str, kpiset: KpiSet) -> None:
     """Overblik: the latest round of each sagsmåling against its nulpunktsmåling, for the whole
     department (the committee's report, like the meeting papers)."""
     for pid, name, before, after in committee_offers():
         st.markdown(f"**{name}**: {round_label_da(after).lower()} sammenlignet med "
                     f"{round_label_da(before).lower()} – pr. pejlemærke og spørgsmål, med "
                     "95 %-intervaller.")
-        report_buttons(pid, before, after, scope, "overblik", f"sagsmaaling_{pid}")
+        report_buttons(pid, before, after, scope, "overblik", f"sagsmaaling_{pid}", db,
+                       snapshot_id, kpiset)

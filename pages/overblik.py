@@ -97,7 +97,7 @@ else:
         st.caption("Bilaget følger udvalgets regler – også for de tal, du selv kan se her: "
                    + withheld_rule_da(threshold))
 if scope.teams is None:  # the committee's report, for the whole department like the papers
-    committee_section(scope)
+    committee_section(scope, db, meta.snapshot_id, kpiset)
 with st.expander("Sådan læses tallene"):
     st.markdown(READING_GUIDE.format(hidden=withheld_rule_da(threshold)))
 

@@ -249,4 +249,5 @@ with tab_results:
             st.caption("Rapporten til udvalget følger udvalgets regler: ingen sager, ingen "
                        "sagsbehandlere, og " + withheld_rule_da(committee_threshold()).lower()
                        + ("" if scope.teams is None else " Den omfatter kun dine teams."))
-            report_buttons(prog.id, before, after, scope, "sagsgennemgang", "rapport")
+            report_buttons(prog.id, before, after, scope, "sagsgennemgang", "rapport",
+                           snapshot.db, meta.snapshot_id, current_kpis())

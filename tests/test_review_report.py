@@ -328,3 +328,66 @@ def test_default_rounds_compare_the_latest_with_the_nulpunktsmaaling():
     assert rr.default_rounds(PROGRAMME, only_first) is None
     with pytest.raises(ValueError):
         rr.build(PROGRAMME, FINDINGS, BEFORE, BEFORE, THRESHOLD)
+
+
+# --- the committee's other views: review KPIs by quarter ----------------------------------------
+
+
+def _kpi(kpi_id: str, filter_: str | None, source: str = "review_findings"):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(id=kpi_id, spec=SimpleNamespace(source=source, filter=filter_))
+
+
+def test_which_answers_a_review_kpi_counts():
+    assert rr._names(_kpi("k", "programme_id = 'maaling' AND question_id = 'fu_a' AND counted")
+                     ) == (frozenset({"maaling"}), frozenset({"fu_a"}))
+    assert rr._names(_kpi("k", "question_id IN ('fu_a', 'fu_b')")) == (
+        None, frozenset({"fu_a", "fu_b"}))
+    # OR, NOT, <>: read as counting any answer (the guard errs towards withholding)
+    assert rr._names(_kpi("k", "question_id = 'fu_a' OR question_id = 'fu_b'")) == (None, None)
+    assert rr._names(_kpi("k", "NOT question_id = 'fu_a'")) == (None, None)
+    assert rr._names(_kpi("k", "x = 1", source="notifications")) is None
+
+
+def _decision(hidden_quarters: list[str]):
+    from kpis.access.suppression import Decision
+    from kpis.compute.periods import parse_period
+
+    spans = frozenset((p.start, p.end) for p in map(parse_period, (
+        "2026-Q1", "2026-Q2", "2026-Q3")))
+    hidden = frozenset(("k_fu_a", "main", p.start, p.end, None)
+                       for p in map(parse_period, hidden_quarters))
+    return Decision(5, date(2026, 11, 20), spans, ("Team Lille",), hidden)
+
+
+def test_the_guard_reads_the_committees_decision_by_quarter():
+    guard = rr.lattice_guard(_decision(["2026-Q2"]),
+                             [_kpi("k_fu_a", "programme_id = 'maaling' AND question_id = 'fu_a'")],
+                             "maaling")
+    assert guard("fu_a", date(2026, 3, 1), date(2026, 3, 20)) is False  # Q1 shown: public
+    assert guard("fu_a", date(2026, 3, 20), date(2026, 4, 5)) is True  # Q2 withheld
+    assert guard("fu_a", date(2026, 12, 1), date(2026, 12, 2)) is True  # Q4 not offered
+    assert guard("ind_a", date(2026, 3, 1), date(2026, 3, 20)) is None  # no KPI counts it
+    assert rr.lattice_guard(_decision([]), [_kpi("k_fu_a", "question_id = 'fu_a'")], "andet")(
+        "fu_a", date(2026, 3, 1), date(2026, 3, 2)) is False  # no programme named: any
+
+
+def test_a_round_whose_quarter_the_committee_does_not_see_is_withheld_in_the_report():
+    # fu_a of statusmåling 1 (24 of 30) was reviewed in 2026-Q3, withheld on the committee's
+    # pages: 30 here would give that quarter back. It is withheld, and fu_b with it (faglig
+    # udredning minus fu_b would be fu_a).
+    guard = rr.lattice_guard(_decision(["2026-Q3"]), [_kpi("k_fu_a", "question_id = 'fu_a'")],
+                             "maaling")
+    report = rr.build(PROGRAMME, FINDINGS, BEFORE, AFTER, THRESHOLD, guard=guard,
+                      facts=(_facts(BEFORE, 30), _facts(AFTER, 30)))
+    assert _row(report, "fu_a").after.hidden and _row(report, "fu_b").after.hidden
+    assert not _row(report, "faglig_udredning").after.hidden
+    # Before (2026-Q1, shown there) fu_a is public: withholding it would not hide it, so fu_b's
+    # 3 is protected by ind_b and both pejlemærker instead (lovmedholdelighed then gives only
+    # fu_b + ind_b).
+    assert _row(report, "fu_b").before.hidden and not _row(report, "fu_a").before.hidden
+    assert [r.key for r in report.rows if r.before.hidden] == [
+        "fu_b", "ind_b", "faglig_udredning", "inddragelse"]
+    for side in ("before", "after"):
+        assert _attacker_recovers(report, side) == []

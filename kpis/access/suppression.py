@@ -297,6 +297,7 @@ def committee_decision(source, kpiset, threshold: int, as_of: date | None = None
     cache), computed on first use and kept per (snapshot, as-of date, definitions, threshold,
     settings) — for every page, paper and CLI call of the process."""
     from kpis.compute.engine import compute, snapshot_as_of
+    from kpis.compute.external import external_version
     from kpis.present.period_choice import committee_periods
 
     snapshot_id = getattr(source, "snapshot_id", None)
@@ -304,7 +305,9 @@ def committee_decision(source, kpiset, threshold: int, as_of: date | None = None
         snapshot_id = source.execute("SELECT snapshot_id FROM snapshot_meta").fetchone()[0]
     data_as_of = getattr(source, "as_of", None) or snapshot_as_of(source)
     as_of = as_of or data_as_of
-    key = (snapshot_id, as_of, kpiset.version, threshold,
+    # The reviews are outside the snapshot: a completed review changes the counts of a review
+    # KPI, so a decision taken before it would leave a new small count shown.
+    key = (snapshot_id, as_of, kpiset.version, external_version(kpiset), threshold,
            settings.model_dump_json() if settings is not None else "")
     with _lock:
         if key in _decisions:

@@ -19,14 +19,16 @@ that keeps every count non-negative — non-negativity does not pin it either. R
 samples and no figure adds them up, so each round is decided on its own; a change or an overlap
 is withheld with either of its two figures.
 
-Not covered (docs/case-review.md): a review KPI of ``config/kpis.yaml`` counts the same answers
-by quarter, and two reports made before and after a few more reviews are completed differ by
-those reviews.
+A review KPI of ``config/kpis.yaml`` counts the same answers by quarter on the committee's
+pages: ``lattice_guard`` reads the committee's decision so that a round's figure does not give a
+withheld quarter back. Not covered (docs/case-review.md): two reports made before and after a few
+more reviews are completed differ by those reviews.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from enum import Enum
@@ -263,27 +265,33 @@ def _determined(vectors: list[np.ndarray], hidden: np.ndarray, unknown: np.ndarr
     return out
 
 
-def withheld(rows: list[Row], side: str, threshold: int) -> set[int]:
+def withheld(rows: list[Row], side: str, threshold: int, forced: frozenset[str] = frozenset(),
+             public: frozenset[str] = frozenset()) -> set[int]:
     """The rows whose ``side`` ("before" or "after") figure is withheld: primary (resting on 1
-    to threshold − 1 cases) and complementary (until no withheld count is determined)."""
+    to threshold − 1 cases, or a question in ``forced``) and complementary (until no withheld
+    count is determined). A question in ``public`` can be worked out from the committee's other
+    views (``lattice_guard``): it counts as shown, and withholding it protects nothing."""
     counts = [getattr(r, side).n or 0 for r in rows]
     cases = [r.cases[0 if side == "before" else 1] for r in rows]
     vectors = _members(rows)
     is_question = np.array([r.level is Level.QUESTION for r in rows])
-    hidden = np.array([0 < c < threshold for c in cases])
+    hidden = np.array([0 < c < threshold or (r.level is Level.QUESTION and r.key in forced)
+                       for r, c in zip(rows, cases)])
+    known = np.array([r.level is Level.QUESTION and r.key in public for r in rows])
     cost = [_COST[r.level.value] + 1e-3 * n for r, n in zip(rows, counts)]
 
     def unknown(h: np.ndarray) -> np.ndarray:
         # the withheld questions' counts; a question with no answer is a known zero
         return np.array([h[i] for i in np.nonzero(is_question)[0]]) & np.array(
-            [counts[i] > 0 for i in np.nonzero(is_question)[0]])
+            [counts[i] > 0 and not known[i] for i in np.nonzero(is_question)[0]])
 
     def open_targets(h: np.ndarray) -> list[int]:
-        return _determined(vectors, h, unknown(h))
+        return [i for i in _determined(vectors, h, unknown(h)) if not known[i]]
 
     while targets := open_targets(hidden):
         target = targets[0]
-        candidates = sorted((i for i in range(len(rows)) if not hidden[i] and counts[i] > 0),
+        candidates = sorted((i for i in range(len(rows))
+                             if not hidden[i] and counts[i] > 0 and not known[i]),
                             key=lambda i: cost[i])
         chosen: list[int] | None = None
         for i in candidates:
@@ -320,12 +328,107 @@ def withheld(rows: list[Row], side: str, threshold: int) -> set[int]:
     return set(np.nonzero(hidden)[0].tolist())
 
 
-def suppress(rows: list[Row], threshold: int) -> list[Row]:
-    """The rows as the committee may see them."""
+def suppress(rows: list[Row], threshold: int,
+             other_views: dict[str, tuple[frozenset[str], frozenset[str]]] | None = None
+             ) -> list[Row]:
+    """The rows as the committee may see them. ``other_views``: per side, the questions to
+    withhold and those public because of the committee's other views (``lattice_guard``)."""
     out = list(rows)
     for side in ("before", "after"):
-        for i in withheld(rows, side, threshold):
+        forced, public = (other_views or {}).get(side, (frozenset(), frozenset()))
+        for i in withheld(rows, side, threshold, forced, public):
             out[i] = replace(out[i], **{side: getattr(out[i], side).withheld()})
+    return out
+
+
+# --- the committee's other views ------------------------------------------------------------------
+
+# A guard says of a question's answers in a round, reviewed from one day to another, whether a
+# figure the committee sees elsewhere withholds part of them (True), shows all of them (False),
+# or does not count them (None).
+Guard = Callable[[str, date, date], bool | None]
+
+
+def _names(kpi) -> tuple[frozenset[str] | None, frozenset[str] | None] | None:
+    """The programmes and questions a review KPI's filter keeps (None: any), or None when the
+    KPI does not read the findings. A filter with OR, NOT or <> is read as keeping any: the
+    guard errs towards withholding."""
+    from kpis.rules.expressions import Binary, ColumnRef, InList, Literal, Unary, parse, walk
+    from kpis.rules.sources import REVIEW_FINDINGS
+
+    spec = getattr(kpi, "spec", None)
+    if getattr(spec, "source", None) != REVIEW_FINDINGS:
+        return None
+    text = getattr(spec, "filter", None)
+    if not text:
+        return None, None
+    kept: dict[str, set[str]] = {}
+    for node in walk(parse(text)):
+        if isinstance(node, Unary) and node.op == "NOT" or isinstance(node, Binary) and (
+                node.op in ("OR", "<>", "!=")) or isinstance(node, InList) and node.negated:
+            return None, None
+        if isinstance(node, Binary) and node.op == "=":
+            sides = (node.left, node.right)
+            col = next((x.name for x in sides if isinstance(x, ColumnRef)), None)
+            lit = next((x.value for x in sides if isinstance(x, Literal)), None)
+            if col in ("programme_id", "question_id") and isinstance(lit, str):
+                kept.setdefault(col, set()).add(lit)
+        if isinstance(node, InList) and isinstance(node.operand, ColumnRef) and (
+                node.operand.name in ("programme_id", "question_id")):
+            kept.setdefault(node.operand.name, set()).update(
+                str(x.value) for x in node.items if isinstance(x, Literal))
+    return (frozenset(kept["programme_id"]) if "programme_id" in kept else None,
+            frozenset(kept["question_id"]) if "question_id" in kept else None)
+
+
+def lattice_guard(decision, kpiset, programme_id: str) -> Guard:
+    """The committee's suppression decision (``kpis.access.suppression.committee_decision``)
+    as a guard for the report. A review KPI of the definitions counts the same answers by
+    quarter: the report's round figure is the sum of the quarters it was reviewed in. When the
+    committee sees every one of those quarters, the round's count is public anyway; when one is
+    withheld (or not offered), the report withholds the round's figure too, or it would give the
+    quarter back."""
+    from datetime import timedelta
+
+    from kpis.compute.periods import PeriodKind, period_of
+
+    readers = {k.id: names for k in kpiset if (names := _names(k)) is not None}
+
+    def guard(question_id: str, first: date, last: date) -> bool | None:
+        ids = [kid for kid, (progs, questions) in readers.items()
+               if (progs is None or programme_id in progs)
+               and (questions is None or question_id in questions)]
+        if not ids:
+            return None
+        quarters, q = [], period_of(PeriodKind.QUARTER, first)
+        while q.start <= last:
+            quarters.append(q)
+            q = period_of(PeriodKind.QUARTER, q.end + timedelta(days=1))
+        return any((q.start, q.end) not in decision.spans or decision.is_hidden(kid, "main", q,
+                                                                                None)
+                   for kid in ids for q in quarters)
+
+    return guard
+
+
+def other_views(findings: pl.DataFrame, programme: Programme, before: str, after: str,
+                guard: Guard) -> dict[str, tuple[frozenset[str], frozenset[str]]]:
+    """Per side, the questions ``guard`` says to withhold and those it says are public."""
+    counted = findings.filter((pl.col("programme_id") == programme.id)
+                              & pl.col("answer").is_in(list(COUNTED)))
+    out = {}
+    for side, round_ in (("before", before), ("after", after)):
+        spans = (counted.filter(pl.col("round") == round_).group_by("question_id")
+                 .agg(pl.col("review_date").min().alias("first"),
+                      pl.col("review_date").max().alias("last")))
+        forced, public = set(), set()
+        for r in spans.iter_rows(named=True):
+            verdict = guard(r["question_id"], r["first"], r["last"])
+            if verdict is True:
+                forced.add(r["question_id"])
+            elif verdict is False:
+                public.add(r["question_id"])
+        out[side] = (frozenset(forced), frozenset(public))
     return out
 
 
@@ -413,22 +516,34 @@ def offers(programmes, findings: pl.DataFrame) -> list[tuple[str, str, str]]:
 
 
 def report_for(programme: Programme, before: str, after: str, scope: Scope = ALL, *,
-               path: Path | None = None) -> RoundReport:
-    """The report as a page offers it: the scope's findings, the committee's threshold."""
-    return build(programme, read_findings(scope, path), before, after, committee_threshold(),
-                 scope=scope, path=path)
+               path: Path | None = None, source=None, kpiset=None) -> RoundReport:
+    """The report as a page offers it: the scope's findings, the committee's threshold, and —
+    for the whole department, given the snapshot ``source`` and the definitions — guarded by
+    the committee's decision on the review KPIs (``lattice_guard``)."""
+    threshold = committee_threshold()
+    guard = None
+    if scope.teams is None and source is not None and kpiset is not None:
+        from kpis.access.suppression import committee_decision
+
+        guard = lattice_guard(committee_decision(source, kpiset, threshold), kpiset,
+                              programme.id)
+    return build(programme, read_findings(scope, path), before, after, threshold,
+                 scope=scope, path=path, guard=guard)
 
 
 def build(programme: Programme, findings: pl.DataFrame, before: str, after: str,
           threshold: int, *, scope: Scope = ALL, path: Path | None = None,
-          facts: tuple[RoundFacts, RoundFacts] | None = None) -> RoundReport:
+          facts: tuple[RoundFacts, RoundFacts] | None = None, guard: Guard | None = None
+          ) -> RoundReport:
     """The report of ``after`` against ``before`` from ``findings`` (store.findings of the
-    reader's scope), suppressed for the committee whoever makes it."""
+    reader's scope), suppressed for the committee whoever makes it; with ``guard``
+    (``lattice_guard``) also against what the committee's other views show."""
     if before not in programme.rounds or after not in programme.rounds:
         raise ValueError(f"ukendt runde; programmets runder: {', '.join(programme.rounds)}")
     if before == after:
         raise ValueError("vælg to forskellige runder")
-    rows = suppress(figures(findings, programme, before, after), threshold)
+    views = None if guard is None else other_views(findings, programme, before, after, guard)
+    rows = suppress(figures(findings, programme, before, after), threshold, views)
     if facts is None:
         facts = tuple(round_facts(programme, r, findings, threshold, scope=scope, path=path)
                       for r in (before, after))  # type: ignore[assignment]
