@@ -18,9 +18,12 @@ Writes ``bench/RESULTS.md`` (``--out``) and prints the summary against the goals
 4. *Load at protocol level* — ``bench_protocol.bench_protocol``: the same sessions without a
    browser (Streamlit's WebSocket protocol), so the two cores serve only the app: the server's
    capacity. ``--protocol-only`` skips steps 2 and 3.
+5. *Meeting papers* — ``bench_papers.measure``: the PDF for a quarter on the municipality (issue
+   12), beside its download in the browser (step 2, as a person works).
 
-The machine is shared: every section gives wall-clock beside CPU time and the load average.
-Nothing here asserts; the figures are what they are.
+The machine is shared: every section gives wall-clock beside CPU time and the load average, and
+the header what the other processes on the machine used while the benchmark ran (by nice value)
+and the benchmark's own scheduling priority. Nothing here asserts; the figures are what they are.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import os
 import pickle
 import statistics
 import sys
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -40,6 +44,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 import baseline_polars as bp
 import bench_engine as be
 import bench_load as bl
+import bench_papers as bpp
 import bench_protocol as bpr
 
 from kpis import DEFAULT_KPIS
@@ -64,6 +69,58 @@ def _cpu_now() -> float:
     return t.user + t.system + t.children_user + t.children_system
 
 
+class OtherProcesses:
+    """CPU seconds the machine's other processes (outside this benchmark's tree) used while the
+    benchmark ran, by their nice value: sampled every few seconds from /proc, so a process that
+    lived shorter than that is missed. Says whether the other work yielded to the benchmark."""
+
+    def __init__(self, every: float = 3.0):
+        self.every = every
+        self.first: dict[int, float] = {}
+        self.last: dict[int, tuple[float, int]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _sample(self) -> None:
+        mine = set(bl.tree(os.getpid()))
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit() or int(entry.name) in mine:
+                continue
+            if (st := bl._stat(int(entry.name))) is None:
+                continue
+            pid, cpu, nice = int(entry.name), sum(int(x) for x in st[11:13]) / bl.TICK, int(st[16])
+            self.first.setdefault(pid, cpu)
+            self.last[pid] = (cpu, nice)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.every):
+            self._sample()
+
+    def start(self) -> None:
+        self._sample()
+        self._thread.start()
+
+    def by_nice(self) -> dict[int, float]:
+        out: dict[int, float] = {}
+        for pid, (cpu, nice) in self.last.items():
+            out[nice] = out.get(nice, 0.0) + cpu - self.first[pid]
+        return out
+
+
+def own_priority() -> str:
+    """This process's nice value and, under autogroup scheduling, its session's autogroup nice
+    (which weighs the whole session against the other sessions: a process's own nice counts only
+    within its session)."""
+    text = f"nice {os.nice(0)}"
+    try:
+        group = Path("/proc/self/autogroup").read_text().split()
+        enabled = Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() == "1"
+    except OSError:
+        return text
+    return text + (f"; autogroup scheduling on, this session's autogroup nice {group[-1]}"
+                   if enabled else "; autogroup scheduling off")
+
+
 def run(args: argparse.Namespace) -> dict:
     """Every step; the report is written again after each one, so a run that is stopped still
     leaves what it measured."""
@@ -73,16 +130,26 @@ def run(args: argparse.Namespace) -> dict:
     kpiset = load_and_validate(DEFAULT_KPIS)
     engine: list[dict] = []
     browser: dict[str, dict] = {}
+    papers: dict = {}
     before = {"wall": 0.0, "cpu": 0.0}
+    others_before: dict[int, float] = {}
     if args.resume and STATE.exists():  # what an interrupted run measured
         with STATE.open("rb") as f:
             old = pickle.load(f)
         started, info, engine, browser = (old["started"], old["info"], old["engine"],
                                           old["browser"])
+        papers, others_before = old.get("papers", {}), old.get("others", {})
         before = {"wall": old["wall"], "cpu": old["cpu"]}
+    info["priority"] = own_priority()
+    others = OtherProcesses()
+    others.start()
 
     def so_far() -> dict:
+        now = others.by_nice()
         return {"started": started, "info": info, "engine": engine, "browser": browser,
+                "papers": papers,
+                "others": {n: others_before.get(n, 0.0) + now.get(n, 0.0)
+                           for n in {*others_before, *now}},
                 "wall": before["wall"] + time.perf_counter() - wall,
                 "cpu": before["cpu"] + _cpu_now() - cpu, "load_end": bl.load_average()}
 
@@ -101,6 +168,10 @@ def run(args: argparse.Namespace) -> dict:
         print(f"== import and engine: {ds.name}", flush=True)
         engine.append(be.run_dataset(ds, kpiset, runs, args.reuse_import and national))
         save()
+        if not national and not papers:
+            print("== meeting papers (PDF)", flush=True)
+            papers.update(bpp.measure(ds.db, args.runs))
+            save()
     for r in engine:
         ds = r["dataset"]
         logs = ROOT / "bench" / "out" / "logs" / ds.name
@@ -196,6 +267,18 @@ def _goals(res: dict) -> list[list[str]]:
             what = f"signed in, browser warm, {name}: {page}, click to drawn"
             rows.append([f"{what} (median of {len(values)})", "< 1 s", _s(median),
                          _ok(median < 1.0)])
+    if res.get("papers"):
+        row = bpp.goal_row(res["papers"])
+        rows.append([f"{row[0]} (municipality; first build of a process / later builds)", row[1],
+                     f"{row[2]} / {row[3]}", row[4]])
+    for name, b in res["browser"].items():
+        session = b.get("warm_session")
+        if session and session["times"].get(bl.PAPERS):
+            values = session["times"][bl.PAPERS]
+            median = statistics.median(values)
+            rows.append([f"meeting papers PDF in the browser, {name}: click to file saved "
+                         f"(median of {len(values)}; first {_s(session['first'][bl.PAPERS])})",
+                         "< 3 s", _s(median), _ok(median < 3.0)])
     for key, kind in (("loads", ""), ("protocol", ", protocol level (server only)")):
         for name, b in res["browser"].items():
             for load in b.get(key, []):
@@ -244,14 +327,20 @@ def _pages_section(res: dict) -> list[str]:
         cold = {t.page: t.cold for t in b.get("pages", {}).get("timings", [])}
         for page, values in session["times"].items():
             rows.append([name, f"{page}: as a person works", _s(cold[page]) if page in cold
-                         else "–", _s(statistics.median(values)),
+                         else "–", "**" + _s(statistics.median(values)) + "**",
                          f"{min(values):.2f}–{max(values):.2f} s", "–",
                          str(len(session["errors"]))])
-        cpu = session["cpu"]
+        cpu, clicks = session["cpu"], session.get("clicks") or 1
+        first = session.get("first", {})
         notes.append(f"- {name}, as a person works: one signed-in browser context, each page by "
-                     f"its menu link and the overview's period, {session['rounds']} rounds after "
-                     f"one warm-up round; app server CPU {cpu['server']:.1f} s for all of it; "
-                     f"load average {session['load_before']} → {session['load_after']}.")
+                     f"its menu link, the overview's period and its PDF button, "
+                     f"{session['rounds']} rounds after one warm-up round (its times, each "
+                     "page's first click after the server started: "
+                     + ", ".join(f"{k} {_s(v)}" for k, v in first.items()) + "); "
+                     f"{clicks} clicks in {cpu['wall']:.1f} s, CPU app server {cpu['server']:.1f} s "
+                     f"({cpu['server'] / clicks:.2f} s a click), Chromium {cpu['browser']:.1f} s "
+                     f"({cpu['browser'] / clicks:.2f} s a click); load average "
+                     f"{session['load_before']} → {session['load_after']}.")
     return ["## Pages in Chromium", "",
             ("From `goto` until the page's content is shown and its script run has finished, "
              "signed in (the local login form is answered on each load; the typing is not "
@@ -323,6 +412,16 @@ def _load_section(res: dict, key: str = "loads") -> list[str]:
     return out
 
 
+def _others_text(res: dict) -> str:
+    """What the rest of the machine did meanwhile, and the benchmark's own priority."""
+    others = res.get("others") or {}
+    used = ", ".join(f"{cpu / 60:.1f} min at nice {nice}"
+                     for nice, cpu in sorted(others.items(), key=lambda x: -x[1]) if cpu >= 1)
+    return (f"Other processes on the machine (outside this benchmark's own tree; sampled every "
+            f"3 s) used {sum(others.values()) / 60:.1f} min of CPU while it ran: "
+            f"{used or 'none'}. This benchmark: {res['info'].get('priority', '?')}.")
+
+
 def report(res: dict) -> str:
     engine_md = be.report(res["engine"], res["info"], res["started"])
     engine_md = engine_md.split("\n", 1)[1]  # drop its title: it becomes a section here
@@ -334,9 +433,12 @@ def report(res: dict) -> str:
               f"average at the start {res['info']['load average at start (1, 5, 15 min)']}, at "
               f"the end {res['load_end']}: the machine is shared, so compare CPU times where "
               "the load was high. What each figure means: bench/README.md."), "",
+             _others_text(res), "",
              "## Goals", "",
              *_table(["goal", "target", "measured: wall (CPU)", "met"], _goals(res)), ""]
     lines += _pages_section(res)
+    if res.get("papers"):
+        lines += [bpp.section(res["papers"]), ""]
     lines += _load_section(res)
     lines += _load_section(res, "protocol")
     lines += ["## Import and engine", "", engine_md]
