@@ -101,7 +101,7 @@ else:
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        key="xlsx", on_click="ignore")
     st.dataframe(
-        shown,
+        wl.for_grid(shown),
         hide_index=True,
         key="frister",
         placeholder="",

@@ -230,3 +230,14 @@ def test_nothing_open_gives_empty_tables_and_a_header_only_export():
     assert wl.per_caseworker(empty).height == 0
     assert wl.table(empty).height == 0
     assert wl.to_csv_bytes(wl.table(empty)).decode("utf-8-sig").count("\n") == 1
+
+
+def test_grid_sends_repeated_texts_once_and_shows_the_same_table(steps):
+    shown = wl.table(steps)
+    many = shown.vstack(shown).vstack(shown).vstack(shown)  # 36 rows: "Trin" has 3 texts
+    grid = wl.for_grid(many)
+    assert grid.schema["Trin"] == pl.Categorical  # 3 distinct in 36 rows
+    assert grid.schema["Sagsnummer"] == pl.String  # 9 distinct in 36: one per step stays text
+    assert grid.schema["Frist"] == pl.Date
+    assert grid.with_columns(pl.col(pl.Categorical).cast(pl.String)).equals(many)
+    assert wl.for_grid(shown.head(0)).equals(shown.head(0))
