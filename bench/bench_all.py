@@ -242,7 +242,8 @@ def _goals(res: dict) -> list[list[str]]:
     nat = by_name.get("national")
     if nat:
         warm = nat["engine"]["cached"]["warm"]
-        rows.append(["national starter set (14 KPIs × 21 quarters by team, cached, warm)",
+        rows.append([f"national starter set ({len(nat['engine']['cached']['per_kpi'])} KPIs × "
+                     f"{len(nat['quarters'])} quarters by team, cached, warm)",
                      "< 1 s", be._t(warm), _ok(warm.wall < 1.0)])
         eng = sum((nat["engine"]["cached"]["per_kpi"][k] for k in bp.HEADLINE), be.ZERO)
         floor = sum(nat["floor"].values(), be.ZERO)
