@@ -71,7 +71,10 @@ refused = refused_address(TITLES, {Path(f).stem for f, *_ in pages_for(user.role
 # run), Streamlit lists every file in pages/ by itself.
 page = st.navigation(
     [st.Page(f, title=title, icon=icon, default=i == 0)
-     for i, (f, title, icon, _) in enumerate(pages_for(user.role))]
+     for i, (f, title, icon, _) in enumerate(pages_for(user.role))],
+    # Always the whole menu: collapsed (more than twelve pages: the administrator's), Streamlit
+    # hides the last under an English "View 3 more".
+    expanded=True,
 )
 
 from pages._auth import sign_out_demo_user_beside_real_data

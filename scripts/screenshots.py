@@ -29,6 +29,7 @@ from servers import free_port, healthy
 
 from kpis.access.audit import AUDIT_ENV
 from kpis.access.demo_users import DEMO_USERS, write_demo_users
+from kpis.access.sessions import SESSIONS_ENV
 from kpis.access.users import USERS_ENV
 from kpis.plan.status_store import STATUS_ENV
 from kpis.plan.versions import PLAN_HISTORY_ENV
@@ -45,6 +46,7 @@ def serve(db: Path, workdir: Path, log: Path) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "PEJLEMAERKER_DB": str(db),
            USERS_ENV: str(write_demo_users(workdir / "users.toml")),
            AUDIT_ENV: str(workdir / "audit.sqlite"),
+           SESSIONS_ENV: str(workdir / "sessions.sqlite"),
            # every file the app writes goes to the script's own folder, none to data/
            REVIEWS_ENV: str(workdir / "reviews.sqlite"),
            STATUS_ENV: str(workdir / "plan_status.sqlite"),
@@ -147,12 +149,16 @@ def main() -> None:
                                                   locale="da-DK", timezone_id="Europe/Copenhagen")
                     page = context.new_page()
                     page.goto(url, wait_until="domcontentloaded")
+                    page.get_by_label("Brugernavn").wait_for(timeout=WAIT_MS)
+                    if not args.role and not args.page and who is DEMO_USERS[0]:
+                        page.wait_for_timeout(1500)
+                        shoot(page, args.out / "login.png")  # what everyone meets first
                     sign_in(page, who.user.username, who.password)
                     for label, href in menu(page):
                         name = slug(href, url)
                         if args.page and name not in args.page:
                             continue
-                        # The menu, not a new page load: a local sign-in lasts one page load.
+                        # By the menu, as a person works (a new page load would stay signed in too).
                         page.locator(f'[data-testid="stSidebarNav"] a[href="{href}"]').click()
                         page.wait_for_function("h => location.pathname === new URL(h).pathname", arg=href,
                                                timeout=WAIT_MS)
