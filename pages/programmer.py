@@ -42,7 +42,8 @@ except ReviewConfigError as exc:
              "eller gendan en tidligere version under Historik.")
     ce.problem_list(exc.problems, ed.hist.current()[0])
 else:
-    st.dataframe(programmes_table_da(config), hide_index=True, key="progedit_overview")
+    # A table, not a grid: its few rows wrap and fit the page (the grid cut the last column).
+    st.table(programmes_table_da(config), hide_index=True)
 
 edit_tab, history_tab = st.tabs(["Redigér", "Historik"])
 with edit_tab:

@@ -147,6 +147,9 @@ def main() -> None:
                         continue
                     context = browser.new_context(viewport={"width": WIDTH, "height": 1000},
                                                   locale="da-DK", timezone_id="Europe/Copenhagen")
+                    # a machine busy with other work answers slowly; slow is not wrong here
+                    context.set_default_timeout(WAIT_MS)
+                    context.set_default_navigation_timeout(WAIT_MS)
                     page = context.new_page()
                     page.goto(url, wait_until="domcontentloaded")
                     page.get_by_label("Brugernavn").wait_for(timeout=WAIT_MS)

@@ -178,7 +178,7 @@ def test_save_yaml_with_reason_then_restore_the_older_version(files):
 def test_programmes_editor_saves_with_reason_and_refuses_an_invalid_expression(files):
     at = run(PROGRAMMES_PAGE)
     assert [t.value for t in at.title] == ["Gennemgangsprogrammer"]
-    overview = at.dataframe[0].value
+    overview = at.table[0].value
     config = load_and_validate(files["reviews"])
     assert list(overview["Program"]) == [p.name for p in config.programmes]
     area = text_area(at, "Programmer (YAML)")
