@@ -110,7 +110,8 @@ else:
             "Startdato": DATE("Startdato", format="DD.MM.YYYY"),
             "Dage over fristen": NUMBER("Dage over fristen", format="localized"),
             "Dage til fristen": NUMBER("Dage til fristen", format="localized"),
-            "Trin": TEXT("Trin", width=260),
+            # wide enough for the longest step name (no "…"); the grid scrolls sideways
+            "Trin": TEXT("Trin", width=400),
             # The urgency stays in view when the rest scrolls sideways.
             shown.columns[0]: TEXT(shown.columns[0], pinned=True),
         },
