@@ -454,7 +454,9 @@ def _others_text(res: dict) -> str:
                      for nice, cpu in sorted(others.items(), key=lambda x: -x[1]) if cpu >= 1)
     return (f"Other processes on the machine (outside this benchmark's own tree; sampled every "
             f"3 s) used {sum(others.values()) / 60:.1f} min of CPU while it ran: "
-            f"{used or 'none'}. This benchmark: {res['info'].get('priority', '?')}.")
+            f"{used or 'none'} (each process at the nice it had; Chromium sets its own "
+            "processes' priority — its browser process −8, renderers 0 or 5 — whatever nice it "
+            f"was started with). This benchmark: {res['info'].get('priority', '?')}.")
 
 
 def report(res: dict) -> str:

@@ -488,7 +488,8 @@ def _floor_section(results: list[dict]) -> list[str]:
     return ["## Headline KPIs against the scan floor and the polars baseline", "",
             ("Wall-clock (CPU). Floor: DuckDB scanning from memory just the columns the KPI reads "
             "(copied into in-memory tables; `max()` of each column; summed over the tables it "
-            "reads). Polars: bench/baseline_polars.py (one lazy query) on frames already in memory. "
+            "reads). Polars: bench/baseline_polars.py (each KPI's steps one lazy query, the three "
+            "collected together, then one group_by each) on frames already in memory. "
             "Engine: warm, by team, every quarter. The *cold* rows start from the snapshot file "
             "with nothing kept: the engine on a fresh connection (direct) or a fresh units cache "
             "(cached), polars reading the columns it needs from the snapshot and computing."), "",
