@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kpis.plan.validate import plan_path
+from kpis.plan.validate import kpis_the_plan_needs, plan_path
 from kpis.plan.versions import PlanHistory, default_plan_history_dir, plan_history_for
 from kpis.review.model import reviews_config_path
+from kpis.review.validate import kpis_the_programmes_need
 from kpis.review.versions import default_reviews_history_dir, reviews_history_for
 from kpis.rules.definitions import KpiSet
 from kpis.rules.history import ConfigHistory, default_history_dir, history_for
@@ -20,7 +21,9 @@ from pages._auth import USER_KEY
 from pages._frame import db_path
 from pages._results import kpis_path
 
-EXTRA_CHECKS = (placeholder_problems,)
+# What a definitions save must pass besides the language: a template's id changed, and no KPI
+# removed that the udviklingsplan's goals or the review programmes' pre-fills are tied to.
+EXTRA_CHECKS = (placeholder_problems, kpis_the_plan_needs, kpis_the_programmes_need)
 WHO_KEY, WHO_KEPT = "analytiker_navn", "_analytiker_navn"
 
 

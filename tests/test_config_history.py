@@ -173,3 +173,34 @@ def test_the_definitions_keep_their_old_names():
 
     assert InvalidDefinitions is InvalidText
     assert Action.RESTORE.label_da == "Gendannet"
+
+
+def test_a_kpi_the_plan_or_the_programmes_are_tied_to_is_not_removed(tmp_path, monkeypatch):
+    """Three files, one app: the definitions' editor refuses to remove a KPI that a plan goal
+    or a pre-filled review question names (pages/_workspace.EXTRA_CHECKS)."""
+    from kpis.plan.validate import kpis_the_plan_needs
+    from kpis.review.validate import kpis_the_programmes_need
+    from kpis.rules.blocks import delete_kpi
+    from kpis.rules.history import history_for
+
+    plan, reviews = tmp_path / "plan.yaml", tmp_path / "reviews.yaml"
+    plan.write_text(PLAN, encoding="utf-8")  # its one goal, "maal", is on underretning_24t
+    reviews.write_text(DEFAULT_REVIEWS.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setenv("PEJLEMAERKER_PLAN", str(plan))
+    monkeypatch.setenv("PEJLEMAERKER_REVIEWS_CONFIG", str(reviews))
+    kpis_file = tmp_path / "kpis.yaml"
+    text = kpis.DEFAULT_KPIS.read_text(encoding="utf-8")
+    kpis_file.write_text(text, encoding="utf-8")
+    hist = history_for(kpis_file, tmp_path / "h", [kpis_the_plan_needs, kpis_the_programmes_need])
+
+    with pytest.raises(InvalidText) as err:
+        hist.save(delete_kpi(text, "underretning_24t"), opened_hash=text_hash(text), who="A",
+                  reason="bruges ikke")
+    assert [(p.kpi, p.field, p.message) for p in err.value.problems] == [
+        ("underretning_24t", "id", "udviklingsplanens mål 'maal' bruger nøgletallet"),
+        ("underretning_24t", "id", "spørgsmålet 'underretning_vurderet_24t' i programmet "
+                                   "'sagsmaaling' udfyldes fra nøgletallet")]
+    assert kpis_file.read_text(encoding="utf-8") == text
+    # A KPI neither file names may go.
+    fewer = delete_kpi(text, "underretninger_antal")
+    assert hist.save(fewer, opened_hash=text_hash(text), who="A", reason="bruges ikke").seq == 2

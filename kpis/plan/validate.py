@@ -15,6 +15,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import yaml
 from pydantic import ValidationError
 
 from kpis import CONFIG_DIR
@@ -161,6 +162,29 @@ def validate_text(text: str, kpiset: KpiSet, file: str = "plan.yaml"
     if col.problems:
         return None, col.problems
     return plan, []
+
+
+def goal_kpis(path: Path) -> list[tuple[str, str]]:
+    """(goal id, KPI id) of every goal in the plan file, read from its raw YAML (a plan that
+    does not validate still names its KPIs); none when the file cannot be read."""
+    try:
+        doc = yaml_loader.load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []
+    raw = doc.get("plan") if isinstance(doc, dict) else None
+    return [(str(goal.get("id")), goal["kpi"])
+            for _, theme in _items(raw, "themes") for _, rec in _items(theme, "recommendations")
+            for _, goal in _items(rec, "goals") if isinstance(goal.get("kpi"), str)]
+
+
+def kpis_the_plan_needs(kpiset: KpiSet, text: str) -> list[Problem]:
+    """An extra check of the KPI definitions' editor (pages/_workspace.py): a KPI that a goal of
+    the udviklingsplan the app reads is tied to is not removed or renamed while the goal names
+    it — the plan would stop validating and the Udviklingsplan page stop showing."""
+    return [Problem(kpiset.path or "kpis.yaml", None, kpi_id, "id",
+                    f"udviklingsplanens mål {goal_id!r} bruger nøgletallet",
+                    "ret eller fjern målet under Redigér udviklingsplan først")
+            for goal_id, kpi_id in goal_kpis(plan_path()) if kpi_id not in kpiset.ids]
 
 
 def load_plan(path: Path, kpiset: KpiSet) -> Plan:

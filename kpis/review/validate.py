@@ -14,7 +14,7 @@ import yaml
 from pydantic import ValidationError
 
 from kpis.review.frame import check_expression
-from kpis.review.model import Programme, Purpose, ReviewConfig
+from kpis.review.model import Programme, Purpose, ReviewConfig, reviews_config_path
 from kpis.rules import expressions as ex
 from kpis.rules import yaml_loader
 from kpis.rules.validate import (
@@ -142,6 +142,27 @@ def validate_text(text: str, file: str = "reviews.yaml", *, kpis_file: Path | No
     if col.problems:
         return None, col.problems
     return ReviewConfig(programmes=tuple(valid)), []
+
+
+def kpis_the_programmes_need(kpiset, text: str) -> list[Problem]:
+    """An extra check of the KPI definitions' editor (pages/_workspace.py): a KPI that a question
+    of the review programmes the app reads is pre-filled from is not removed or renamed while the
+    question names it — the programmes would stop validating and Sagsgennemgang stop working."""
+    try:
+        doc = yaml_loader.load(reviews_config_path().read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []
+    programmes = doc.get("programmes") if isinstance(doc, dict) else None
+    needed = [(p.get("id"), q.get("id"), q["prefill"]["kpi"])
+              for p in (programmes if isinstance(programmes, list) else [])
+              if isinstance(p, dict) and isinstance(p.get("questions"), list)
+              for q in p["questions"]
+              if isinstance(q, dict) and isinstance(q.get("prefill"), dict)
+              and isinstance(q["prefill"].get("kpi"), str)]
+    return [Problem(kpiset.path or "kpis.yaml", None, kpi_id, "id",
+                    f"spørgsmålet {question!r} i programmet {programme!r} udfyldes fra "
+                    "nøgletallet", "ret spørgsmålet under Gennemgangsprogrammer først")
+            for programme, question, kpi_id in needed if kpi_id not in kpiset.ids]
 
 
 def load_and_validate(path: Path, *, kpis_file: Path | None = None) -> ReviewConfig:
