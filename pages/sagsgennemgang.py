@@ -103,10 +103,13 @@ with tab_list:
                      "round": "Runde", "window_label": "Periode", "status": "Status"}),
             hide_index=True, key="udtrukne")
         choices = list(range(drawn.height))
+        # The label says which case, not its status: Streamlit keeps a choice by its label, so
+        # a label that changed when the review was saved or completed dropped the open case
+        # (the status is in the table above and in the form's heading).
         picked = st.selectbox(
             "Gennemgå sag", choices, index=None, placeholder="Vælg en sag", key="valgt",
             format_func=lambda i: f"{drawn['case_id'][i]} ({round_label_da(drawn['round'][i])}, "
-                                  f"{STATUS_DA[drawn['status'][i]]})")
+                                  f"{drawn['caseworker'][i]})")
         if picked is not None:
             row = drawn.row(picked, named=True)
             opened = st.session_state.setdefault("_gennemgang_aaben", {})

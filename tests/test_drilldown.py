@@ -254,6 +254,9 @@ def test_share_and_duration_summaries(kpiset):
     assert dd.summary_da(kpiset["bfu_foraeldrekompetence"], share) == (
         "9 af 12 opfylder kravet (75,0 %)")
     assert dd.extras_da(kpiset["bfu_foraeldrekompetence"], share) == ""
+    # The same counts from reviewed cases are a sample: with their interval (Wilson 46,8–91,1 %).
+    assert dd.summary_da(kpiset["sagsmaaling_foraeldrekompetence"], share) == (
+        "9 af 12 opfylder kravet (75,0 %), 95 %-interval 47–91 %")
     duration = _steps([("C1", "Anne", D("2025-01-01"), None, D("2025-04-11"), "completed",
                         False, True, None),
                        ("C2", "Anne", D("2025-01-01"), None, D("2025-05-01"), "completed",

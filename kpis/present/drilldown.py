@@ -23,9 +23,16 @@ from kpis.compute.periods import (
     period_of,
     periods_back,
 )
-from kpis.present.formatting import MISSING, format_int_da, format_number_da, format_pct_da
+from kpis.present.formatting import (
+    MISSING,
+    format_int_da,
+    format_number_da,
+    format_pct_da,
+    interval_da,
+)
 from kpis.present.period_choice import linked_period
-from kpis.present.tiles import STATUS_TEXT_DA, suppressed_text
+from kpis.present.tiles import STATUS_TEXT_DA, is_estimate, suppressed_text
+from kpis.review.figures import wilson
 from kpis.rules.definitions import (
     CountKpi,
     DeadlineKpi,
@@ -506,6 +513,8 @@ def summary_da(kpi, totals: StepTotals) -> str:
         return f"{num} af {den} til tiden{rate}"
     if kpi.kind is Kind.SHARE:
         rate = _rate(totals)
+        if is_estimate(kpi) and totals.denominator:  # the reviewed cases are a sample
+            rate += f", {interval_da(*wilson(totals.numerator, totals.denominator))}"
         return f"{num} af {den} opfylder kravet{rate}"
     if kpi.kind is Kind.DURATION:
         median = MISSING if totals.median is None else format_int_da(totals.median)
