@@ -59,8 +59,13 @@ with log_tab:
             file_name=f"{stem}.csv", mime="text/csv", key="admin_csv", on_click="ignore")
     st.dataframe(
         audit.table_da(entries, ROLE_LABELS), hide_index=True, key="admin_log",
+        # Access and details are the long texts: wide enough to read whole; the grid scrolls
+        # sideways with the entry's number pinned.
         column_config={"Tidspunkt": st.column_config.DatetimeColumn(
-            "Tidspunkt", format="DD.MM.YYYY [kl.] HH.mm.ss")})
+                           "Tidspunkt", format="DD.MM.YYYY [kl.] HH.mm.ss"),
+                       "Nr.": st.column_config.NumberColumn("Nr.", pinned=True),
+                       "Adgang": st.column_config.TextColumn("Adgang", width=320),
+                       "Detaljer": st.column_config.TextColumn("Detaljer", width=400)})
 
 with users_tab:
     from kpis.access.users import UsersFileError, list_users, users_path
