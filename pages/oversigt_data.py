@@ -172,7 +172,8 @@ with st.container(border=True):
         ACCEPTED_SUFFIXES,
         key=f"data_upload_{S.get('data_upload_gen', 0)}")
     c1, c2 = st.columns([1, 2])
-    if (upload.file_id if upload else None) != S.get("_data_as_of_for"):
+    # A sentinel, not None: with nothing uploaded the first run must still propose a date.
+    if "data_as_of" not in S or (upload.file_id if upload else None) != S.get("_data_as_of_for"):
         # A new file: propose its own date (when it has one) instead of today — Denmark's today,
         # not the server's (a UTC server's date turns an hour or two late).
         S._data_as_of_for = upload.file_id if upload else None
