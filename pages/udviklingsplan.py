@@ -21,6 +21,7 @@ from kpis.present.formatting import format_date_da
 from kpis.present.word import DOCX_MIME
 from kpis.review import store as review_store
 from kpis.review.model import reviews_config_path
+from kpis.review.round_report import committee_guard
 from kpis.review.validate import ReviewConfigError
 from kpis.review.validate import load_and_validate as load_reviews
 from pages._access import audited_export
@@ -99,8 +100,10 @@ try:
 except ReviewConfigError:
     rounds = None  # the review page names the problem; the report leaves the section out
 else:
-    rounds = statusrapport.case_rounds(review_store.findings(scope), programmes, on,
-                                       scope.suppress_below)
+    source = _cache_of(str(snapshot.db), snapshot.meta.snapshot_id)
+    rounds = statusrapport.case_rounds(
+        review_store.findings(scope), programmes, on, scope.suppress_below,
+        guard_of=lambda pid: committee_guard(pid, scope, source=source, kpiset=kpiset))
 blocks = statusrapport.build(plan, goals, states, kpiset, on, as_of=as_of, rounds=rounds,
                              teams=scope.team_list, suppress_below=scope.suppress_below)
 stem = statusrapport.file_stem(on)

@@ -416,3 +416,25 @@ def test_a_goal_on_a_sample_based_figure_carries_its_interval_and_n():
     assert pv.goal_summary(hidden, kpiset)["Udgangspunkt"] == "skjult (4. kvartal 2024)"
     # a figure that counts every case has no interval
     assert pv.figure_da(now, kpiset["sagsmaaling_foraeldrekompetence"].unit) == "80,0 %"
+
+
+def test_committee_rounds_follow_the_overview_guard(programme):
+    # The sagsmåling report on Overblik withholds a question whose quarter the committee does
+    # not see; the statusrapport's extract must withhold it too, or the two papers together give
+    # the quarter back.
+    q1 = programme.questions[0]
+    rows = [("nulpunktsmaaling", f"C{i}", q1.id, "ja" if i < 18 else "nej", date(2025, 3, 1))
+            for i in range(30)]
+    rows += [("statusmaaling_1", f"D{i}", q1.id, "ja" if i < 24 else "nej", date(2026, 3, 1))
+             for i in range(30)]
+    findings = _findings(programme, rows)
+    (free,) = sr.case_rounds(findings, [programme], date(2026, 4, 1), suppress_below=5)
+    assert {r[0]: r for r in free.rows}[q1.pejlemaerke.label_da][2].startswith("80 %")
+
+    def withhold_q1(question_id, first, last):
+        return True if question_id == q1.id else None
+
+    (guarded,) = sr.case_rounds(findings, [programme], date(2026, 4, 1), suppress_below=5,
+                                guard_of=lambda pid: withhold_q1)
+    text = " ".join(c for r in guarded.rows for c in r)
+    assert "80 %" not in text and "60 %" not in text

@@ -136,7 +136,7 @@ def _estimate_da(e, level) -> str:
 
 
 def case_rounds(findings: pl.DataFrame, programmes: list[Programme], on: date,
-                suppress_below: int | None = None) -> list[RoundComparison]:
+                suppress_below: int | None = None, guard_of=None) -> list[RoundComparison]:
     """Each sagsmåling's nulpunktsmåling against its latest round with a review completed by
     ``on``. ``findings`` are ``kpis.review.store.findings`` with the reader's scope. Only
     aggregates leave here: no case id.
@@ -147,7 +147,8 @@ def case_rounds(findings: pl.DataFrame, programmes: list[Programme], on: date,
     that day's one or two reviews, and their difference would give those reviews' answers away.
     They are suppressed as that report suppresses them (``round_report.suppress``: small figures
     and those they could be worked out from, over all its rows), so this extract shows nothing
-    that report withholds."""
+    that report withholds. ``guard_of(programme id)`` gives that report's guard against the
+    committee's other views (``round_report.committee_guard``), or None."""
     from kpis.review import round_report as rr
 
     out = []
@@ -165,7 +166,10 @@ def case_rounds(findings: pl.DataFrame, programmes: list[Programme], on: date,
         counted = seen if suppress_below is None else findings
         rows = rr.figures(counted, prog, before, after or "")
         if suppress_below is not None:
-            rows = rr.suppress(rows, suppress_below)
+            guard = guard_of(prog.id) if guard_of else None
+            views = (None if guard is None
+                     else rr.other_views(findings, prog, before, after or "", guard))
+            rows = rr.suppress(rows, suppress_below, views)
         shown = [r for r in rows if r.level in (rr.Level.PEJLEMAERKE, rr.Level.TOTAL)]
         out.append(RoundComparison(
             prog.name, round_label_da(before) if before in done else None,

@@ -520,15 +520,22 @@ def report_for(programme: Programme, before: str, after: str, scope: Scope = ALL
     """The report as a page offers it: the scope's findings, the committee's threshold, and —
     for the whole department, given the snapshot ``source`` and the definitions — guarded by
     the committee's decision on the review KPIs (``lattice_guard``)."""
-    threshold = committee_threshold()
-    guard = None
-    if scope.teams is None and source is not None and kpiset is not None:
-        from kpis.access.suppression import committee_decision
+    return build(programme, read_findings(scope, path), before, after, committee_threshold(),
+                 scope=scope, path=path,
+                 guard=committee_guard(programme.id, scope, source=source, kpiset=kpiset))
 
-        guard = lattice_guard(committee_decision(source, kpiset, threshold), kpiset,
-                              programme.id)
-    return build(programme, read_findings(scope, path), before, after, threshold,
-                 scope=scope, path=path, guard=guard)
+
+def committee_guard(programme_id: str, scope: Scope = ALL, *, source=None, kpiset=None
+                    ) -> Guard | None:
+    """``lattice_guard`` over the committee's decision for the whole department's figures of
+    the snapshot ``source``; None for a subset of teams (outside the committee's lattice) or
+    without a snapshot."""
+    if scope.teams is not None or source is None or kpiset is None:
+        return None
+    from kpis.access.suppression import committee_decision
+
+    return lattice_guard(committee_decision(source, kpiset, committee_threshold()), kpiset,
+                         programme_id)
 
 
 def build(programme: Programme, findings: pl.DataFrame, before: str, after: str,
