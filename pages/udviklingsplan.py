@@ -1,8 +1,9 @@
 """Udviklingsplan: per theme each goal with baseline → now → target and its trajectory, and the
 activities behind it with the overdue ones marked; the statusrapport for a chosen date as PDF and
 Word; department heads update their activities' status. Everything is computed in kpis.plan with
-the signed-in user's scope (docs/plan.md). The chosen date (default: the snapshot's) sets the
-page and the report alike: figures in force, activity statuses and overdue marks on that day."""
+the signed-in user's scope (docs/plan.md). The chosen date (default: the later of the snapshot's
+date and today) sets the page and the report alike: activity statuses and overdue marks on that
+day, figures in force on it or, past the snapshot's date, on that date."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from kpis.plan.progress import progress
 from kpis.plan.validate import PlanError, load_plan, plan_path
 from kpis.present import plan_view as pv
 from kpis.present import statusrapport
-from kpis.present.formatting import format_date_da
+from kpis.present.formatting import danish_today, format_date_da
 from kpis.present.word import DOCX_MIME
 from kpis.review import store as review_store
 from kpis.review.model import reviews_config_path
@@ -46,13 +47,17 @@ except PlanError as exc:
     st.stop()
     raise
 
-# A report for an earlier day (the last committee meeting's, say): not after the snapshot's date,
-# whose data the figures come from, and not before the plan.
-report_date = st.date_input("Opgørelsesdato", value=as_of, min_value=min(plan.start, as_of),
-                            max_value=as_of, format="DD-MM-YYYY", key="plan_rapportdato",
-                            help="Tal, aktiviteternes status og overskredne frister pr. denne "
-                                 "dato. Tallene er beregnet på datasættet pr. "
-                                 f"{format_date_da(as_of)}.")
+# A report for an earlier day (the last committee meeting's, say), or for today: activity
+# statuses are the municipality's own records and run on after the export, so a status set today
+# shows by default. The figures come from the data set and are never read past its date.
+latest = max(as_of, danish_today())
+report_date = st.date_input("Opgørelsesdato", value=latest, min_value=min(plan.start, as_of),
+                            max_value=latest, format="DD-MM-YYYY", key="plan_rapportdato",
+                            help="Aktiviteternes status og overskredne frister pr. denne dato. "
+                                 "Tallene er beregnet på datasættet pr. "
+                                 f"{format_date_da(as_of)} og gælder det sidste hele kvartal "
+                                 "pr. den tidligste af de to datoer.")
+figures_day = min(report_date, as_of)
 
 
 @st.cache_data(show_spinner=False, max_entries=16, ttl=3600)
@@ -62,16 +67,16 @@ def _progress(db: str, snapshot_id: str, defs_version: str, plan_json: str, day:
 
 
 goals = _progress(str(snapshot.db), snapshot.meta.snapshot_id, kpiset.version,
-                  plan.model_dump_json(), report_date, scope.key, kpiset, plan, scope)
+                  plan.model_dump_json(), figures_day, scope.key, kpiset, plan, scope)
 by_goal = {gp.goal.id: gp for gp in goals}
-on = report_date  # statuses and overdue marks on the report date, like the figures
+on = report_date  # statuses and overdue marks on the report date
 states = ss.states(plan, on=on)
 statuses = {k: s.status for k, s in states.items()}
 
 st.caption(f"{plan.title}. Start {format_date_da(plan.start)}"
            + (f"; godkendt af {plan.approved}" if plan.approved else "") + ". "
            "Udgangspunktet er nøgletallet i det sidste hele kvartal før planens start; »nu« er "
-           f"det sidste hele kvartal pr. {format_date_da(report_date)}. Et mål er på sporet, "
+           f"det sidste hele kvartal pr. {format_date_da(figures_day)}. Et mål er på sporet, "
            "når tallet ligger på eller over den rette linje fra udgangspunktet til målet.")
 
 for theme in plan.themes:

@@ -20,6 +20,7 @@ from kpis.plan import status_store as ss
 from kpis.plan.progress import progress
 from kpis.plan.validate import load_plan, plan_path
 from kpis.present import plan_view as pv
+from kpis.present.formatting import danish_today
 from kpis.rules.definitions import load_kpis
 
 pytestmark = pytest.mark.usefixtures("clear_streamlit_caches")
@@ -77,8 +78,9 @@ def test_goals_show_the_engines_baseline_now_and_target(conn, kpiset, plan):
     assert len(at.get("vega_lite_chart")) == 6
 
 
-def test_overdue_activities_are_marked_on_the_demos_date(plan):
+def test_overdue_activities_are_marked_on_the_demos_date(conn, plan):
     at = _open()
+    at.date_input(key="plan_rapportdato").set_value(snapshot_as_of(conn)).run()
     rows = [r for df in at.dataframe for r in df.value.to_dict("records")]
     assert len(rows) == 12
     overdue = sorted(r["Aktivitet"] for r in rows if r["Frist overskredet"] == pv.OVERDUE_DA)
@@ -90,7 +92,9 @@ def test_overdue_activities_are_marked_on_the_demos_date(plan):
 
 def test_a_chosen_date_sets_the_figures_statuses_and_overdue_marks(conn, kpiset, plan):
     at = _open()
-    assert at.date_input(key="plan_rapportdato").value == snapshot_as_of(conn)  # the default
+    # the default: today, when the data are older (a status set today shows at once)
+    assert at.date_input(key="plan_rapportdato").value == max(snapshot_as_of(conn),
+                                                              danish_today())
     day = date(2025, 10, 1)
     at.date_input(key="plan_rapportdato").set_value(day).run()
     assert not at.exception, [e.message for e in at.exception]
