@@ -18,6 +18,7 @@ from kpis.compute.periods import parse_period
 from kpis.present import drilldown as dd
 from kpis.present.formatting import format_date_da
 from kpis.present.period_choice import period_label_da
+from kpis.present.tiles import is_estimate
 from pages._access import NO_CASE_LEVEL_DA, audited_export, case_level_scope, record_view
 from pages._committee import unknown_period_in_link
 from pages._frame import current_snapshot
@@ -119,16 +120,24 @@ def _table(kpi_ids: list[str], heading: str, key: str) -> None:
         row_height=dd.NAME_ROW_PX,
         height=dd.ROW_PX + dd.NAME_ROW_PX * len(p.kpis) + 3,  # every KPI without scrolling
         column_config={"Nøgletal": TEXT("Nøgletal", width=dd.NAME_PX, pinned=True),
-                       **{c.label: NUMBER(c.label, width=dd.GROUP_PX) for c in p.columns}},
+                       **{c.label: NUMBER(c.label, width=p.group_px) for c in p.columns}},
     )
-    if dd.scrolls_sideways(len(p.columns)):
+    if dd.scrolls_sideways(len(p.columns), p.group_px):
         st.caption(f"Tabellen har {len(p.columns)} kolonner med tal: rul vandret i den for at "
                    "se dem alle. Nøgletallets navn bliver stående.")
 
 
 level = f"pr. sagsbehandler i {team}" if team else "pr. team"
-_table([k.id for k in kpiset if not k.context], f"Nøgletal {level}", "pivot")
+_table([k.id for k in kpiset if not k.context and not is_estimate(k)], f"Nøgletal {level}",
+       "pivot")
 st.caption(dd.legend_da() + ". Tallet i parentes er antallet af sager, andelen er regnet af.")
+# Figures from case reviews are estimates from a sample: a table of their own, whose wider
+# cells also carry the 95 % interval.
+estimates = [k.id for k in kpiset if not k.context and is_estimate(k)]
+_table(estimates, f"Sagsgennemgang {level}", "review")
+if estimates:
+    st.caption(dd.legend_da(estimates=True) + ". Tallet i parentes er antallet af gennemgåede "
+               "sager, andelen er regnet af.")
 _table([k.id for k in kpiset if k.context], f"Kontekst {level}", "context")
 
 

@@ -316,3 +316,18 @@ def test_wide_tables_say_that_they_scroll_sideways():
     assert not dd.rows_scroll_sideways(["Sagsnummer", "Trin", "Status"], timed=False)  # 560 px
     every = [label for _, label in dd.STEP_COLUMNS_DA]  # 1,505 px
     assert dd.rows_scroll_sideways(every, timed=False)
+
+
+def test_a_sample_based_figure_carries_its_interval_in_the_cell(results, kpiset):
+    # The same counts as bfu_4_mdr, read as a case review's estimate. Team Syd: 4 of 6, Wilson
+    # 95 % by hand (z = 1.96): centre (4/6 + 3.8416/12) / (1 + 3.8416/6) = 0.6016, half-width
+    # 1.96 * sqrt(4/6 * 2/6 / 6 + 3.8416/144) / 1.6403 = 0.3016 → 30–90 %.
+    sample = results.with_columns(
+        pl.when(pl.col("kpi") == "bfu_4_mdr").then(pl.lit("sagsmaaling_foraeldrekompetence"))
+        .otherwise(pl.col("kpi")).alias("kpi"))
+    p = dd.pivot(sample, kpiset, ["sagsmaaling_foraeldrekompetence"])
+    assert p.cell("sagsmaaling_foraeldrekompetence", "Team Syd").text == "■ 66,7 % (6; 30–90 %)"
+    assert p.estimates and p.group_px == dd.ESTIMATE_GROUP_PX
+    assert dd.pivot(results, kpiset, ["bfu_4_mdr"]).group_px == dd.GROUP_PX
+    assert "95 %-intervallet" in dd.legend_da(estimates=True)
+    assert "95 %" not in dd.legend_da()

@@ -23,6 +23,7 @@ from kpis.data.snapshot import connect
 from kpis.present import drilldown as dd
 from kpis.present import worklist as wl
 from kpis.present.formatting import format_int_da, format_number_da
+from kpis.present.tiles import is_estimate
 from kpis.rules.definitions import load_kpis
 from kpis.settings import default_settings
 
@@ -102,8 +103,13 @@ def test_department_view_has_every_kpi_by_team_with_the_engines_total(conn, kpis
     res = compute(conn, kpiset, [period], by=("team",))
     teams = sorted(set(res.filter(pl.col("group_level") == "team")["team"].to_list()))
     assert list(pivot.columns) == ["Nøgletal", "Hele afdelingen", *teams]
-    targets = [k for k in kpiset if not k.context]
+    # the case reviews' estimates have a table of their own (wider cells with the interval)
+    targets = [k for k in kpiset if not k.context and not is_estimate(k)]
+    estimates = [k for k in kpiset if not k.context and is_estimate(k)]
     assert list(pivot["Nøgletal"]) == [k.name for k in targets]
+    review = at.dataframe[1].value
+    assert estimates and list(review["Nøgletal"]) == [k.name for k in estimates]
+    assert "Sagsgennemgang pr. team" in [s.value for s in at.subheader]
     for i, kpi in enumerate(targets):
         total = res.filter((pl.col("kpi") == kpi.id) & (pl.col("group_level") == "")).row(
             0, named=True)
@@ -118,7 +124,7 @@ def test_department_view_has_every_kpi_by_team_with_the_engines_total(conn, kpis
             value = rows["value"][0] if rows.height else None
             shown = dd.NO_FIGURE if value is None else value
             assert pivot[team][i] == pytest.approx(shown)
-    context = at.dataframe[1].value
+    context = at.dataframe[2].value
     assert list(context["Nøgletal"]) == [k.name for k in kpiset if k.context]
     assert "● målet er nået · ▲ tæt på målet · ■ langt fra målet" in _texts(at)
     assert "Klik på et tal i tabellen" in _texts(at)
@@ -170,7 +176,7 @@ def test_team_then_caseworker_by_widgets(conn, kpiset):
     assert not at.exception
     # A caseworker without a chosen KPI: every case step behind every one of their figures,
     # with a check per KPI that the rows give the figure.
-    checks = at.dataframe[2].value
+    checks = at.dataframe[3].value
     assert set(checks["Giver tallet i tabellen"]) == {"Ja"}
     rows = at.dataframe[-1].value
     assert "Trin" in rows.columns and set(rows["Sagsbehandler"]) == {caseworker}

@@ -29,6 +29,7 @@ from kpis.present.formatting import (
     format_number_da,
     format_pct_da,
     interval_da,
+    range_da,
 )
 from kpis.present.period_choice import linked_period
 from kpis.present.tiles import STATUS_TEXT_DA, is_estimate, suppressed_text
@@ -104,11 +105,14 @@ LIGHTS = {
 SUPPRESSED_LIGHT = Light("", "tallet er skjult", "#f1f1f1", "#6b7280")
 
 
-def legend_da() -> str:
-    """One line under the table: the symbols in words (colour is never the only carrier)."""
+def legend_da(estimates: bool = False) -> str:
+    """One line under the table: the symbols in words (colour is never the only carrier), and
+    what the second figure in a sample-based cell is."""
     shown = [Status.GREEN, Status.YELLOW, Status.RED]
     return " · ".join(f"{LIGHTS[s].symbol} {LIGHTS[s].word}" for s in shown) + (
-        " · uden tegn: nøgletallet har intet mål")
+        " · uden tegn: nøgletallet har intet mål") + (
+        " · tal fra sagsgennemgang er skøn ud fra en stikprøve: efter semikolon står "
+        "95 %-intervallet" if estimates else "")
 
 
 # --- the KPI × group table --------------------------------------------------------------------
@@ -121,6 +125,9 @@ ROW_PX = 35  # st.dataframe's header height
 NAME_ROW_PX = 66
 NAME_PX = 250
 GROUP_PX = 118
+# A sample-based figure's cell also carries its interval, "✓ 84,6 % (13; 62–91 %)": wider columns
+# (the table then scrolls sideways sooner, with the names pinned).
+ESTIMATE_GROUP_PX = 172
 CONTENT_PX = 940  # the page's width for a table at 1400 px with the sidebar open
 # The case rows' columns, wide enough for their longest value ("Nej, hører til en tidligere
 # periode", a date with its time); the case number stays pinned when the rest scrolls.
@@ -130,9 +137,9 @@ STEP_WIDTHS_PX = {"Sagsnummer": 110, "Trin": 260, "Sagsbehandler": 150, "Start":
 TIMED_DATE_PX = 160
 
 
-def scrolls_sideways(groups: int) -> bool:
+def scrolls_sideways(groups: int, group_px: int = GROUP_PX) -> bool:
     """Whether a pivot of ``groups`` figure columns is wider than the page (then it says so)."""
-    return NAME_PX + groups * GROUP_PX > CONTENT_PX
+    return NAME_PX + groups * group_px > CONTENT_PX
 
 
 def rows_scroll_sideways(columns: list[str], timed: bool) -> bool:
@@ -175,6 +182,11 @@ class Pivot:
     pejlemaerker: tuple[str, ...]
     columns: tuple[PivotColumn, ...]
     cells: dict[tuple[str, str], Cell]  # (kpi id, column label) -> cell
+    estimates: bool = False  # a row rests on a sample: its cells carry the 95 % interval
+
+    @property
+    def group_px(self) -> int:
+        return ESTIMATE_GROUP_PX if self.estimates else GROUP_PX
 
     def cell(self, kpi_id: str, label: str) -> Cell:
         return self.cells[(kpi_id, label)]
@@ -204,12 +216,13 @@ def _or_no_figure(value: float | None) -> float:
 
 def cell_text(kpi, value: float | None, numerator: int | None, denominator: int | None,
               status: Status, suppressed: bool, hidden_text: str | None = None,
-              full: bool = False) -> str:
+              full: bool = False, interval: tuple[float, float] | None = None) -> str:
     """What one cell says: symbol, value in Danish, and the count a rate rests on.
 
     In the table a rate carries its denominator, "✗ 66,5 % (406)", so that a caseworker's
     "0 %" of one case is not read like a team's "0 %" of forty; ``full`` adds the numerator,
-    "✗ 66,5 % (270 af 406)", where there is room.
+    "✗ 66,5 % (270 af 406)", where there is room. A sample-based share adds its 95 %
+    ``interval`` after the count, "✓ 84,6 % (13; 62–91 %)" (the legend says what it is).
     """
     if suppressed:
         return hidden_text or suppressed_text()
@@ -220,6 +233,8 @@ def cell_text(kpi, value: float | None, numerator: int | None, denominator: int 
             return "ingen sager"
         counts = (f"{format_int_da(numerator)} af {format_int_da(denominator)}" if full
                   else format_int_da(denominator))
+        if interval is not None:
+            counts += f"; {range_da(*interval)}"
         return f"{prefix}{format_pct_da(value)} ({counts})"
     if value is None:
         return MISSING
@@ -271,11 +286,13 @@ def pivot(results: pl.DataFrame, kpiset: KpiSet, kpi_ids: list[str], team: str |
                 continue
             status = Status(r["status"])
             suppressed = bool(r.get("suppressed"))
+            interval = (wilson(r["numerator"], r["denominator"])
+                        if is_estimate(kpi) and r["denominator"] and not suppressed else None)
             cells[(kpi_id, col.label)] = Cell(
                 None if suppressed else r["value"], r["numerator"], r["denominator"], status,
                 suppressed,
                 cell_text(kpi, r["value"], r["numerator"], r["denominator"], status, suppressed,
-                          hidden_text),
+                          hidden_text, interval=interval),
             )
     return Pivot(
         kpis=tuple(kpi_ids),
@@ -283,6 +300,7 @@ def pivot(results: pl.DataFrame, kpiset: KpiSet, kpi_ids: list[str], team: str |
         pejlemaerker=tuple(kpiset[k].pejlemaerke.label_da for k in kpi_ids),
         columns=tuple(columns),
         cells=cells,
+        estimates=any(is_estimate(kpiset[k]) for k in kpi_ids),
     )
 
 

@@ -141,7 +141,13 @@ def interval_da(low: float | None, high: float | None, decimals: int = 0) -> str
     Whole percentages by default: a sample of a few dozen cases does not carry decimals."""
     if low is None or high is None or math.isnan(low) or math.isnan(high):
         return MISSING
-    return f"95 %-interval {_pct_whole(low, decimals)}–{_pct_whole(high, decimals)} %"
+    return f"95 %-interval {range_da(low, high, decimals)}"
+
+
+def range_da(low: float, high: float, decimals: int = 0) -> str:
+    """The ends of an interval of a share (0–1) alone, where a heading or legend says what they
+    are (a table cell): ``0.62, 0.91`` → ``"62–91 %"``."""
+    return f"{_pct_whole(low, decimals)}–{_pct_whole(high, decimals)} %"
 
 
 def sample_size_da(n: int | None) -> str:
