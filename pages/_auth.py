@@ -43,6 +43,10 @@ DEMO_KEY = "_auth_demo"          # the signed-in user is one of the demo's (demo
 DEMO_REASON = "demobruger på rigtige data"
 DEMO_GONE = ("Du er logget ud: demobrugerne virker kun på demodata, og der er nu indlæst en "
              "kommunes egne data. Log ind med en rigtig bruger.")
+DEMO_GONE_AFTER_IMPORT = (
+    "Udtrækket er indlæst, og alle sider viser nu de nye data. Du er logget ud, fordi "
+    "demobrugerne kun virker på demodata. Log ind med en rigtig bruger: siden Data viser "
+    "importen og karantænen.")
 WRONG_LOGIN = "Forkert brugernavn eller adgangskode."
 LOGIN_PAGE_DA = "Log ind"
 _LOG = logging.getLogger(__name__)
@@ -214,15 +218,18 @@ def _browser() -> str | None:
     return sessions.browser_id(st.context.cookies)
 
 
-def sign_out_demo_user_beside_real_data(snapshot_source: str) -> None:
+def sign_out_demo_user_beside_real_data(snapshot_source: str, *,
+                                        after_own_import: bool = False) -> None:
     """A demo user works only beside the demo's data, and the run's own snapshot decides: the
     sign-in checked the database file as it was then, and an import may have put a
     municipality's data there since (also while they stay signed in). Then they are signed out
-    here, in every tab, before the page shows anything of it."""
+    here, in every tab, before the page shows anything of it. ``after_own_import``: they made
+    that import themselves just now, and the login form tells them it went through."""
     from kpis.access.demo_users import is_demo_snapshot
 
     if st.session_state.get(DEMO_KEY) and not is_demo_snapshot(snapshot_source):
-        _sign_out(notice=DEMO_GONE, reason=DEMO_REASON)
+        _sign_out(notice=DEMO_GONE_AFTER_IMPORT if after_own_import else DEMO_GONE,
+                  reason=DEMO_REASON)
         st.rerun()
 
 

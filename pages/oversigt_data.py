@@ -40,6 +40,7 @@ from kpis.present.formatting import (
 )
 from kpis.settings import default_settings
 from pages._access import audited_export, record
+from pages._auth import sign_out_demo_user_beside_real_data
 from pages._frame import run_snapshot
 from pages._widgets import file_uploader
 
@@ -103,6 +104,8 @@ def _import(db: Path, upload, as_of: date, key: bytes | None) -> None:
         S.data_upload_gen = S.get("data_upload_gen", 0) + 1  # an empty uploader for the next one
         S.data_import = ("done", result.summary_text().replace(str(path.resolve()), name),
                          result.unchanged)
+    if not result.unchanged:  # a demo user who put real data here can no longer see it
+        sign_out_demo_user_beside_real_data(result.source, after_own_import=True)
 
 
 def _demo_logins_end(db: Path) -> bool:

@@ -28,6 +28,18 @@ def reviews_db(tmp_path, monkeypatch) -> Path:
     return path
 
 
+def _last_audit_id() -> int:
+    newest = audit.read(1)
+    return int(newest["id"][0]) if newest.height else 0
+
+
+def _exports_since(after_id: int, actor: str) -> list[tuple[str, str]]:
+    """(page, file) of each export ``actor`` made after ``after_id``, oldest first."""
+    log = audit.read(None).filter((pl.col("id") > after_id) & (pl.col("actor") == actor)
+                                  & (pl.col("action") == "export")).sort("id")
+    return list(zip(log["page"].to_list(), log["detail"].to_list()))
+
+
 def _open() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
@@ -187,25 +199,21 @@ def test_a_department_head_gets_the_report_of_the_rounds_chosen_for_their_teams(
     from kpis.present.review_report import MAYBE_CHANCE
     from pages._review_report import PDF_LABEL, XLSX_LABEL
 
+    before = _last_audit_id()  # the run shares one audit log: count only what follows
     at = _open()
     assert at.selectbox(key="foer").value == "nulpunktsmaaling"
     assert at.selectbox(key="efter").value == "statusmaaling_1"
     assert [b.proto.label for b in at.get("download_button")] == [PDF_LABEL, XLSX_LABEL]
     stem = "rapport-sagsmaaling-statusmaaling_1-mod-nulpunktsmaaling"
     assert sorted(downloads) == [f"{stem}.pdf", f"{stem}.xlsx"]
-    exported = audit.read(None).filter((pl.col("action") == "export")
-                                     & (pl.col("actor") == "afdeling")).height
-    assert exported == 0  # made on click, not before
+    assert _exports_since(before, "afdeling") == []  # made on click, not before
     text = _pdf_text(downloads[f"{stem}.pdf"]())
     assert "Statusmåling 1 sammenlignet med nulpunktsmåling" in text
     assert "Omfatter kun: Team Nord og Team Syd" in text  # their teams, said so
     assert MAYBE_CHANCE in text and "95 %-interval" in text
     for case_id in store.drawn_cases()["case_id"].to_list():
         assert case_id not in text
-    log = audit.read(10)
-    mine = log.filter((log["actor"] == "afdeling") & (log["action"] == "export"))
-    assert mine["page"].to_list() == ["sagsgennemgang"]
-    assert mine["detail"].to_list() == [f"{stem}.pdf"]
+    assert _exports_since(before, "afdeling") == [("sagsgennemgang", f"{stem}.pdf")]
 
     at.selectbox(key="efter").set_value("nulpunktsmaaling").run()  # one round against itself
     assert not at.exception and not at.get("download_button")
@@ -215,6 +223,7 @@ def test_a_department_head_gets_the_report_of_the_rounds_chosen_for_their_teams(
 def test_the_committee_gets_the_report_on_the_overview_without_a_case(demo_reviews, downloads):
     from pages._review_report import PDF_LABEL, XLSX_LABEL
 
+    before = _last_audit_id()
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()  # Overblik, the start page
     assert not at.exception, [e.message for e in at.exception]
     labels = [b.proto.label for b in at.get("download_button")]
@@ -227,9 +236,8 @@ def test_the_committee_gets_the_report_on_the_overview_without_a_case(demo_revie
     for value in drawn["case_id"].to_list() + drawn["caseworker"].to_list():
         assert value not in text
     assert downloads[f"{stem}.xlsx"]()[:2] == b"PK"  # an xlsx (a zip)
-    log = audit.read(10)
-    mine = log.filter((log["actor"] == "udvalg") & (log["action"] == "export"))
-    assert sorted(mine["detail"].to_list()) == [f"{stem}.pdf", f"{stem}.xlsx"]
+    assert sorted(d for _, d in _exports_since(before, "udvalg")) == [f"{stem}.pdf",
+                                                                      f"{stem}.xlsx"]
 
 
 @pytest.mark.signed_in_as("committee")

@@ -26,8 +26,10 @@ from kpis.access.demo_users import demo_user
 from kpis.access.roles import Role
 from kpis.data.demo import DEMO_AS_OF, generate
 from kpis.data.inventory import load_inventory
+from kpis.data.upload import source_label
 from kpis.rules.blocks import kpi_block, replace_kpi
 from kpis.rules.history import history_for
+from pages._auth import DEMO_GONE_AFTER_IMPORT
 
 pytestmark = pytest.mark.browser
 README_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -234,15 +236,25 @@ def test_upload_demo_export_quarantines_exactly_the_bad_rows(page, upload_server
     idle(page)
     shot(page, artifacts, "workspace-upload", height=1200)
     page.get_by_role("button", name="Indlæs udtrækket").click()
-    page.get_by_text("Udtrækket er indlæst. Alle sider viser nu de nye data.").wait_for(
-        timeout=240_000)
-    idle(page)
-    summary = page.locator('[data-testid="stCode"]').first.inner_text()
-    assert "udtraek-november.zip" in summary and "pejlemaerker-upload-" not in summary
-
+    # As said before the import: the demo analyst is signed out once the data are real, and the
+    # login form says that the import went through.
+    page.get_by_text(DEMO_GONE_AFTER_IMPORT).wait_for(timeout=240_000)
+    shot(page, artifacts, "workspace-upload-signed-out", height=900)
+    assert page.get_by_role("button", name="Log ud").count() == 0
     inv = load_inventory(upload_server["db"])
     assert inv.meta.as_of == DEMO_AS_OF
     assert inv.history.height >= 2  # the demo import and this one
+    assert source_label(inv.meta.source).startswith("upload: udtraek-november/")
+    # Nor does the demo analyst's cookie sign a new tab in.
+    tab = page.context.new_page()
+    tab.goto(upload_server["url"], wait_until="domcontentloaded")
+    tab.get_by_label("Brugernavn").wait_for(timeout=WAIT_MS)
+    assert tab.get_by_role("button", name="Log ud").count() == 0
+    tab.close()
+
+    sign_in(page, *REAL_ADMIN)  # the page asked for is still the Data page
+    page.get_by_role("heading", name="Indlæs et nyt udtræk").wait_for(timeout=WAIT_MS)
+    idle(page)
 
     with page.expect_download(timeout=WAIT_MS) as download:
         page.get_by_role("button", name="Hent hele karantænen som CSV").click()
@@ -254,11 +266,6 @@ def test_upload_demo_export_quarantines_exactly_the_bad_rows(page, upload_server
     assert got_added == added
     assert not any(re.search(r"\d{6}-?\d{4}", r["Værdi"]) for r in records)  # never a CPR
     shot(page, artifacts, "workspace-data", height=4200)
-    # As said before the import: the demo analyst's cookie no longer signs a new tab in.
-    tab = page.context.new_page()
-    tab.goto(upload_server["url"], wait_until="domcontentloaded")
-    tab.get_by_label("Brugernavn").wait_for(timeout=WAIT_MS)
-    assert tab.get_by_role("button", name="Log ud").count() == 0
     assert outside_requests == []
 
 
