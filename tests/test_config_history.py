@@ -198,8 +198,8 @@ def test_a_kpi_the_plan_or_the_programmes_are_tied_to_is_not_removed(tmp_path, m
                   reason="bruges ikke")
     assert [(p.kpi, p.field, p.message) for p in err.value.problems] == [
         ("underretning_24t", "id", "udviklingsplanens mål 'maal' bruger nøgletallet"),
-        ("underretning_24t", "id", "spørgsmålet 'underretning_vurderet_24t' i programmet "
-                                   "'sagsmaaling' udfyldes fra nøgletallet")]
+        ("underretning_24t", "id", ("spørgsmålet 'underretning_vurderet_24t' i programmet "
+                                   "'sagsmaaling' udfyldes fra nøgletallet"))]
     assert kpis_file.read_text(encoding="utf-8") == text
     # A KPI neither file names may go.
     fewer = delete_kpi(text, "underretninger_antal")

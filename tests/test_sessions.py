@@ -378,8 +378,7 @@ def test_the_logout_route_ends_the_session_and_clears_the_cookie(store, tmp_path
                        follow_redirects=False)
     assert resp.status_code == 303 and resp.headers["location"] == "/"
     cookie = resp.headers["set-cookie"]
-    assert cookie.startswith(f'{sessions.COOKIE_NAME}=""') or \
-        cookie.startswith(f"{sessions.COOKIE_NAME}=;")
+    assert cookie.startswith((f'{sessions.COOKIE_NAME}=""', f"{sessions.COOKIE_NAME}=;"))
     assert "max-age=0" in cookie.lower() and "path=/" in cookie.lower()
     assert sessions.has_ended(session_id)
     assert _audit_entries(audit_file) == [("anne", "logout", "brugeren loggede ud")]

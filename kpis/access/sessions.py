@@ -29,10 +29,10 @@ import os
 import secrets
 import sqlite3
 import time
+from collections.abc import Mapping
 from contextlib import closing
 from dataclasses import dataclass
 from enum import Enum
-from collections.abc import Mapping
 from pathlib import Path
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -377,10 +377,37 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-__all__ = ["BROWSER_COOKIE", "BROWSER_COOKIE_TLS", "COOKIE_NAME", "END_ROUTE",
-           "IDLE_TIMEOUT_ENV", "OPEN_ROUTE", "OTHER_BROWSER_REASON", "Redemption",
-           "SECRET_ENV", "SESSIONS_ENV", "Session", "SessionSecretError", "Status",
-           "browser_cookie_name", "browser_id", "check", "cookie_value", "end", "end_all_of",
-           "end_route", "has_ended", "idle_timeout_seconds", "mark_routes_mounted",
-           "max_session_seconds", "new_browser_id", "open_route", "redeem", "safe_next",
-           "secret", "session_id_from_cookie", "sessions_path", "start"]
+__all__ = [
+    "BROWSER_COOKIE",
+    "BROWSER_COOKIE_TLS",
+    "COOKIE_NAME",
+    "END_ROUTE",
+    "IDLE_TIMEOUT_ENV",
+    "OPEN_ROUTE",
+    "OTHER_BROWSER_REASON",
+    "SECRET_ENV",
+    "SESSIONS_ENV",
+    "Redemption",
+    "Session",
+    "SessionSecretError",
+    "Status",
+    "browser_cookie_name",
+    "browser_id",
+    "check",
+    "cookie_value",
+    "end",
+    "end_all_of",
+    "end_route",
+    "has_ended",
+    "idle_timeout_seconds",
+    "mark_routes_mounted",
+    "max_session_seconds",
+    "new_browser_id",
+    "open_route",
+    "redeem",
+    "safe_next",
+    "secret",
+    "session_id_from_cookie",
+    "sessions_path",
+    "start",
+]

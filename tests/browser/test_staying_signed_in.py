@@ -5,7 +5,6 @@ everywhere. Real Chromium against ``streamlit run serve.py``."""
 from __future__ import annotations
 
 import re
-
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote_plus
