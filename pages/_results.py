@@ -53,7 +53,7 @@ class SnapshotChanged(RuntimeError):
     """The snapshot file was replaced after the page read which snapshot it shows."""
 
 
-def _cache_of(db: str, snapshot_id: str) -> SnapshotCache:
+def cache_of(db: str, snapshot_id: str) -> SnapshotCache:
     """The unit cache of ``db``, which must hold the snapshot ``snapshot_id``."""
     cache = snapshot_cache(Path(db), snapshot_id=snapshot_id)
     if cache.snapshot_id != snapshot_id:
@@ -87,7 +87,7 @@ def current_kpis() -> KpiSet:
 def results(db: str, snapshot_id: str, _kpiset: KpiSet, defs_version: str,
             periods: tuple[str, ...], by: tuple[str, ...], kpi_ids: tuple[str, ...] | None,
             _scope: Scope, scope_key: str, as_of: date | None = None) -> pl.DataFrame:
-    return compute(_cache_of(db, snapshot_id), _kpiset, list(periods), by, as_of=as_of,
+    return compute(cache_of(db, snapshot_id), _kpiset, list(periods), by, as_of=as_of,
                    kpi_ids=list(kpi_ids) if kpi_ids else None, scope=_scope)
 
 
@@ -95,14 +95,14 @@ def results(db: str, snapshot_id: str, _kpiset: KpiSet, defs_version: str,
 def steps(db: str, snapshot_id: str, _kpiset: KpiSet, defs_version: str, kpi_id: str,
           period: str, group: tuple[tuple[str, str], ...], _scope: Scope, scope_key: str,
           as_of: date | None = None) -> pl.DataFrame:
-    return case_steps(_cache_of(db, snapshot_id), _kpiset, kpi_id, period, dict(group),
+    return case_steps(cache_of(db, snapshot_id), _kpiset, kpi_id, period, dict(group),
                       as_of=as_of, scope=_scope)
 
 
 @st.cache_data(show_spinner=False, max_entries=32, ttl=3600)
 def worklist(db: str, snapshot_id: str, _kpiset: KpiSet, defs_version: str, _scope: Scope,
              scope_key: str, as_of: date | None = None) -> pl.DataFrame:
-    return open_steps(_cache_of(db, snapshot_id), _kpiset, as_of=as_of, scope=_scope)
+    return open_steps(cache_of(db, snapshot_id), _kpiset, as_of=as_of, scope=_scope)
 
 
 def get_results(db: Path, snapshot_id: str, kpiset: KpiSet, periods, by=(), kpi_ids=None, *,

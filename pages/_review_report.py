@@ -16,22 +16,23 @@ from kpis.present.meeting_papers import PDF_MIME, XLSX_MIME
 from kpis.present.review_report import build_pdf, build_xlsx
 from kpis.review import findings_source
 from kpis.review import round_report as rr
-from kpis.review.model import DEFAULT_REVIEWS, round_label_da
+from kpis.review.model import reviews_config_path, round_label_da
 from kpis.review.validate import ReviewConfigError, load_and_validate
 from kpis.rules.definitions import KpiSet
 from pages._access import audited_export
-from pages._results import _cache_of
+from pages._results import cache_of
 
 PDF_LABEL = "Hent rapport om sagsmålingen (PDF)"
 XLSX_LABEL = "Hent sagsmålingen i Excel"
 
 
 @st.cache_data(show_spinner=False, max_entries=8, ttl=600)
-def _committee_offers(revision: str, config_stamp: float) -> list[tuple[str, str, str, str]]:
+def _committee_offers(revision: str, config_path: str,
+                      config_stamp: float) -> list[tuple[str, str, str, str]]:
     """(programme id, name, before, after) for every report the committee can get; keyed on
     the reviews' revision and the måleskema file, so a completed review shows next run."""
     try:
-        config = load_and_validate(DEFAULT_REVIEWS)
+        config = load_and_validate(Path(config_path))
     except ReviewConfigError:  # the Sagsgennemgang page says what is wrong with the file
         return []
     names = {p.id: p.name for p in config.programmes}
@@ -40,8 +41,9 @@ def _committee_offers(revision: str, config_stamp: float) -> list[tuple[str, str
 
 
 def committee_offers() -> list[tuple[str, str, str, str]]:
-    stamp = DEFAULT_REVIEWS.stat().st_mtime if DEFAULT_REVIEWS.exists() else 0.0
-    return _committee_offers(findings_source.revision(), stamp)
+    path = reviews_config_path()  # the file Gennemgangsprogrammer edits
+    stamp = path.stat().st_mtime if path.exists() else 0.0
+    return _committee_offers(findings_source.revision(), str(path), stamp)
 
 
 def report_buttons(programme_id: str, before: str, after: str, scope: Scope, page: str,
@@ -49,8 +51,8 @@ def report_buttons(programme_id: str, before: str, after: str, scope: Scope, pag
     """PDF and Excel of ``after`` against ``before`` for the scope's teams, built and logged in
     the audit log when clicked; checked against the committee's other views of the snapshot."""
     def report() -> rr.RoundReport:
-        return rr.report_for(load_and_validate(DEFAULT_REVIEWS)[programme_id], before, after,
-                             scope, source=_cache_of(str(db), snapshot_id), kpiset=kpiset)
+        return rr.report_for(load_and_validate(reviews_config_path())[programme_id], before, after,
+                             scope, source=cache_of(str(db), snapshot_id), kpiset=kpiset)
 
     stem = rr.file_stem(programme_id, before, after)
     c1, c2, _ = st.columns([1.3, 1.1, 2])

@@ -27,7 +27,7 @@ from kpis.rules.history import InvalidText, NothingToSave, SaveConflict, Version
 from pages import _config_editor as ce
 from pages._auth import current_scope, current_user
 from pages._frame import run_snapshot
-from pages._results import _cache_of, current_kpis
+from pages._results import cache_of, current_kpis
 from pages._workspace import plan_history, who, who_input
 
 S = st.session_state
@@ -61,7 +61,7 @@ except PlanError as exc:
 @st.cache_data(show_spinner=False, max_entries=64, ttl=3600)
 def _baseline(db: str, snapshot_id: str, defs_version: str, kpi_id: str, start: date,
               scope_key: str, _kpiset, _scope):
-    return baseline(_cache_of(db, snapshot_id), _kpiset, kpi_id, start, scope=_scope)
+    return baseline(cache_of(db, snapshot_id), _kpiset, kpi_id, start, scope=_scope)
 
 
 def _form_error(exc: Exception) -> str:

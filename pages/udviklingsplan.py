@@ -28,7 +28,7 @@ from kpis.review.validate import load_and_validate as load_reviews
 from pages._access import audited_export
 from pages._auth import current_scope, current_user
 from pages._frame import run_snapshot
-from pages._results import _cache_of, current_kpis
+from pages._results import cache_of, current_kpis
 
 snapshot = run_snapshot()
 kpiset = current_kpis()
@@ -63,7 +63,7 @@ figures_day = min(report_date, as_of)
 @st.cache_data(show_spinner=False, max_entries=16, ttl=3600)
 def _progress(db: str, snapshot_id: str, defs_version: str, plan_json: str, day: date,
               scope_key: str, _kpiset, _plan, _scope):
-    return progress(_cache_of(db, snapshot_id), _kpiset, _plan, day, scope=_scope)
+    return progress(cache_of(db, snapshot_id), _kpiset, _plan, day, scope=_scope)
 
 
 goals = _progress(str(snapshot.db), snapshot.meta.snapshot_id, kpiset.version,
@@ -105,7 +105,7 @@ try:
 except ReviewConfigError:
     rounds = None  # the review page names the problem; the report leaves the section out
 else:
-    source = _cache_of(str(snapshot.db), snapshot.meta.snapshot_id)
+    source = cache_of(str(snapshot.db), snapshot.meta.snapshot_id)
     rounds = statusrapport.case_rounds(
         review_store.findings(scope), programmes, on, scope.suppress_below,
         guard_of=lambda pid: committee_guard(pid, scope, source=source, kpiset=kpiset))

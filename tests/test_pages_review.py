@@ -241,6 +241,25 @@ def test_the_committee_gets_the_report_on_the_overview_without_a_case(demo_revie
 
 
 @pytest.mark.signed_in_as("committee")
+def test_the_committee_report_follows_the_edited_programmes(demo_reviews, tmp_path, monkeypatch):
+    """The report reads the måleskema that Gennemgangsprogrammer edits, not the bundled file."""
+    from kpis.review.model import DEFAULT_REVIEWS, REVIEWS_CONFIG_ENV
+
+    edited = tmp_path / "reviews.yaml"
+    text = DEFAULT_REVIEWS.read_text(encoding="utf-8")
+    assert text.count("name: Sagsmåling af konkrete sager") == 1
+    edited.write_text(text.replace("name: Sagsmåling af konkrete sager",
+                                   "name: Sagsmåling i Familieafdelingen"), encoding="utf-8")
+    monkeypatch.setenv(REVIEWS_CONFIG_ENV, str(edited))
+
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception, [e.message for e in at.exception]
+    said = " ".join(m.value for m in at.markdown)
+    assert "**Sagsmåling i Familieafdelingen**: statusmåling 1 sammenlignet med" in said
+    assert "Sagsmåling af konkrete sager" not in said
+
+
+@pytest.mark.signed_in_as("committee")
 def test_no_report_is_offered_before_two_rounds_are_reviewed(reviews_db):
     from pages._review_report import PDF_LABEL
 
