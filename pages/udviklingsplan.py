@@ -91,10 +91,8 @@ for theme in plan.themes:
             st.altair_chart(pv.trajectory_chart(gp, kpiset, plan.start), width="stretch")
             st.caption(pv.trajectory_text(gp, kpiset))
         if rec.activities:
-            # A grid, not st.table: st.table reads a cell as Markdown, and "15. januar 2025"
-            # became a numbered list.
-            st.dataframe(pv.activity_table(plan, rec, statuses, on), hide_index=True,
-                         width="stretch")
+            # A table, not a grid: its text wraps, so no column is cut or scrolled away.
+            st.table(pv.activity_table(plan, rec, statuses, on), hide_index=True)
 
 st.header("Statusrapport")
 st.caption(f"Rapporten har de samme tal som siden, pr. {format_date_da(on)}, til byrådet eller "

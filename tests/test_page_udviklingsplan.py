@@ -81,7 +81,7 @@ def test_goals_show_the_engines_baseline_now_and_target(conn, kpiset, plan):
 def test_overdue_activities_are_marked_on_the_demos_date(conn, plan):
     at = _open()
     at.date_input(key="plan_rapportdato").set_value(snapshot_as_of(conn)).run()
-    rows = [r for df in at.dataframe for r in df.value.to_dict("records")]
+    rows = [r for df in at.table for r in df.value.to_dict("records")]
     assert len(rows) == 12
     overdue = sorted(r["Aktivitet"] for r in rows if r["Frist overskredet"] == pv.OVERDUE_DA)
     # counted by hand from the demo's seeded history on 20-11-2026 (tests/test_plan.py)
@@ -102,7 +102,7 @@ def test_a_chosen_date_sets_the_figures_statuses_and_overdue_marks(conn, kpiset,
     for gp in progress(conn, kpiset, plan, day):
         assert gp.now.period.label == "2025-Q3"  # the last quarter complete on 1 October 2025
         assert " · ".join(f"{k}: {v}" for k, v in pv.goal_summary(gp, kpiset).items()) in text
-    rows = {r["Aktivitet"]: r for df in at.dataframe for r in df.value.to_dict("records")}
+    rows = {r["Aktivitet"]: r for df in at.table for r in df.value.to_dict("records")}
     # by hand from the demo's history (kpis/plan/demo_status.py) on 1 October 2025: the ICS
     # course (deadline 30 September) is done only on 15 October, the old BFUs (31 August) open
     overdue = sorted(a for a, r in rows.items() if r["Frist overskredet"] == pv.OVERDUE_DA)

@@ -86,6 +86,8 @@ def trajectory_chart(gp: GoalProgress, kpiset: KpiSet, plan_start: date) -> alt.
     unit = kpiset[gp.goal.kpi].unit
     percent = unit is Unit.PERCENT
     chart = alt.Chart(alt.Data(values=trajectory_rows(gp, plan_start))).mark_line(point=True)
+    legend = alt.Legend(orient="bottom", labelLimit=320, symbolType="stroke",
+                        symbolStrokeWidth=2, symbolSize=300)
     chart = chart.encode(
         x=alt.X("day:T", title=None, axis=alt.Axis(format="%b %Y", tickCount=6)),
         y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False),
@@ -93,10 +95,13 @@ def trajectory_chart(gp: GoalProgress, kpiset: KpiSet, plan_start: date) -> alt.
         color=alt.Color("series:N", title=None,
                         scale=alt.Scale(domain=[SERIES_FIGURE, SERIES_LINE],
                                         range=[BLUE, GREY]),
-                        legend=alt.Legend(orient="bottom", labelLimit=320)),
-        strokeDash=alt.StrokeDash("series:N", legend=None,
+                        legend=legend),
+        # the same field, title and legend as the colour: Vega-Lite draws one legend whose
+        # symbols are the lines themselves, solid and dashed
+        strokeDash=alt.StrokeDash("series:N", title=None,
                                   scale=alt.Scale(domain=[SERIES_FIGURE, SERIES_LINE],
-                                                  range=[[1, 0], [6, 4]])),
+                                                  range=[[1, 0], [6, 4]]),
+                                  legend=legend),
         tooltip=[alt.Tooltip("series:N", title="Serie"), alt.Tooltip("when:N", title="Hvornår"),
                  alt.Tooltip("value:Q", title="Værdi", format=".1%" if percent else ",.1f")],
     ).properties(height=180, width="container")
@@ -115,12 +120,18 @@ def trajectory_text(gp: GoalProgress, kpiset: KpiSet) -> str:
     return f"Nøgletallet pr. kvartal: {figures}.{line} Vurdering: {gp.standing.label_da}."
 
 
+def _date_cell(day: date) -> str:
+    """"15. januar 2025" with a no-break space: the table reads a cell as Markdown, where "15. "
+    starts a numbered list, and the day should not part from its month at a line break."""
+    return format_date_da(day).replace(". ", ".\u00a0", 1)
+
+
 def activity_table(plan: Plan, rec: Recommendation, statuses: dict, on: date) -> pl.DataFrame:
     rows = []
     for a in rec.activities:
         status = statuses[a.id]
         rows.append({"Aktivitet": a.description, "Ansvarlig": plan.owner(a.owner).label,
-                     "Start": format_date_da(a.start), "Frist": format_date_da(a.deadline),
+                     "Start": _date_cell(a.start), "Frist": _date_cell(a.deadline),
                      "Status": status.label_da,
                      "Frist overskredet": OVERDUE_DA if is_overdue(a.deadline, status, on)
                      else ""})

@@ -11,8 +11,6 @@ history and an empty activity-status store (the repository's files are never tou
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import re
 import shutil
 from pathlib import Path
@@ -112,16 +110,13 @@ def summary_line(page, kpi_name: str) -> dict[str, str]:
 
 
 def activity_rows(page, recommendation: str) -> list[dict[str, str]]:
-    """The recommendation's activity table, through the grid's own "Download as CSV"."""
+    """The recommendation's activity table, as the page shows it (header cells as keys)."""
     heading = page.get_by_role("heading", name=recommendation, exact=True)
-    grid = heading.locator("xpath=following::*[@data-testid='stDataFrame'][1]")
-    grid.scroll_into_view_if_needed()
-    grid.hover()
-    container = grid.locator("xpath=ancestor::*[@data-testid='stElementContainer'][1]")
-    with page.expect_download(timeout=WAIT_MS) as download:
-        container.get_by_role("button", name="Download as CSV").click()
-    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
-    return list(csv.DictReader(io.StringIO(text)))
+    table = heading.locator("xpath=following::*[@data-testid='stTable'][1]//table")
+    table.scroll_into_view_if_needed()
+    header = [normalised(t) for t in table.locator("thead th").all_inner_texts()]
+    return [dict(zip(header, (normalised(t) for t in row.locator("td").all_inner_texts())))
+            for row in table.locator("tbody tr").all()]
 
 
 def download(page, button: str, path: Path) -> Path:
