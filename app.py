@@ -14,43 +14,14 @@ st.set_page_config(page_title="Pejlemærker", page_icon="🧭", layout="wide")
 # Contrast, focus ring and 200 % zoom (WCAG 2.1 AA): the few rules the theme cannot set.
 st.html(Path(__file__).parent / "pages" / "_style.css")
 
-from kpis.access.roles import Role
 from pages._access import note_refused_address, refused_address
 from pages._auth import render_user_sidebar, require_login
 from pages._frame import ensure_database
+from pages._menu import PAGES, TITLES, pages_for
 from pages._results import start_warm_up
 from pages._widgets import danish_chrome
 
 danish_chrome()  # Streamlit's own skip link and uploader button in Danish, also on the login
-
-EVERYONE = frozenset(Role)
-LEADERS = frozenset({Role.DEPARTMENT_HEAD, Role.ANALYST, Role.ADMINISTRATOR})
-ANALYSTS = frozenset({Role.ANALYST, Role.ADMINISTRATOR})
-ADMINS = frozenset({Role.ADMINISTRATOR})
-
-# (file, title, icon, roles that see it), in menu order. Material icons come with Streamlit
-# (its own font file): they need no emoji font on the PC and no request beyond this server.
-PAGES = [
-    ("pages/overblik.py", "Overblik", ":material/dashboard:", EVERYONE),
-    ("pages/noegletal.py", "Nøgletal", ":material/monitoring:", EVERYONE),
-    ("pages/oversigt_data.py", "Data", ":material/database:", ANALYSTS),
-    ("pages/afdeling.py", "Teams og sagsbehandlere", ":material/groups:", LEADERS),
-    ("pages/fristoversigt.py", "Fristoversigt", ":material/schedule:", LEADERS),
-    ("pages/sagsbelastning.py", "Sagsbelastning", ":material/work:", LEADERS),
-    ("pages/sagsgennemgang.py", "Sagsgennemgang", ":material/fact_check:", LEADERS),
-    ("pages/katalog.py", "Katalog", ":material/menu_book:", EVERYONE),
-    ("pages/udviklingsplan.py", "Udviklingsplan", ":material/flag:", EVERYONE),
-    ("pages/definitioner.py", "Nøgletalsdefinitioner", ":material/edit_note:", ANALYSTS),
-    ("pages/planredigering.py", "Redigér udviklingsplan", ":material/edit_calendar:", ANALYSTS),
-    ("pages/programmer.py", "Gennemgangsprogrammer", ":material/checklist:", ANALYSTS),
-    ("pages/admin.py", "Administration", ":material/admin_panel_settings:", ADMINS),
-]
-PAGES = [p for p in PAGES if (Path(__file__).parent / p[0]).exists()]
-TITLES = {Path(f).stem: title for f, title, *_ in PAGES}  # address -> title
-
-
-def pages_for(role: Role) -> list[tuple[str, str, str, frozenset[Role]]]:
-    return [p for p in PAGES if role in p[3]]
 
 
 # The committee's default overview is computed in the background while the first visitor signs in

@@ -374,7 +374,7 @@ def bench_pages(db: Path, runs: int, logdir: Path) -> dict:
 
 # --------------------------------------------------------------------------- as a person works
 
-# The menu entry of each timed page (its title in app.py's PAGES; an icon may stand before it).
+# The menu entry of each timed page (its title in pages/_menu.py's PAGES; an icon may stand before it).
 MENU_TITLE = {"overview": "Overblik", "KPI detail": "Nøgletal",
               "team drill-down": "Teams og sagsbehandlere", "worklist": "Fristoversigt"}
 PERIOD_CHANGE = "period change (overview)"

@@ -17,6 +17,7 @@ from kpis.present.formatting import danish_today, format_int_da
 from pages._access import audited_export
 from pages._auth import current_user
 from pages._frame import current_snapshot
+from pages._menu import TITLES
 
 SHOWN = 5000
 ROLE_LABELS = {r.value: r.label_da for r in Role} | {"kommandolinje": "Kommandolinjen"}
@@ -44,11 +45,14 @@ with log_tab:
                           format="DD.MM.YYYY", key="admin_fra")
     until = c4.date_input("Til og med", value=today, format="DD.MM.YYYY", key="admin_til")
     text = st.text_input("Søg i side, nøgletal, periode og detaljer", key="admin_soeg",
-                         placeholder="fx fristoversigt, bfu_4_mdr eller Team Nord")
+                         placeholder="fx Fristoversigt, bfu_4_mdr eller Team Nord")
+    titled = tuple(page for page, title in TITLES.items()
+                   if text.strip() and text.strip().lower() in title.lower())
     chosen = AuditFilter(actor=actor, actions=tuple(actions), since=since or None,
-                         until=until or None, text=text or None)
+                         until=until or None, text=text or None, text_pages=titled)
     entries = audit.read(SHOWN, chosen)
-    st.markdown(f"**{format_int_da(entries.height)}** hændelser"
+    st.markdown(f"**{format_int_da(entries.height)}** "
+                + ("hændelse" if entries.height == 1 else "hændelser")
                 + (f" (de nyeste {format_int_da(SHOWN)})" if entries.height == SHOWN else ""))
     if entries.height:
         stem = f"adgangslog-{today.isoformat()}"
@@ -58,13 +62,13 @@ with log_tab:
                            f"{stem}.csv"),
             file_name=f"{stem}.csv", mime="text/csv", key="admin_csv", on_click="ignore")
     st.dataframe(
-        audit.table_da(entries, ROLE_LABELS), hide_index=True, key="admin_log",
+        audit.table_da(entries, ROLE_LABELS, TITLES), hide_index=True, key="admin_log",
         # Access and details are the long texts: wide enough to read whole; the grid scrolls
         # sideways with the entry's number pinned.
         column_config={"Tidspunkt": st.column_config.DatetimeColumn(
                            "Tidspunkt", format="DD.MM.YYYY [kl.] HH.mm.ss"),
                        "Nr.": st.column_config.NumberColumn("Nr.", pinned=True),
-                       "Adgang": st.column_config.TextColumn("Adgang", width=320),
+                       "Adgang": st.column_config.TextColumn("Adgang", width=420),
                        "Detaljer": st.column_config.TextColumn("Detaljer", width=400)})
 
 with users_tab:

@@ -238,6 +238,22 @@ def test_the_administrators_table_has_danish_access_and_no_none(log: Path):
     assert None not in cells and "None" not in cells
 
 
+def test_pages_are_shown_and_found_by_their_menu_titles(log: Path):
+    record("bo", "analyst", "*|None|1", AuditAction.VIEW_CASE_ROWS, page="afdeling")
+    record("bo", "analyst", "*|None|1", AuditAction.EXPORT, page="fristoversigt",
+           detail="fristoversigt-2026-11-20.csv")
+    record("bo", "analyst", "", AuditAction.LOGIN, page="Log ind")
+    titles = {"afdeling": "Teams og sagsbehandlere", "fristoversigt": "Fristoversigt"}
+    table = audit.table_da(read(), page_titles=titles)
+    assert table["Side"].to_list() == ["Log ind", "Fristoversigt", "Teams og sagsbehandlere"]
+    # the title is not in the stored row: the caller names the pages whose title it matched
+    assert read(filters=AuditFilter(text="sagsbehandlere")).is_empty()
+    found = read(filters=AuditFilter(text="sagsbehandlere", text_pages=("afdeling",)))
+    assert found["page"].to_list() == ["afdeling"]
+    both = read(filters=AuditFilter(text="fristoversigt", text_pages=("fristoversigt",)))
+    assert both["page"].to_list() == ["fristoversigt"]  # found twice, listed once
+
+
 def test_a_log_begun_before_an_action_existed_takes_it_and_keeps_its_entries(log: Path):
     """A log written by an earlier version (its CHECK lists fewer actions) accepts the newer
     action, keeps every entry with its id, and stays append-only."""

@@ -348,6 +348,13 @@ def test_administration_shows_the_log_the_users_and_the_settings(demo_db):
     at.selectbox(key="admin_bruger").select("testperson").run()
     log = at.dataframe[0].value
     assert set(log["Bruger"]) == {"testperson"} and set(log["Handling"]) == {"Eksport"}
+    assert log["Side"].to_list() == ["Fristoversigt"]  # the page's title, not its address
+    assert "**1** hændelse" in [m.value for m in at.markdown]  # one, not "1 hændelser"
+    audit.record("testperson", "analyst", "*|None|1", AuditAction.VIEW_CASE_ROWS,
+                 page="afdeling")
+    at.text_input(key="admin_soeg").input("sagsbehandlere").run()  # searched by its title
+    log = at.dataframe[0].value
+    assert log["Side"].to_list() == ["Teams og sagsbehandlere"]
 
 
 @pytest.mark.parametrize("page", [ADMIN])

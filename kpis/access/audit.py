@@ -169,6 +169,9 @@ class AuditFilter:
     since: date | None = None
     until: date | None = None
     text: str | None = None
+    # the pages whose menu title the text was found in: the log stores a page's address
+    # ("afdeling"), the administrator reads and searches its title ("Teams og sagsbehandlere")
+    text_pages: tuple[str, ...] = ()
 
 
 def filter_sql(f: AuditFilter) -> tuple[str, list[object]]:
@@ -190,9 +193,12 @@ def filter_sql(f: AuditFilter) -> tuple[str, list[object]]:
     if f.text and f.text.strip():
         like = "%" + f.text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") \
             + "%"
-        conds.append("(" + " OR ".join(f"coalesce({c}, '') LIKE ? ESCAPE '\\'"
-                                       for c in ("page", "kpi", "period", "detail")) + ")")
+        found = [f"coalesce({c}, '') LIKE ? ESCAPE '\\'" for c in ("page", "kpi", "period", "detail")]
         params += [like] * 4
+        if f.text_pages:
+            found.append(f"page IN ({', '.join('?' * len(f.text_pages))})")
+            params += list(f.text_pages)
+        conds.append("(" + " OR ".join(found) + ")")
     return (" AND ".join(conds) or "TRUE"), params
 
 
@@ -262,15 +268,19 @@ def scope_da(key: str | None) -> str:
     return "; ".join(parts)
 
 
-def table_da(df: pl.DataFrame, role_labels: dict[str, str] | None = None) -> pl.DataFrame:
+def table_da(df: pl.DataFrame, role_labels: dict[str, str] | None = None,
+             page_titles: dict[str, str] | None = None) -> pl.DataFrame:
     """The entries as an administrator reads them: Danish headings, actions, access and (given
-    their labels) roles; the time as Danish local time without its offset; empty cells empty."""
+    their labels) roles and pages by their menu titles; the time as Danish local time without
+    its offset; empty cells empty."""
     actions = {a.value: a.label_da for a in AuditAction}
     return df.with_columns(
         pl.col("at").str.slice(0, 19).str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False),
         pl.col("action").replace_strict(actions, default=pl.col("action"),
                                         return_dtype=pl.String),
         pl.col("role").replace_strict(role_labels or {}, default=pl.col("role"),
+                                      return_dtype=pl.String),
+        pl.col("page").replace_strict(page_titles or {}, default=pl.col("page"),
                                       return_dtype=pl.String),
         pl.col("scope").map_elements(scope_da, return_dtype=pl.String, skip_nulls=False),
     ).with_columns(pl.col(pl.String).fill_null("")).rename(COLUMNS_DA)
