@@ -91,7 +91,8 @@ def period_controls(as_of: date, kinds: tuple[PeriodKind, ...] = KIND_ORDER
     current = st.session_state[KEY_PERIOD]
     if current not in options:  # an older period from a link stays selectable
         options.append(current)
-    c1, c2, c3 = st.columns([1, 1.3, 2])
+    # wide enough for "12 måneder til og med september 2026 (til dato)"
+    c1, c2, c3 = st.columns([1, 1.7, 1.6])
     c1.selectbox("Periodetype", [k.value for k in kinds], key=KEY_KIND,
                  format_func=lambda v: KIND_LABELS_DA[PeriodKind(v)],
                  on_change=_kind_changed, args=(as_of,))
