@@ -444,5 +444,6 @@ def to_docx(blocks: list[Block]) -> bytes:
             doc.table(t.header, t.rows, [w / 10 for w in t.widths],
                       first_column_bold=t.first_column_bold)
         else:
-            doc.paragraph(b.text, small=b.kind == "small", bold=b.kind == "label")
+            doc.paragraph(b.text, small=b.kind == "small", bold=b.kind == "label",
+                          keep_with_next=b.kind == "label")
     return doc.to_bytes()
