@@ -55,15 +55,15 @@ def report_buttons(programme_id: str, before: str, after: str, scope: Scope, pag
                              scope, source=cache_of(str(db), snapshot_id), kpiset=kpiset)
 
     stem = rr.file_stem(programme_id, before, after)
-    c1, c2, _ = st.columns([1.3, 1.1, 2])
-    c1.download_button(PDF_LABEL, data=audited_export(lambda: build_pdf(report()), page,
-                                                      f"{stem}.pdf"),
-                       file_name=f"{stem}.pdf", mime=PDF_MIME, on_click="ignore",
-                       key=f"{key}_pdf", icon=":material/picture_as_pdf:")
-    c2.download_button(XLSX_LABEL, data=audited_export(lambda: build_xlsx(report()), page,
-                                                       f"{stem}.xlsx"),
-                       file_name=f"{stem}.xlsx", mime=XLSX_MIME, on_click="ignore",
-                       key=f"{key}_xlsx", icon=":material/table_view:")
+    row = st.container(horizontal=True, gap="small")  # as the meeting papers' buttons
+    row.download_button(PDF_LABEL, data=audited_export(lambda: build_pdf(report()), page,
+                                                       f"{stem}.pdf"),
+                        file_name=f"{stem}.pdf", mime=PDF_MIME, on_click="ignore",
+                        key=f"{key}_pdf", icon=":material/picture_as_pdf:")
+    row.download_button(XLSX_LABEL, data=audited_export(lambda: build_xlsx(report()), page,
+                                                        f"{stem}.xlsx"),
+                        file_name=f"{stem}.xlsx", mime=XLSX_MIME, on_click="ignore",
+                        key=f"{key}_xlsx", icon=":material/table_view:")
 
 
 def committee_section(scope: Scope, db: Path, snapshot_id: str, kpiset: KpiSet) -> None:

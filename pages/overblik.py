@@ -86,10 +86,11 @@ else:
                   ":material/description:"),
                  ("Hent tallene i Excel", build_xlsx, "xlsx", XLSX_MIME, "bilag_xlsx",
                   ":material/table_view:"))
-    for column, (label, build, ext, mime, key, icon) in zip(
-            st.columns([1.3, 1.3, 1.1, 1]), downloads):
+    # a row that sizes each button to its label, and wraps (at 200 % zoom) instead of cutting
+    row = st.container(horizontal=True, gap="small")
+    for label, build, ext, mime, key, icon in downloads:
         name = f"{papers.file_stem}.{ext}"
-        column.download_button(label, data=audited_export(lambda build=build: build(papers),
+        row.download_button(label, data=audited_export(lambda build=build: build(papers),
                                                           "overblik", name,
                                                           period=paper_period.label),
                                file_name=name, mime=mime, on_click="ignore", key=key, icon=icon)

@@ -40,17 +40,23 @@ WAIT_MS = 120_000
 MAX_HEIGHT = 12_000  # a page taller than this is cut in the shot (and says something is wrong)
 
 
+def stores(workdir: Path) -> dict[str, str]:
+    """Every file the app writes, in the script's own folder, none in data/. The demo's reviews
+    and activity statuses are seeded by ``ensure_demo_db`` in this process, so this process
+    must point at the same files as the server (else they land in data/ and the server shows
+    none)."""
+    return {AUDIT_ENV: str(workdir / "audit.sqlite"),
+            SESSIONS_ENV: str(workdir / "sessions.sqlite"),
+            REVIEWS_ENV: str(workdir / "reviews.sqlite"),
+            STATUS_ENV: str(workdir / "plan_status.sqlite"),
+            PLAN_HISTORY_ENV: str(workdir / "plan_history")}
+
+
 def serve(db: Path, workdir: Path, log: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PEJLEMAERKER_DB": str(db),
-           USERS_ENV: str(write_demo_users(workdir / "users.toml")),
-           AUDIT_ENV: str(workdir / "audit.sqlite"),
-           SESSIONS_ENV: str(workdir / "sessions.sqlite"),
-           # every file the app writes goes to the script's own folder, none to data/
-           REVIEWS_ENV: str(workdir / "reviews.sqlite"),
-           STATUS_ENV: str(workdir / "plan_status.sqlite"),
-           PLAN_HISTORY_ENV: str(workdir / "plan_history")}
+           USERS_ENV: str(write_demo_users(workdir / "users.toml")), **stores(workdir)}
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(port),
@@ -136,6 +142,7 @@ def main() -> None:
 
             db = work / "pejlemaerker.duckdb"
             print("Bygger demodata ...", flush=True)
+            os.environ.update(stores(work))
             ensure_demo_db(db)
             proc, url = serve(db, work, work / "streamlit.log")
         try:
