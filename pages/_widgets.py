@@ -20,6 +20,7 @@ import streamlit as st
 
 UPLOAD_BUTTON_DA = "Vælg fil"
 SKIP_LINK_DA = "Gå til hovedindhold"
+DATE_FORMAT = "DD.MM.YYYY"  # every date field, as Danish dates are written (20.11.2026)
 
 
 def upload_limits_da(types: Sequence[str]) -> str:

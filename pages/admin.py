@@ -18,6 +18,7 @@ from pages._access import audited_export
 from pages._auth import current_user
 from pages._frame import current_snapshot
 from pages._menu import TITLES
+from pages._widgets import DATE_FORMAT
 
 SHOWN = 5000
 ROLE_LABELS = {r.value: r.label_da for r in Role} | {"kommandolinje": "Kommandolinjen"}
@@ -42,8 +43,8 @@ with log_tab:
                              select_all=False)
     today = danish_today()  # the log's days are Danish days
     since = c3.date_input("Fra", value=today - timedelta(days=30), max_value=today,
-                          format="DD.MM.YYYY", key="admin_fra")
-    until = c4.date_input("Til og med", value=today, format="DD.MM.YYYY", key="admin_til")
+                          format=DATE_FORMAT, key="admin_fra")
+    until = c4.date_input("Til og med", value=today, format=DATE_FORMAT, key="admin_til")
     text = st.text_input("Søg i side, nøgletal, periode og detaljer", key="admin_soeg",
                          placeholder="fx Fristoversigt, bfu_4_mdr eller Team Nord")
     titled = tuple(page for page, title in TITLES.items()

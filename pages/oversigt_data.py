@@ -42,7 +42,7 @@ from kpis.settings import default_settings
 from pages._access import audited_export, record
 from pages._auth import sign_out_demo_user_beside_real_data
 from pages._frame import run_snapshot
-from pages._widgets import file_uploader
+from pages._widgets import DATE_FORMAT, file_uploader
 
 QUARANTINE_SHOWN = 1000
 COVERAGE_SPANS = {"Seneste 3 år": 3, "Seneste 5 år": 5, "Hele perioden": None}
@@ -185,7 +185,7 @@ with st.container(border=True):
         S.data_as_of = found.day if found else today
         S._data_as_of_from = found.source_da if found else None
     as_of = c1.date_input("Opgjort pr. (den dag udtrækket blev taget)",
-                          max_value=danish_today() + timedelta(days=1), format="DD.MM.YYYY",
+                          max_value=danish_today() + timedelta(days=1), format=DATE_FORMAT,
                           key="data_as_of")
     if S.get("_data_as_of_from"):
         c1.caption(f"Foreslået ud fra {S._data_as_of_from}. Ret den, hvis udtrækket blev taget "
@@ -337,7 +337,7 @@ st.dataframe(
                   "quarantined"],
     column_config={
         "imported_at": st.column_config.DatetimeColumn("Indlæst", format="DD.MM.YYYY [kl.] HH.mm"),
-        "as_of": st.column_config.DateColumn("Opgjort pr.", format="DD.MM.YYYY"),
+        "as_of": st.column_config.DateColumn("Opgjort pr.", format=DATE_FORMAT),
         "source": TEXT("Kilde"),
         "profile": TEXT("Profil"),
         "files": COUNT("Filer", format="localized"),

@@ -28,6 +28,7 @@ from pages import _config_editor as ce
 from pages._auth import current_scope, current_user
 from pages._frame import run_snapshot
 from pages._results import cache_of, current_kpis
+from pages._widgets import DATE_FORMAT
 from pages._workspace import plan_history, who, who_input
 
 S = st.session_state
@@ -153,7 +154,7 @@ with goal_tab:
         field = edit.target_field(kpi.unit)
         c1.number_input(field.label, min_value=0.0, max_value=field.maximum, value=field.default,
                         step=field.step, key=_target_key(kpi_id))
-        c2.date_input("Måldato", value=date(plan.start.year + 2, 12, 31), format="DD-MM-YYYY",
+        c2.date_input("Måldato", value=date(plan.start.year + 2, 12, 31), format=DATE_FORMAT,
                       key="planedit_goal_by")
         st.text_input("Målet med planens ord", key="planedit_goal_text",
                       placeholder="fx Børnefaglige undersøgelser afsluttes inden for 4 måneder i "
@@ -177,9 +178,9 @@ with activity_tab:
                      [o.id for o in plan.owners], key="planedit_act_owner",
                      format_func=lambda i: plan.owner(i).label)
         c1, c2 = st.columns(2)
-        c1.date_input("Start", value=snapshot.meta.as_of, format="DD-MM-YYYY",
+        c1.date_input("Start", value=snapshot.meta.as_of, format=DATE_FORMAT,
                       key="planedit_act_start")
-        c2.date_input("Frist", value=date(snapshot.meta.as_of.year, 12, 31), format="DD-MM-YYYY",
+        c2.date_input("Frist", value=date(snapshot.meta.as_of.year, 12, 31), format=DATE_FORMAT,
                       key="planedit_act_deadline")
         st.text_input("Begrundelse (kræves)", key="planedit_act_reason",
                       placeholder="fx Aftalt på statusmødet med Task Force")

@@ -20,6 +20,7 @@ from kpis.present.formatting import format_date_da, format_int_da, format_number
 from kpis.settings import default_settings
 from pages._access import case_level_scope
 from pages._frame import run_snapshot
+from pages._widgets import DATE_FORMAT
 
 MONTHS_SHOWN = 24
 
@@ -64,7 +65,7 @@ c_team, c_day = st.columns([1, 1])
 # A key of its own: the team chosen on Fristoversigt (key "team") must not carry over unseen.
 team = c_team.selectbox("Team", teams, index=None, placeholder="Hele afdelingen",
                         key="belastning_team", bind="query-params")
-on = c_day.date_input("Opgjort pr.", value=as_of, max_value=as_of, format="DD.MM.YYYY",
+on = c_day.date_input("Opgjort pr.", value=as_of, max_value=as_of, format=DATE_FORMAT,
                       key="dato", help="Åbne sager på denne dag. Senest: opgørelsesdatoen.")
 
 shown = _open_cases(snapshot, meta.snapshot_id, on, scope, scope.key)

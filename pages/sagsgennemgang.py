@@ -33,6 +33,7 @@ from pages._auth import current_user
 from pages._frame import run_snapshot
 from pages._results import current_kpis
 from pages._review_report import report_buttons
+from pages._widgets import DATE_FORMAT
 
 REVIEWS_FILE = reviews_config_path()  # what Gennemgangsprogrammer edits
 STATUS_DA = {"": "Ikke startet", "draft": "Kladde", "completed": "Afsluttet",
@@ -135,7 +136,7 @@ with tab_list:
             with time_col:
                 st.subheader("Sagens forløb")
                 st.dataframe(timeline, hide_index=True, key="forloeb", column_config={
-                    "Dato": st.column_config.DateColumn("Dato", format="DD.MM.YYYY"),
+                    "Dato": st.column_config.DateColumn("Dato", format=DATE_FORMAT),
                     "Detaljer": st.column_config.TextColumn("Detaljer", width="large")})
             with form_col:
                 st.subheader(f"Sag {row['case_id']}: {STATUS_DA[status]}")
@@ -198,7 +199,7 @@ with tab_list:
                                               key="mangel_q")
                         what = st.text_input("Hvad skal rettes", key="mangel_hvad")
                         due = st.date_input("Frist", value=meta.as_of + timedelta(days=30),
-                                            key="mangel_frist", format="DD.MM.YYYY")
+                                            key="mangel_frist", format=DATE_FORMAT)
                         if st.button("Opret mangel", key="mangel_opret"):
                             try:
                                 store.add_mangel(review_id, q_pick.id, what, row["caseworker"],
@@ -214,7 +215,7 @@ with tab_mangler:
         st.success("Ingen åbne mangler.")
     else:
         st.dataframe(mangler_table(open_), hide_index=True, key="mangler", column_config={
-            "Frist": st.column_config.DateColumn("Frist", format="DD.MM.YYYY")})
+            "Frist": st.column_config.DateColumn("Frist", format=DATE_FORMAT)})
         close = st.selectbox("Luk mangel", list(range(open_.height)), index=None,
                              placeholder="Vælg en mangel", key="luk_valg",
                              format_func=lambda i: f"{open_['case_id'][i]}: {open_['what'][i]}")

@@ -29,6 +29,7 @@ from pages._access import audited_export
 from pages._auth import current_scope, current_user
 from pages._frame import run_snapshot
 from pages._results import cache_of, current_kpis
+from pages._widgets import DATE_FORMAT
 
 snapshot = run_snapshot()
 kpiset = current_kpis()
@@ -52,7 +53,7 @@ except PlanError as exc:
 # shows by default. The figures come from the data set and are never read past its date.
 latest = max(as_of, danish_today())
 report_date = st.date_input("Opgørelsesdato", value=latest, min_value=min(plan.start, as_of),
-                            max_value=latest, format="DD-MM-YYYY", key="plan_rapportdato",
+                            max_value=latest, format=DATE_FORMAT, key="plan_rapportdato",
                             help="Aktiviteternes status og overskredne frister pr. denne dato. "
                                  "Tallene er beregnet på datasættet pr. "
                                  f"{format_date_da(as_of)} og gælder det sidste hele kvartal "
@@ -110,18 +111,18 @@ else:
 blocks = statusrapport.build(plan, goals, states, kpiset, on, as_of=as_of, rounds=rounds,
                              teams=scope.team_list, suppress_below=scope.suppress_below)
 stem = statusrapport.file_stem(on)
-c1, c2 = st.columns(2)
+row = st.container(horizontal=True, gap="small")  # side by side, each as wide as its label
 # Made on the server when clicked, and logged as an export then (pages/_access.py).
-c1.download_button("Hent statusrapport (PDF)",
-                   audited_export(lambda: statusrapport.to_pdf(blocks), "udviklingsplan",
-                                  f"{stem}.pdf"),
-                   file_name=f"{stem}.pdf", mime=statusrapport.PDF_MIME, on_click="ignore",
-                   key="plan_pdf", icon=":material/picture_as_pdf:")
-c2.download_button("Hent statusrapport (Word)",
-                   audited_export(lambda: statusrapport.to_docx(blocks), "udviklingsplan",
-                                  f"{stem}.docx"),
-                   file_name=f"{stem}.docx", mime=DOCX_MIME, on_click="ignore",
-                   key="plan_docx", icon=":material/description:")
+row.download_button("Hent statusrapport (PDF)",
+                    audited_export(lambda: statusrapport.to_pdf(blocks), "udviklingsplan",
+                                   f"{stem}.pdf"),
+                    file_name=f"{stem}.pdf", mime=statusrapport.PDF_MIME, on_click="ignore",
+                    key="plan_pdf", icon=":material/picture_as_pdf:")
+row.download_button("Hent statusrapport (Word)",
+                    audited_export(lambda: statusrapport.to_docx(blocks), "udviklingsplan",
+                                   f"{stem}.docx"),
+                    file_name=f"{stem}.docx", mime=DOCX_MIME, on_click="ignore",
+                    key="plan_docx", icon=":material/description:")
 
 mine = [a for _, _, a in plan.activities() if ss.may_update(plan, a.id, user.role, scope)]
 if user.role is not Role.COMMITTEE and mine:
@@ -131,7 +132,7 @@ if user.role is not Role.COMMITTEE and mine:
                               key="plan_aktivitet")
         status = st.selectbox("Ny status", list(ActivityStatus), format_func=lambda s: s.label_da,
                               key="plan_status_ny")
-        day = st.date_input("Dato", value=date.today(), format="DD-MM-YYYY", key="plan_dato")
+        day = st.date_input("Dato", value=danish_today(), format=DATE_FORMAT, key="plan_dato")
         note = st.text_input("Note (påkrævet)", key="plan_note")
         if st.form_submit_button("Gem status"):
             try:

@@ -14,10 +14,14 @@ from pages._widgets import upload_limits_da
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 
 
-def _multiselects(path: Path):
+def _calls(path: Path, name: str):
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "multiselect":
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == name:
             yield node
+
+
+def _multiselects(path: Path):
+    return _calls(path, "multiselect")
 
 
 @pytest.mark.parametrize("path", sorted(PAGES.glob("*.py")), ids=lambda p: p.name)
@@ -30,6 +34,16 @@ def test_no_multiselect_offers_the_english_select_all(path: Path):
 
 def test_the_pages_have_multiselects_to_check():
     assert sum(len(list(_multiselects(p))) for p in PAGES.glob("*.py")) >= 4
+
+
+def test_every_date_field_is_written_the_danish_way():
+    """20.11.2026 in every date field (Streamlit's own default is 2026/11/20; the plan pages
+    had 20-11-2026 beside the other pages' 20.11.2026)."""
+    fields = [(p.name, n) for p in PAGES.glob("*.py") for n in _calls(p, "date_input")]
+    assert len(fields) >= 8
+    assert [(name, n.lineno) for name, n in fields
+            if not any(k.arg == "format" and isinstance(k.value, ast.Name)
+                       and k.value.id == "DATE_FORMAT" for k in n.keywords)] == []
 
 
 def test_no_page_uses_streamlits_english_uploader_directly():
