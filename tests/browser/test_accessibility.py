@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from menus import MENUS
+from PIL import Image
 
 from kpis.access.roles import Role
 
@@ -153,6 +154,24 @@ def _contrast_on_white(css_rgb: str) -> float:
         return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
 
     return 1.05 / (0.2126 * lum(r) + 0.7152 * lum(g) + 0.0722 * lum(b) + 0.05)
+
+
+@pytest.mark.signed_in_as(Role.DEPARTMENT_HEAD)
+def test_a_pinned_column_is_dark_enough_to_read(page, app_url, artifacts: Path):
+    """The grid draws a pinned column (here the worklist's "Hastende", elsewhere the case number
+    and the KPI name) at 60 % of the text colour, on a canvas axe cannot read: its darkest
+    pixels are the text's colour, and they must reach 4.5:1 on white."""
+    page.goto(f"{app_url}/fristoversigt", wait_until="domcontentloaded")
+    _settle(page)
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    grid.wait_for(timeout=WAIT_MS)
+    page.wait_for_timeout(1000)  # the canvas paints after the element is there
+    shot = artifacts / "pinned-column.png"
+    grid.screenshot(path=str(shot))
+    cells = Image.open(shot).convert("L").crop((6, 40, 90, 200))  # below the header row
+    darkest = cells.getextrema()[0]  # grey text: its lightness is its colour
+    assert darkest < 200, "no text found in the pinned column"
+    assert _contrast_on_white(f"rgb({darkest}, {darkest}, {darkest})") >= 4.5, darkest
 
 
 @pytest.mark.signed_in_as(Role.DEPARTMENT_HEAD)
