@@ -57,7 +57,8 @@ if asked_period != st.session_state.get("_periode_url"):
     if asked_period and url_period is None:
         unknown_period_in_link(asked_period, period_label_da(parse_period(periods[0])))
 period_labels = {p: period_label_da(parse_period(p)) for p in periods}
-c_period, c_team, c_worker, c_kpi = st.columns([1.6, 1, 1.2, 2])
+# wide enough for "12 måneder til og med september 2026"
+c_period, c_team, c_worker, c_kpi = st.columns([2.3, 1, 1.1, 1.7])
 period = c_period.selectbox("Periode", periods, format_func=period_labels.__getitem__,
                             key=PERIOD_KEY)
 if period == periods[0]:
@@ -81,7 +82,7 @@ caseworker = c_worker.selectbox(
     placeholder="Hele teamet" if team else "Vælg først et team", disabled=not team)
 kpi_id = c_kpi.selectbox("Nøgletal", kpiset.ids, index=None, format_func=names.__getitem__,
                          key="noegletal", bind="query-params",
-                         placeholder="Alle – klik på et tal, eller vælg her")
+                         placeholder="Alle – eller klik på et tal")
 
 where = " › ".join(["Hele afdelingen", *(x for x in (team, caseworker) if x)])
 holds_as_of = dd.contains_as_of(period, as_of)
