@@ -126,3 +126,12 @@ def test_key_from_environment_file_or_none(tmp_path, monkeypatch):
 def test_demo_key_only_by_choice():
     info = demo_key_info()
     assert info.key == DEMO_KEY and info.is_demo
+
+
+def test_an_imports_source_reads_as_what_it_was():
+    from kpis.data.upload import DEMO_SOURCE_DA, source_label
+
+    assert source_label("/tmp/pejlemaerker-upload-ab12cd/udtraek-november/udtraek") \
+        == "upload: udtraek-november/udtraek"
+    assert source_label("/tmp/pejlemaerker-demo-5xyknuy3") == DEMO_SOURCE_DA
+    assert source_label("/srv/udtraek/2026-11-20") == "/srv/udtraek/2026-11-20"  # a folder as given

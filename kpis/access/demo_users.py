@@ -13,8 +13,7 @@ from pathlib import Path
 
 from kpis.access.roles import Role
 from kpis.access.users import LocalUser, User, hash_password, save_users, users_path
-
-DEMO_SOURCE_PREFIX = "pejlemaerker-demo-"  # the folder kpis.data.demo imports the demo from
+from kpis.data.upload import DEMO_SOURCE_PREFIX
 
 
 @dataclass(frozen=True)

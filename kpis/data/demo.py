@@ -175,7 +175,9 @@ def ensure_demo_db(db: Path) -> None:
     if db.exists():
         return
     db.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="pejlemaerker-demo-") as tmp:
+    from kpis.data.upload import DEMO_SOURCE_PREFIX
+
+    with tempfile.TemporaryDirectory(prefix=DEMO_SOURCE_PREFIX) as tmp:
         generate(Path(tmp), as_of=DEMO_AS_OF)
         _import(Path(tmp), db, DEMO_AS_OF)
     _seed_plan()

@@ -27,11 +27,16 @@ MAX_UNPACKED_BYTES = 4 * 1024**3  # a national five-year export is far below thi
 MAX_FILES = 200
 ACCEPTED_SUFFIXES = (".zip", WORKBOOK_SUFFIX)
 UPLOAD_DIR_PREFIX = "pejlemaerker-upload-"  # the temporary folder an upload is unpacked into
+DEMO_SOURCE_PREFIX = "pejlemaerker-demo-"  # the temporary folder the demo is generated into
 _UPLOAD_DIR = re.compile(rf"^.*[/\\]{UPLOAD_DIR_PREFIX}[^/\\]+[/\\]")
+DEMO_SOURCE_DA = "demokommunen (dannet ved første start)"
 
 
 def source_label(source: str) -> str:
-    """An import's source as a person reads it: an upload's temporary folder becomes "upload:"."""
+    """An import's source as a person reads it: an upload's temporary folder becomes "upload:",
+    the demo's generated folder says that it is the demo."""
+    if Path(source).name.startswith(DEMO_SOURCE_PREFIX):
+        return DEMO_SOURCE_DA
     return _UPLOAD_DIR.sub("upload: ", source)
 
 

@@ -24,13 +24,14 @@ from playwright.sync_api import expect
 from signing_in import signs_in_on_every_load
 
 import kpis
-from kpis.access.demo_users import DEMO_SOURCE_PREFIX, demo_user
+from kpis.access.demo_users import demo_user
 from kpis.access.roles import Role
 from kpis.compute.periods import PeriodKind, period_of
 from kpis.data.demo import DEMO_PROFILE, generate
 from kpis.data.importer import run_import
 from kpis.data.pseudonym import DEMO_KEY
 from kpis.data.snapshot import hold_snapshot
+from kpis.data.upload import DEMO_SOURCE_PREFIX
 from kpis.present.formatting import danish_today
 from kpis.review import store
 from kpis.review.model import DEFAULT_REVIEWS
