@@ -30,6 +30,7 @@ from kpis.rules.history import (
     text_hash,
 )
 from pages._access import record
+from pages._widgets import DATETIME_FORMAT
 from pages._workspace import who
 
 S = st.session_state
@@ -255,7 +256,7 @@ def history_view(ed: Editor, versions: list[Version], file_hash: str, history_ok
         hide_index=True, key=ed.k("versions"),
         column_config={
             "seq": st.column_config.NumberColumn("Nr.", format="%d", width="small"),
-            "at": st.column_config.DatetimeColumn("Tidspunkt", format="DD.MM.YYYY [kl.] HH.mm"),
+            "at": st.column_config.DatetimeColumn("Tidspunkt", format=DATETIME_FORMAT),
             "who": "Hvem", "action": "Handling",
             "reason": st.column_config.TextColumn("Begrundelse", width="large"),
         })

@@ -21,6 +21,7 @@ from kpis.review.validate import ReviewConfigError, load_and_validate
 from kpis.rules.definitions import KpiSet
 from pages._access import audited_export
 from pages._results import cache_of
+from pages._widgets import button_row
 
 PDF_LABEL = "Hent rapport om sagsmålingen (PDF)"
 XLSX_LABEL = "Hent sagsmålingen i Excel"
@@ -55,7 +56,7 @@ def report_buttons(programme_id: str, before: str, after: str, scope: Scope, pag
                              scope, source=cache_of(str(db), snapshot_id), kpiset=kpiset)
 
     stem = rr.file_stem(programme_id, before, after)
-    row = st.container(horizontal=True, gap="small")  # as the meeting papers' buttons
+    row = button_row()
     row.download_button(PDF_LABEL, data=audited_export(lambda: build_pdf(report()), page,
                                                        f"{stem}.pdf"),
                         file_name=f"{stem}.pdf", mime=PDF_MIME, on_click="ignore",

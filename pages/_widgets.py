@@ -21,6 +21,7 @@ import streamlit as st
 UPLOAD_BUTTON_DA = "Vælg fil"
 SKIP_LINK_DA = "Gå til hovedindhold"
 DATE_FORMAT = "DD.MM.YYYY"  # every date field, as Danish dates are written (20.11.2026)
+DATETIME_FORMAT = f"{DATE_FORMAT} [kl.] HH.mm"  # 20.11.2026 kl. 16.16
 
 
 def upload_limits_da(types: Sequence[str]) -> str:
@@ -69,3 +70,9 @@ def danish_chrome() -> None:
   danish();
   new MutationObserver(danish).observe(document.body, {{childList: true, subtree: true}});
 }})();</script>""", unsafe_allow_javascript=True)
+
+
+def button_row():
+    """A row for download buttons side by side, each as wide as its label; it wraps (at 200 %
+    zoom) instead of cutting a label, as fixed columns did."""
+    return st.container(horizontal=True, gap="small")

@@ -18,7 +18,7 @@ from pages._access import audited_export
 from pages._auth import current_user
 from pages._frame import current_snapshot
 from pages._menu import TITLES
-from pages._widgets import DATE_FORMAT
+from pages._widgets import DATE_FORMAT, DATETIME_FORMAT
 
 SHOWN = 5000
 ROLE_LABELS = {r.value: r.label_da for r in Role} | {"kommandolinje": "Kommandolinjen"}
@@ -67,7 +67,7 @@ with log_tab:
         # Access and details are the long texts: wide enough to read whole; the grid scrolls
         # sideways with the entry's number pinned.
         column_config={"Tidspunkt": st.column_config.DatetimeColumn(
-                           "Tidspunkt", format="DD.MM.YYYY [kl.] HH.mm.ss"),
+                           "Tidspunkt", format=f"{DATETIME_FORMAT}.ss"),
                        "Nr.": st.column_config.NumberColumn("Nr.", pinned=True),
                        "Adgang": st.column_config.TextColumn("Adgang", width=420),
                        "Detaljer": st.column_config.TextColumn("Detaljer", width=400)})

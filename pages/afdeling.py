@@ -23,6 +23,7 @@ from pages._access import NO_CASE_LEVEL_DA, audited_export, case_level_scope, re
 from pages._committee import unknown_period_in_link
 from pages._frame import current_snapshot
 from pages._results import current_kpis, get_results, get_steps
+from pages._widgets import DATE_FORMAT, DATETIME_FORMAT
 
 TEXT = st.column_config.TextColumn
 DATE = st.column_config.DateColumn
@@ -171,7 +172,7 @@ def _show_rows(rows: pl.DataFrame) -> None:
     rows = dd.without_empty(rows)
     timed = isinstance(rows.schema.get("Start"), pl.Datetime)
     moment = st.column_config.DatetimeColumn if timed else DATE
-    fmt = "DD.MM.YYYY [kl.] HH.mm" if timed else "DD.MM.YYYY"
+    fmt = DATETIME_FORMAT if timed else DATE_FORMAT
     width = {**dd.STEP_WIDTHS_PX, **({c: dd.TIMED_DATE_PX for c in ("Start", "Frist", "Afsluttet")}
                                      if timed else {})}
     config = {c: TEXT(c, width=width.get(c)) for c in rows.columns}

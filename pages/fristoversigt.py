@@ -20,6 +20,7 @@ from kpis.review.present import mangler_table
 from pages._access import NO_CASE_LEVEL_DA, audited_export, case_level_scope, record_view
 from pages._frame import current_snapshot
 from pages._results import current_kpis, get_worklist
+from pages._widgets import DATE_FORMAT
 
 DATE = st.column_config.DateColumn
 NUMBER = st.column_config.NumberColumn
@@ -106,8 +107,8 @@ else:
         key="frister",
         placeholder="",
         column_config={
-            "Frist": DATE("Frist", format="DD.MM.YYYY"),
-            "Startdato": DATE("Startdato", format="DD.MM.YYYY"),
+            "Frist": DATE("Frist", format=DATE_FORMAT),
+            "Startdato": DATE("Startdato", format=DATE_FORMAT),
             "Dage over fristen": NUMBER("Dage over fristen", format="localized"),
             "Dage til fristen": NUMBER("Dage til fristen", format="localized"),
             # wide enough for the longest step name (no "…"); the grid scrolls sideways
@@ -121,7 +122,7 @@ else:
     st.subheader("Hvem har dem?")
     st.caption("De viste sagstrin pr. sagsbehandler, flest først.")
     st.dataframe(wl.per_caseworker(rows), hide_index=True, key="hvem",
-                 column_config={"Tidligste frist": DATE("Tidligste frist", format="DD.MM.YYYY")})
+                 column_config={"Tidligste frist": DATE("Tidligste frist", format=DATE_FORMAT)})
 
 # What a case review found and the caseworker must correct: on the worklist until it is closed.
 open_mangler = review_store.mangler(scope)
@@ -130,4 +131,4 @@ if not open_mangler.is_empty():
     st.caption("Det, en sagsgennemgang har fundet, og som sagsbehandleren skal rette inden "
                "fristen. Mangler lukkes under Sagsgennemgang.")
     st.dataframe(mangler_table(open_mangler), hide_index=True, key="aabne_mangler",
-                 column_config={"Frist": DATE("Frist", format="DD.MM.YYYY")})
+                 column_config={"Frist": DATE("Frist", format=DATE_FORMAT)})

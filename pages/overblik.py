@@ -33,6 +33,7 @@ from pages._committee import period_controls, render_tile
 from pages._frame import current_snapshot
 from pages._results import current_kpis, get_results
 from pages._review_report import committee_section
+from pages._widgets import button_row
 
 scope = current_scope()  # every engine call below takes it; a committee member's is suppressed
 threshold = scope.suppress_below or SUPPRESSION_THRESHOLD
@@ -86,8 +87,7 @@ else:
                   ":material/description:"),
                  ("Hent tallene i Excel", build_xlsx, "xlsx", XLSX_MIME, "bilag_xlsx",
                   ":material/table_view:"))
-    # a row that sizes each button to its label, and wraps (at 200 % zoom) instead of cutting
-    row = st.container(horizontal=True, gap="small")
+    row = button_row()
     for label, build, ext, mime, key, icon in downloads:
         name = f"{papers.file_stem}.{ext}"
         row.download_button(label, data=audited_export(lambda build=build: build(papers),

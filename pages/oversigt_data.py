@@ -42,7 +42,7 @@ from kpis.settings import default_settings
 from pages._access import audited_export, record
 from pages._auth import sign_out_demo_user_beside_real_data
 from pages._frame import run_snapshot
-from pages._widgets import DATE_FORMAT, file_uploader
+from pages._widgets import DATE_FORMAT, DATETIME_FORMAT, file_uploader
 
 QUARANTINE_SHOWN = 1000
 COVERAGE_SPANS = {"Seneste 3 år": 3, "Seneste 5 år": 5, "Hele perioden": None}
@@ -336,7 +336,7 @@ st.dataframe(
     column_order=["imported_at", "as_of", "source", "profile", "files", "read", "loaded",
                   "quarantined"],
     column_config={
-        "imported_at": st.column_config.DatetimeColumn("Indlæst", format="DD.MM.YYYY [kl.] HH.mm"),
+        "imported_at": st.column_config.DatetimeColumn("Indlæst", format=DATETIME_FORMAT),
         "as_of": st.column_config.DateColumn("Opgjort pr.", format=DATE_FORMAT),
         "source": TEXT("Kilde"),
         "profile": TEXT("Profil"),

@@ -29,7 +29,7 @@ from pages._access import audited_export
 from pages._auth import current_scope, current_user
 from pages._frame import run_snapshot
 from pages._results import cache_of, current_kpis
-from pages._widgets import DATE_FORMAT
+from pages._widgets import DATE_FORMAT, button_row
 
 snapshot = run_snapshot()
 kpiset = current_kpis()
@@ -111,7 +111,7 @@ else:
 blocks = statusrapport.build(plan, goals, states, kpiset, on, as_of=as_of, rounds=rounds,
                              teams=scope.team_list, suppress_below=scope.suppress_below)
 stem = statusrapport.file_stem(on)
-row = st.container(horizontal=True, gap="small")  # side by side, each as wide as its label
+row = button_row()
 # Made on the server when clicked, and logged as an export then (pages/_access.py).
 row.download_button("Hent statusrapport (PDF)",
                     audited_export(lambda: statusrapport.to_pdf(blocks), "udviklingsplan",

@@ -39,6 +39,7 @@ from kpis.data.demo_measures import measures, plans
 from kpis.data.demo_org import assign_caseworkers, build_org, cpr_numbers
 from kpis.data.demo_tables import World, canonical_tables
 from kpis.data.schema import TABLE_ORDER, TABLES
+from kpis.data.upload import DEMO_SOURCE_PREFIX
 
 DEMO_AS_OF = date(2026, 11, 20)
 DEMO_START = date(2022, 1, 1)  # SEL years with Store Bededag (2022, 2023) and Barnets Lov years
@@ -175,8 +176,6 @@ def ensure_demo_db(db: Path) -> None:
     if db.exists():
         return
     db.parent.mkdir(parents=True, exist_ok=True)
-    from kpis.data.upload import DEMO_SOURCE_PREFIX
-
     with tempfile.TemporaryDirectory(prefix=DEMO_SOURCE_PREFIX) as tmp:
         generate(Path(tmp), as_of=DEMO_AS_OF)
         _import(Path(tmp), db, DEMO_AS_OF)
